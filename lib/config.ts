@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { type ConfigIssue, ConfigError } from './errors';
+
+/**
+ * Configuration, validated once at cold start. This is the only module that reads the
+ * environment; everything else receives a typed object. Variable names are a public contract
+ * (deploys and outside tests set them): see `.env.example` and the README.
+ */
+
+type Env = Record<string, string | undefined>;
+
+const nonEmpty = z.string().trim().min(1, 'is required');
+const optionalNonEmpty = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+const url = (what: string) =>
+  optionalNonEmpty.refine((v) => v === undefined || URL.canParse(v), `must be a URL (${what})`);
+
+const positiveNumber = (fallback: number) =>
+  optionalNonEmpty
+    .transform((v) => (v === undefined ? fallback : Number(v)))
+    .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
+
+const ingressSchema = z.object({
+  SLACK_SIGNING_SECRET: nonEmpty,
+  QUEUE_URL: nonEmpty.refine((v) => URL.canParse(v), 'must be the queue URL'),
+  SLACK_BOT_USER_ID: optionalNonEmpty,
+});
+
+const workerSchema = z
+  .object({
+    SLACK_BOT_TOKEN: nonEmpty,
+    SLACK_API_URL: url('ending in /api/').refine((v) => v === undefined || v.endsWith('/api/'), 'must end in /api/'),
+    SLACK_BOT_USER_ID: optionalNonEmpty,
+    SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000),
+    OPENAI_API_KEY: optionalNonEmpty,
+    OPENAI_BASE_URL: url('of an OpenAI-compatible API'),
+    OPENAI_API_MODEL: optionalNonEmpty.transform((v) => v ?? 'gpt-4o-mini'),
+    OPENAI_API_TEMPERATURE: optionalNonEmpty
+      .transform((v) => (v === undefined ? 1 : Number(v)))
+      .refine((n) => Number.isFinite(n) && n >= 0 && n <= 2, 'must be a number from 0 to 2'),
+    OPENAI_TIMEOUT_MS: positiveNumber(60_000),
+    SYSTEM_PROMPT: optionalNonEmpty,
+    HISTORY_TOKEN_BUDGET: positiveNumber(3000),
+    MOMENTO_API_KEY: optionalNonEmpty,
+    MOMENTO_LOCAL_ENDPOINT: optionalNonEmpty.refine(
+      (v) => v === undefined || /^[^:\s]+:\d{1,5}$/.test(v),
+      'must be host:port',
+    ),
+    MOMENTO_CACHE: optionalNonEmpty.transform((v) => v ?? 'slack-bot'),
+    MOMENTO_TTL: positiveNumber(24),
+    QUEUE_URL: optionalNonEmpty,
+  })
+  .superRefine((env, ctx) => {
+    if (!env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required (or set OPENAI_BASE_URL)' });
+    }
+    if (!env.MOMENTO_API_KEY && !env.MOMENTO_LOCAL_ENDPOINT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MOMENTO_API_KEY'],
+        message: 'is required (or set MOMENTO_LOCAL_ENDPOINT)',
+      });
+    }
+  });
+
+/** What the ingress function needs. */
+export interface IngressConfig {
+  slackSigningSecret: string;
+  queueUrl: string;
+  /** The bot's own user id, when known ahead of `authorizations`. */
+  botUserId: string | undefined;
+}
+
+/** What the worker function needs. */
+export interface WorkerConfig {
+  slack: { botToken: string; apiUrl: string | undefined; botUserId: string | undefined; updateIntervalMs: number };
+  openai: {
+    apiKey: string;
+    baseUrl: string | undefined;
+    model: string;
+    temperature: number;
+    timeoutMs: number;
+    systemPrompt: string;
+    historyTokenBudget: number;
+  };
+  momento: {
+    apiKey: string | undefined;
+    localEndpoint: { hostname: string; port: number } | undefined;
+    cache: string;
+    ttlSeconds: number;
+  };
+  queueUrl: string | undefined;
+}
+
+/** Default system prompt; override with `SYSTEM_PROMPT`. */
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are a helpful assistant in a Slack workspace. Answer concisely. Use Markdown for formatting.';
+
+function parse<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
+    variable: String(issue.path[0] ?? 'environment'),
+    problem: issue.code === 'invalid_type' ? 'is required' : issue.message,
+  }));
+  throw new ConfigError(issues);
+}
+
+/**
+ * Validates the ingress function's environment.
+ * @throws {ConfigError} naming every missing or malformed variable.
+ */
+export function loadIngressConfig(env: Env = process.env): IngressConfig {
+  const e = parse(ingressSchema, env);
+  return { slackSigningSecret: e.SLACK_SIGNING_SECRET, queueUrl: e.QUEUE_URL, botUserId: e.SLACK_BOT_USER_ID };
+}
+
+/**
+ * Validates the worker function's environment.
+ * @throws {ConfigError} naming every missing or malformed variable.
+ */
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const e = parse(workerSchema, env);
+  let localEndpoint: WorkerConfig['momento']['localEndpoint'];
+  if (e.MOMENTO_LOCAL_ENDPOINT) {
+    const at = e.MOMENTO_LOCAL_ENDPOINT.lastIndexOf(':');
+    localEndpoint = {
+      hostname: e.MOMENTO_LOCAL_ENDPOINT.slice(0, at),
+      port: Number(e.MOMENTO_LOCAL_ENDPOINT.slice(at + 1)),
+    };
+  }
+  return {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+      botUserId: e.SLACK_BOT_USER_ID,
+      updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
+    },
+    openai: {
+      // A local OpenAI-compatible server (Ollama, vLLM) accepts any key.
+      apiKey: e.OPENAI_API_KEY ?? 'local',
+      baseUrl: e.OPENAI_BASE_URL,
+      model: e.OPENAI_API_MODEL,
+      temperature: e.OPENAI_API_TEMPERATURE,
+      timeoutMs: e.OPENAI_TIMEOUT_MS,
+      systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
+      historyTokenBudget: e.HISTORY_TOKEN_BUDGET,
+    },
+    momento: {
+      apiKey: e.MOMENTO_API_KEY,
+      localEndpoint,
+      cache: e.MOMENTO_CACHE,
+      ttlSeconds: Math.round(e.MOMENTO_TTL * 3600),
+    },
+    queueUrl: e.QUEUE_URL,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The project's error hierarchy: one base class, typed subclasses that carry data and `cause`.
+ * Modelled on node-slack-sdk's `SlackError` and Powertools' batch errors: callers branch with
+ * `instanceof`, never on message text.
+ */
+
+/** Base of every error this project throws on purpose. */
+export abstract class AppError extends Error {
+  protected constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = this.constructor.name;
+  }
+}
+
+/** One problem with one environment variable. */
+export interface ConfigIssue {
+  /** The variable's name, e.g. `SLACK_SIGNING_SECRET`. */
+  variable: string;
+  /** What is wrong with it, e.g. `is required`. */
+  problem: string;
+}
+
+/** The environment is missing or has malformed variables; the message names every one of them. */
+export class ConfigError extends AppError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(`Invalid configuration: ${issues.map((i) => `${i.variable} ${i.problem}`).join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/** Why a Slack request signature was refused. Logged, never sent back to the caller. */
+export type SignatureFailure =
+  | 'missing_signature'
+  | 'missing_timestamp'
+  | 'malformed_timestamp'
+  | 'stale_timestamp'
+  | 'future_timestamp'
+  | 'malformed_signature'
+  | 'signature_mismatch';
+
+/** A request did not prove it came from Slack. */
+export class SignatureError extends AppError {
+  readonly reason: SignatureFailure;
+  constructor(reason: SignatureFailure) {
+    super(`Slack signature rejected: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/** A request or message body that cannot be understood; `field` names what was wrong. */
+export class BadInputError extends AppError {
+  readonly field: string;
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super(`${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+/** Sending a job to the queue failed; the event was NOT queued. */
+export class QueueSendError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The language model failed. `retryable` sorts it: rate limits, 5xx and connection failures are
+ * worth another try; bad requests, auth failures and content filters are not.
+ */
+export class LlmError extends AppError {
+  readonly retryable: boolean;
+  readonly status: number | undefined;
+  /** Text already streamed before the failure (never shown as a complete answer). */
+  readonly partialText: string;
+  constructor(
+    message: string,
+    details: { retryable: boolean; status?: number; partialText?: string },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.retryable = details.retryable;
+    this.status = details.status;
+    this.partialText = details.partialText ?? '';
+  }
+}
+
+/** A Slack Web API call failed. `retryable` is true for rate limits, 5xx and network errors. */
+export class SlackCallError extends AppError {
+  readonly method: string;
+  readonly slackError: string | undefined;
+  readonly retryable: boolean;
+  constructor(
+    method: string,
+    details: { slackError?: string; retryable: boolean },
+    options?: { cause?: unknown },
+  ) {
+    super(`Slack ${method} failed: ${details.slackError ?? 'request error'}`, options);
+    this.method = method;
+    this.slackError = details.slackError;
+    this.retryable = details.retryable;
+  }
+}
+
+/** Momento (history or event claims) could not be reached or answered an error. */
+export class HistoryUnavailableError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
