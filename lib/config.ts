@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ConfigIssue, ConfigError } from './errors';
+import { ConfigError, type ConfigIssue } from './errors';
 
 /**
  * Configuration, validated once at cold start. This is the only module that reads the
@@ -29,42 +29,45 @@ const ingressSchema = z.object({
   SLACK_BOT_USER_ID: optionalNonEmpty,
 });
 
-const workerSchema = z
-  .object({
-    SLACK_BOT_TOKEN: nonEmpty,
-    SLACK_API_URL: url('ending in /api/').refine((v) => v === undefined || v.endsWith('/api/'), 'must end in /api/'),
-    SLACK_BOT_USER_ID: optionalNonEmpty,
-    SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000),
-    OPENAI_API_KEY: optionalNonEmpty,
-    OPENAI_BASE_URL: url('of an OpenAI-compatible API'),
-    OPENAI_API_MODEL: optionalNonEmpty.transform((v) => v ?? 'gpt-4o-mini'),
-    OPENAI_API_TEMPERATURE: optionalNonEmpty
-      .transform((v) => (v === undefined ? 1 : Number(v)))
-      .refine((n) => Number.isFinite(n) && n >= 0 && n <= 2, 'must be a number from 0 to 2'),
-    OPENAI_TIMEOUT_MS: positiveNumber(60_000),
-    SYSTEM_PROMPT: optionalNonEmpty,
-    HISTORY_TOKEN_BUDGET: positiveNumber(3000),
-    MOMENTO_API_KEY: optionalNonEmpty,
-    MOMENTO_LOCAL_ENDPOINT: optionalNonEmpty.refine(
-      (v) => v === undefined || /^[^:\s]+:\d{1,5}$/.test(v),
-      'must be host:port',
-    ),
-    MOMENTO_CACHE: optionalNonEmpty.transform((v) => v ?? 'slack-bot'),
-    MOMENTO_TTL: positiveNumber(24),
-    QUEUE_URL: optionalNonEmpty,
-  })
-  .superRefine((env, ctx) => {
-    if (!env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
-      ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required (or set OPENAI_BASE_URL)' });
-    }
-    if (!env.MOMENTO_API_KEY && !env.MOMENTO_LOCAL_ENDPOINT) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['MOMENTO_API_KEY'],
-        message: 'is required (or set MOMENTO_LOCAL_ENDPOINT)',
-      });
-    }
-  });
+const workerSchema = z.object({
+  SLACK_BOT_TOKEN: nonEmpty,
+  SLACK_API_URL: url('ending in /api/').refine(
+    (v) => v === undefined || v.endsWith('/api/'),
+    'must end in /api/',
+  ),
+  SLACK_BOT_USER_ID: optionalNonEmpty,
+  SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000),
+  OPENAI_API_KEY: optionalNonEmpty,
+  OPENAI_BASE_URL: url('of an OpenAI-compatible API'),
+  OPENAI_API_MODEL: optionalNonEmpty.transform((v) => v ?? 'gpt-4o-mini'),
+  OPENAI_API_TEMPERATURE: optionalNonEmpty
+    .transform((v) => (v === undefined ? 1 : Number(v)))
+    .refine((n) => Number.isFinite(n) && n >= 0 && n <= 2, 'must be a number from 0 to 2'),
+  OPENAI_TIMEOUT_MS: positiveNumber(60_000),
+  SYSTEM_PROMPT: optionalNonEmpty,
+  HISTORY_TOKEN_BUDGET: positiveNumber(3000),
+  MOMENTO_API_KEY: optionalNonEmpty,
+  MOMENTO_LOCAL_ENDPOINT: optionalNonEmpty.refine(
+    (v) => v === undefined || /^[^:\s]+:\d{1,5}$/.test(v),
+    'must be host:port',
+  ),
+  MOMENTO_CACHE: optionalNonEmpty.transform((v) => v ?? 'slack-bot'),
+  MOMENTO_TTL: positiveNumber(24),
+  QUEUE_URL: optionalNonEmpty,
+});
+
+/** Either-or requirements; checked on the raw environment so they are reported with the rest. */
+function workerAlternatives(env: Env): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const set = (name: string) => Boolean(env[name]?.trim());
+  if (!set('OPENAI_API_KEY') && !set('OPENAI_BASE_URL')) {
+    issues.push({ variable: 'OPENAI_API_KEY', problem: 'is required (or set OPENAI_BASE_URL)' });
+  }
+  if (!set('MOMENTO_API_KEY') && !set('MOMENTO_LOCAL_ENDPOINT')) {
+    issues.push({ variable: 'MOMENTO_API_KEY', problem: 'is required (or set MOMENTO_LOCAL_ENDPOINT)' });
+  }
+  return issues;
+}
 
 /** What the ingress function needs. */
 export interface IngressConfig {
@@ -76,7 +79,12 @@ export interface IngressConfig {
 
 /** What the worker function needs. */
 export interface WorkerConfig {
-  slack: { botToken: string; apiUrl: string | undefined; botUserId: string | undefined; updateIntervalMs: number };
+  slack: {
+    botToken: string;
+    apiUrl: string | undefined;
+    botUserId: string | undefined;
+    updateIntervalMs: number;
+  };
   openai: {
     apiKey: string;
     baseUrl: string | undefined;
@@ -99,13 +107,14 @@ export interface WorkerConfig {
 export const DEFAULT_SYSTEM_PROMPT =
   'You are a helpful assistant in a Slack workspace. Answer concisely. Use Markdown for formatting.';
 
-function parse<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
+function parse<T extends z.ZodType>(schema: T, env: Env, extra: ConfigIssue[] = []): z.output<T> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
+  const issues: ConfigIssue[] = (result.error?.issues ?? []).map((issue) => ({
     variable: String(issue.path[0] ?? 'environment'),
     problem: issue.code === 'invalid_type' ? 'is required' : issue.message,
   }));
+  issues.push(...extra);
+  if (result.success && issues.length === 0) return result.data;
   throw new ConfigError(issues);
 }
 
@@ -115,7 +124,11 @@ function parse<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
  */
 export function loadIngressConfig(env: Env = process.env): IngressConfig {
   const e = parse(ingressSchema, env);
-  return { slackSigningSecret: e.SLACK_SIGNING_SECRET, queueUrl: e.QUEUE_URL, botUserId: e.SLACK_BOT_USER_ID };
+  return {
+    slackSigningSecret: e.SLACK_SIGNING_SECRET,
+    queueUrl: e.QUEUE_URL,
+    botUserId: e.SLACK_BOT_USER_ID,
+  };
 }
 
 /**
@@ -123,7 +136,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
  * @throws {ConfigError} naming every missing or malformed variable.
  */
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
-  const e = parse(workerSchema, env);
+  const e = parse(workerSchema, env, workerAlternatives(env));
   let localEndpoint: WorkerConfig['momento']['localEndpoint'];
   if (e.MOMENTO_LOCAL_ENDPOINT) {
     const at = e.MOMENTO_LOCAL_ENDPOINT.lastIndexOf(':');

@@ -1,0 +1,24 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { IngressRequest, IngressResponse } from '../ingress/receive-slack-request';
+
+/**
+ * Maps a Lambda Function URL event (payload format 2.0) to our request shape.
+ * Function URLs lower-case header names and may deliver the body base64-encoded
+ * (`isBase64Encoded: true`); the signature covers the decoded bytes.
+ * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads
+ */
+export function fromFunctionUrlEvent(event: APIGatewayProxyEventV2): IngressRequest {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  const body = event.body ?? '';
+  return {
+    method: event.requestContext?.http?.method?.toUpperCase() ?? 'GET',
+    headers,
+    rawBody: event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+  };
+}
+
+/** Maps our response to a Function URL result. */
+export function toFunctionUrlResult(response: IngressResponse): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: response.statusCode, headers: response.headers ?? {}, body: response.body ?? '' };
+}

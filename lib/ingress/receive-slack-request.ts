@@ -1,0 +1,117 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { BadInputError, SignatureError } from '../errors';
+import type { JobQueue } from '../queue/sqs-job-queue';
+import { classifySlackEvent } from '../slack/classify-event';
+import { verifySlackSignature } from '../slack/signature';
+
+/** Slack bodies are small; anything larger is not an Events API request. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** An HTTP request as the ingress sees it, whatever carried it (Function URL, local server). */
+export interface IngressRequest {
+  method: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+/** The HTTP answer. */
+export interface IngressResponse {
+  statusCode: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** What the use case needs. */
+export interface IngressDeps {
+  queue: JobQueue;
+  signingSecret: string;
+  botUserId?: string | undefined;
+  logger: Logger;
+  /** Epoch milliseconds; injectable for tests. */
+  now?: () => number;
+}
+
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): IngressResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+// A retry cannot fix a bad request: ask Slack not to send it again.
+// https://api.slack.com/apis/events-api#graceful_retries
+const noRetry = { 'x-slack-no-retry': '1' };
+
+/**
+ * Handles one Slack Events API request: verify, answer `url_verification`, drop what must not be
+ * answered, and queue the rest. Slack wants a 2xx within 3 seconds, so only the queue send is
+ * awaited. A 2xx is returned only when the event is queued (or deliberately ignored); a failed
+ * send answers 503 so Slack retries, and the retry carries the same `event_id` for deduplication.
+ */
+export async function receiveSlackRequest(
+  request: IngressRequest,
+  deps: IngressDeps,
+): Promise<IngressResponse> {
+  const { logger } = deps;
+  const now = deps.now ?? Date.now;
+  const retryNum = request.headers['x-slack-retry-num'];
+  const retry = retryNum ? { retryNum, retryReason: request.headers['x-slack-retry-reason'] } : {};
+
+  if (request.method !== 'POST') {
+    logger.warn('rejected request', { reason: 'method not allowed', method: request.method });
+    return json(405, { error: 'method_not_allowed' }, { allow: 'POST', ...noRetry });
+  }
+  if (request.rawBody.length > MAX_BODY_BYTES) {
+    logger.warn('rejected request', { reason: 'body too large', bytes: request.rawBody.length });
+    return json(413, { error: 'body_too_large' }, noRetry);
+  }
+  try {
+    verifySlackSignature(request, deps.signingSecret, Math.floor(now() / 1000));
+  } catch (error) {
+    if (!(error instanceof SignatureError)) throw error;
+    logger.warn('rejected request', { reason: error.reason });
+    // No detail for the caller: the reason is in the log.
+    return { statusCode: 401, headers: noRetry, body: '' };
+  }
+
+  let decision: ReturnType<typeof classifySlackEvent>;
+  try {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.rawBody.toString('utf8'));
+    } catch (cause) {
+      throw new BadInputError('body', 'is not valid JSON', { cause });
+    }
+    decision = classifySlackEvent(body, { botUserId: deps.botUserId, now: now() });
+  } catch (error) {
+    if (!(error instanceof BadInputError)) throw error;
+    logger.warn('rejected request', { reason: 'bad input', field: error.field, detail: error.message });
+    return json(400, { error: 'bad_request', field: error.field, message: error.message }, noRetry);
+  }
+
+  switch (decision.kind) {
+    case 'challenge':
+      return json(200, { challenge: decision.challenge });
+    case 'ignore':
+      logger.info('ignored event', { eventId: decision.eventId, reason: decision.reason, ...retry });
+      return { statusCode: 200, body: '' };
+    case 'answer': {
+      const { job } = decision;
+      const keys = {
+        eventId: job.eventId,
+        team: job.teamId,
+        channel: job.channel,
+        thread: job.threadTs,
+        ...retry,
+      };
+      try {
+        await deps.queue.enqueue(job);
+      } catch (error) {
+        logger.error('event not queued; Slack will retry', { ...keys, error: error as Error });
+        return json(503, { error: 'queue_unavailable' });
+      }
+      logger.info('queued event', keys);
+      return { statusCode: 200, body: '' };
+    }
+  }
+}

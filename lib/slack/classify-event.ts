@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { BadInputError } from '../errors';
+import type { AnswerJob } from '../queue/job';
+
+/**
+ * Sorts a parsed Slack Events API body into what the ingress does with it.
+ * https://api.slack.com/apis/events-api#receiving-events
+ * Answered: `app_mention`, and `message` in a DM (`channel_type: im`) with no subtype.
+ * Ignored: anything from a bot (`bot_id`, `subtype: bot_message`), any other subtype
+ * (`message_changed`, `message_deleted`, …), and the bot's own messages.
+ */
+export type SlackEventDecision =
+  | { kind: 'challenge'; challenge: string }
+  | { kind: 'ignore'; reason: string; eventId?: string }
+  | { kind: 'answer'; job: AnswerJob };
+
+const urlVerification = z.object({ type: z.literal('url_verification'), challenge: z.string() });
+
+const innerEvent = z.looseObject({
+  type: z.string(),
+  subtype: z.string().optional(),
+  user: z.string().optional(),
+  bot_id: z.string().optional(),
+  text: z.string().optional(),
+  channel: z.string().optional(),
+  channel_type: z.string().optional(),
+  ts: z.string().optional(),
+  thread_ts: z.string().optional(),
+});
+
+const eventCallback = z.looseObject({
+  type: z.literal('event_callback'),
+  event_id: z.string().min(1),
+  team_id: z.string().min(1),
+  enterprise_id: z.string().nullish(),
+  event: innerEvent,
+  authorizations: z
+    .array(z.looseObject({ user_id: z.string().optional(), is_bot: z.boolean().optional() }))
+    .optional(),
+});
+
+const envelope = z.looseObject({ type: z.string() });
+
+function firstIssue(error: z.ZodError, prefix = ''): BadInputError {
+  const issue = error.issues[0];
+  const field = [prefix, ...(issue?.path ?? [])].filter((p) => p !== '').join('.') || 'body';
+  return new BadInputError(field, issue?.message ?? 'unexpected shape', { cause: error });
+}
+
+/**
+ * Decides what to do with a Slack Events API body.
+ * @param body the parsed JSON body.
+ * @param context `botUserId` from configuration, when set; `now` for `receivedAt`.
+ * @throws {BadInputError} naming the field when the body is not a Slack event of a known shape.
+ */
+export function classifySlackEvent(
+  body: unknown,
+  context: { botUserId?: string | undefined; now?: number } = {},
+): SlackEventDecision {
+  const outer = envelope.safeParse(body);
+  if (!outer.success) throw firstIssue(outer.error);
+
+  if (outer.data.type === 'url_verification') {
+    const parsed = urlVerification.safeParse(body);
+    if (!parsed.success) throw firstIssue(parsed.error);
+    return { kind: 'challenge', challenge: parsed.data.challenge };
+  }
+  if (outer.data.type !== 'event_callback') {
+    // e.g. `app_rate_limited`: nothing to answer, and nothing malformed either.
+    return { kind: 'ignore', reason: `envelope type ${outer.data.type}` };
+  }
+
+  const parsed = eventCallback.safeParse(body);
+  if (!parsed.success) throw firstIssue(parsed.error);
+  const { event, event_id: eventId, team_id: teamId } = parsed.data;
+  const botUserId =
+    context.botUserId ?? parsed.data.authorizations?.find((a) => a.is_bot && a.user_id)?.user_id;
+
+  const ignore = (reason: string): SlackEventDecision => ({ kind: 'ignore', reason, eventId });
+  if (event.bot_id || event.subtype === 'bot_message') return ignore('from a bot');
+  if (event.subtype) return ignore(`subtype ${event.subtype}`);
+  if (botUserId && event.user === botUserId) return ignore('own message');
+
+  const isMention = event.type === 'app_mention';
+  const isDm = event.type === 'message' && event.channel_type === 'im';
+  if (!isMention && !isDm) return ignore(`event type ${event.type}`);
+
+  // Required only once we know we will answer: ignored events may legitimately lack them.
+  const missing = (['user', 'channel', 'ts'] as const).find((k) => !event[k]);
+  if (missing) throw new BadInputError(`event.${missing}`, 'is required for a message to answer');
+
+  return {
+    kind: 'answer',
+    job: {
+      v: 1,
+      eventId,
+      teamId,
+      ...(parsed.data.enterprise_id ? { enterpriseId: parsed.data.enterprise_id } : {}),
+      channel: event.channel!,
+      threadTs: event.thread_ts ?? event.ts!,
+      ts: event.ts!,
+      user: event.user!,
+      text: event.text ?? '',
+      isDm,
+      ...(botUserId ? { botUserId } : {}),
+      receivedAt: context.now ?? Date.now(),
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import { ReceiveMessageCommand, type SQSClient, SQSClient as Sqs } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createIngressHandler } from '../../lib/ingress/ingress-handler';
+import { createLogger } from '../../lib/logger';
+import { decodeJob } from '../../lib/queue/job';
+import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
+import {
+  LOCAL_AWS_CREDENTIALS,
+  type LocalFifoQueue,
+  type SqsPeer,
+  startSqsPeer,
+} from '../../sandbox/peers/sqs-peer';
+import { lambdaContext } from '../support/lambda-context';
+import { BOT_USER, botMessage, dm, edit, functionUrlEvent, mention, SECRET } from '../support/slack-events';
+
+let peer: SqsPeer;
+let client: SQSClient;
+let queue: LocalFifoQueue;
+let handler: ReturnType<typeof createIngressHandler>;
+let queueNo = 0;
+const logger = createLogger('ingress-test');
+logger.setLogLevel('SILENT');
+
+beforeAll(async () => {
+  peer = await startSqsPeer();
+  client = peer.client();
+});
+afterAll(() => peer.close());
+
+beforeEach(() => {
+  queue = peer.createFifoQueue(`ingress-${++queueNo}`);
+  handler = createIngressHandler({
+    config: { slackSigningSecret: SECRET, queueUrl: queue.queueUrl, botUserId: undefined },
+    queue: sqsJobQueue(client, queue.queueUrl),
+    logger,
+  });
+});
+
+async function call(event: ReturnType<typeof functionUrlEvent>) {
+  return (await handler(event, lambdaContext('ingress'))) as APIGatewayProxyStructuredResultV2;
+}
+
+async function drain() {
+  const out = await client.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queue.queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+    }),
+  );
+  return out.Messages ?? [];
+}
+
+describe('ingress handler with a real SQS client against fauxqs', () => {
+  it('queues a signed mention with thread group, event dedupe id and a small job', async () => {
+    // Prepare
+    const body = mention({ thread_ts: '1699990000.000100', text: `<@${BOT_USER}> 日本語で 🚀 please` });
+    // Act
+    const response = await call(functionUrlEvent(body));
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const [message, ...rest] = await drain();
+    expect(rest).toHaveLength(0);
+    expect(message?.Attributes?.MessageGroupId).toBe('T0LOCAL:C0GENERAL:1699990000.000100');
+    expect(message?.Attributes?.MessageDeduplicationId).toBe(body.event_id);
+    const job = decodeJob(message!.Body!);
+    expect(job).toMatchObject({
+      v: 1,
+      eventId: body.event_id,
+      teamId: 'T0LOCAL',
+      channel: 'C0GENERAL',
+      threadTs: '1699990000.000100',
+      user: 'U0ASKER',
+      text: `<@${BOT_USER}> 日本語で 🚀 please`,
+      isDm: false,
+    });
+    expect(message!.Body!).not.toContain('authorizations'); // not the raw Slack body
+  });
+
+  it('answers url_verification with the challenge', async () => {
+    const response = await call(
+      functionUrlEvent({ type: 'url_verification', challenge: 'c-123', token: 't' }),
+    );
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body!)).toEqual({ challenge: 'c-123' });
+    expect(await drain()).toHaveLength(0);
+  });
+
+  it('queues an event once when Slack sends it four times (first try plus retries 1..3)', async () => {
+    const body = mention();
+    const statuses = [];
+    for (const retryNum of [0, 1, 2, 3])
+      statuses.push((await call(functionUrlEvent(body, { retryNum }))).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    expect(await drain()).toHaveLength(1);
+  });
+
+  it('queues a retry whose first delivery was never queued', async () => {
+    // Prepare: the first delivery fails to reach SQS (the queue is unreachable for it).
+    const body = mention();
+    const broken = createIngressHandler({
+      config: { slackSigningSecret: SECRET, queueUrl: queue.queueUrl, botUserId: undefined },
+      queue: sqsJobQueue(unreachableClient(), queue.queueUrl),
+      logger,
+    });
+    // Act
+    const first = (await broken(
+      functionUrlEvent(body),
+      lambdaContext(),
+    )) as APIGatewayProxyStructuredResultV2;
+    const retry = await call(functionUrlEvent(body, { retryNum: 1 }));
+    // Assess
+    expect(first.statusCode).toBe(503);
+    expect(retry.statusCode).toBe(200);
+    expect(await drain()).toHaveLength(1);
+  });
+
+  it('queues a DM', async () => {
+    expect((await call(functionUrlEvent(dm()))).statusCode).toBe(200);
+    const [message] = await drain();
+    expect(decodeJob(message!.Body!).isDm).toBe(true);
+  });
+
+  it.each([
+    ['a bot message', botMessage()],
+    ['an edit', edit()],
+    ['the bot’s own message', dm({ user: BOT_USER })],
+  ])('acknowledges %s and queues nothing', async (_name, body) => {
+    expect((await call(functionUrlEvent(body))).statusCode).toBe(200);
+    expect(await drain()).toHaveLength(0);
+  });
+
+  it('accepts a base64-encoded body', async () => {
+    expect((await call(functionUrlEvent(mention({ text: 'ünïcödé ✓' }), { base64: true }))).statusCode).toBe(
+      200,
+    );
+    expect(decodeJob((await drain())[0]!.Body!).text).toBe('ünïcödé ✓');
+  });
+
+  it('rejects a bad signature with 401 and no detail', async () => {
+    const response = await call(functionUrlEvent(mention(), { secret: 'wrong' }));
+    expect(response).toMatchObject({ statusCode: 401, body: '' });
+    expect(await drain()).toHaveLength(0);
+  });
+
+  it('rejects a stale timestamp with 401', async () => {
+    const stale = Math.floor(Date.now() / 1000) - 10 * 60;
+    expect((await call(functionUrlEvent(mention(), { timestamp: stale }))).statusCode).toBe(401);
+  });
+
+  it('rejects malformed JSON with 400 naming the body', async () => {
+    const response = await call(functionUrlEvent('{"type": "event_callback",'));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toMatchObject({ field: 'body' });
+  });
+
+  it('rejects an unexpected shape with 400 naming the field', async () => {
+    const response = await call(functionUrlEvent({ ...mention(), event_id: 7 }));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toMatchObject({ field: 'event_id' });
+  });
+
+  it('rejects a 2 MB body with 413', async () => {
+    const response = await call(functionUrlEvent(mention({ text: 'x'.repeat(2 * 1024 * 1024) })));
+    expect(response.statusCode).toBe(413);
+    expect(await drain()).toHaveLength(0);
+  });
+
+  it('rejects a GET with 405', async () => {
+    expect((await call(functionUrlEvent(mention(), { method: 'GET' }))).statusCode).toBe(405);
+  });
+
+  it('answers 503 when SQS is unreachable, so Slack retries', async () => {
+    const broken = createIngressHandler({
+      config: { slackSigningSecret: SECRET, queueUrl: queue.queueUrl, botUserId: undefined },
+      queue: sqsJobQueue(unreachableClient(), queue.queueUrl),
+      logger,
+    });
+    const response = (await broken(
+      functionUrlEvent(mention()),
+      lambdaContext(),
+    )) as APIGatewayProxyStructuredResultV2;
+    expect(response.statusCode).toBe(503);
+  });
+});
+
+describe('handlers/ingress.ts as deployed', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('builds its SQS client from the standard AWS settings and queues a mention', async () => {
+    // Prepare
+    const fresh = peer.createFifoQueue('deployed');
+    Object.assign(process.env, {
+      SLACK_SIGNING_SECRET: SECRET,
+      QUEUE_URL: fresh.queueUrl,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SQS: peer.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    let deployed: typeof handler | undefined;
+    jest.isolateModules(() => {
+      deployed = require('../../handlers/ingress').handler;
+    });
+    // Act
+    const response = (await deployed!(
+      functionUrlEvent(mention()),
+      lambdaContext(),
+    )) as APIGatewayProxyStructuredResultV2;
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(peer.countMessages(fresh.queueName).ready).toBe(1);
+  });
+
+  it('fails at cold start naming the missing variable', () => {
+    delete process.env.SLACK_SIGNING_SECRET;
+    delete process.env.QUEUE_URL;
+    expect(() => jest.isolateModules(() => require('../../handlers/ingress'))).toThrow(
+      /SLACK_SIGNING_SECRET is required/,
+    );
+  });
+});
+
+/** A client pointed at a closed port: every send fails fast with a connection error. */
+function unreachableClient(): SQSClient {
+  return new Sqs({
+    endpoint: 'http://127.0.0.1:9',
+    region: 'us-east-1',
+    credentials: LOCAL_AWS_CREDENTIALS,
+    maxAttempts: 1,
+  });
+}

@@ -1,0 +1,75 @@
+import { loadIngressConfig, loadWorkerConfig } from '../../lib/config';
+import { ConfigError } from '../../lib/errors';
+
+const worker = {
+  SLACK_BOT_TOKEN: 'xoxb-1',
+  OPENAI_API_KEY: 'sk-1',
+  MOMENTO_API_KEY: 'momento-key',
+};
+
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((i) => i.variable);
+    throw error;
+  }
+  return [];
+}
+
+describe('loadIngressConfig', () => {
+  it('names every missing variable', () => {
+    expect(() => loadIngressConfig({})).toThrow(/SLACK_SIGNING_SECRET is required; QUEUE_URL is required/);
+  });
+
+  it('rejects a queue URL that is not a URL', () => {
+    expect(issuesOf(() => loadIngressConfig({ SLACK_SIGNING_SECRET: 's', QUEUE_URL: 'queue' }))).toEqual([
+      'QUEUE_URL',
+    ]);
+  });
+
+  it('loads a valid environment', () => {
+    expect(loadIngressConfig({ SLACK_SIGNING_SECRET: 's', QUEUE_URL: 'https://sqs/1/q.fifo' })).toEqual({
+      slackSigningSecret: 's',
+      queueUrl: 'https://sqs/1/q.fifo',
+      botUserId: undefined,
+    });
+  });
+});
+
+describe('loadWorkerConfig', () => {
+  it('applies defaults and converts MOMENTO_TTL hours to seconds', () => {
+    const config = loadWorkerConfig({ ...worker, MOMENTO_TTL: '2' });
+    expect(config.momento.ttlSeconds).toBe(7200);
+    expect(config.openai.model).toBe('gpt-4o-mini');
+    expect(config.slack.updateIntervalMs).toBe(1000);
+  });
+
+  it('names each missing variable', () => {
+    expect(issuesOf(() => loadWorkerConfig({}))).toEqual([
+      'SLACK_BOT_TOKEN',
+      'OPENAI_API_KEY',
+      'MOMENTO_API_KEY',
+    ]);
+  });
+
+  it('accepts a local Momento and OpenAI-compatible server instead of keys', () => {
+    const config = loadWorkerConfig({
+      SLACK_BOT_TOKEN: 'x',
+      OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      MOMENTO_LOCAL_ENDPOINT: '127.0.0.1:9090',
+    });
+    expect(config.momento.localEndpoint).toEqual({ hostname: '127.0.0.1', port: 9090 });
+    expect(config.openai.baseUrl).toBe('http://127.0.0.1:11434/v1');
+  });
+
+  it.each([
+    ['OPENAI_API_TEMPERATURE', '3'],
+    ['OPENAI_API_TEMPERATURE', 'warm'],
+    ['MOMENTO_TTL', '-1'],
+    ['MOMENTO_LOCAL_ENDPOINT', 'localhost'],
+    ['SLACK_API_URL', 'http://127.0.0.1:1/api'],
+  ])('rejects a malformed %s (%s)', (variable, value) => {
+    expect(issuesOf(() => loadWorkerConfig({ ...worker, [variable]: value }))).toEqual([variable]);
+  });
+});

@@ -1,0 +1,30 @@
+import { BadInputError } from '../../lib/errors';
+import { type AnswerJob, decodeJob, encodeJob } from '../../lib/queue/job';
+
+const job: AnswerJob = {
+  v: 1,
+  eventId: 'Ev1',
+  teamId: 'T1',
+  channel: 'C1',
+  threadTs: '1.1',
+  ts: '1.1',
+  user: 'U1',
+  text: '日本語で説明して 🚀👩‍💻 "quotes" \\ done',
+  isDm: false,
+  receivedAt: 1,
+};
+
+describe('encodeJob / decodeJob', () => {
+  it('writes only ASCII and restores the text exactly', () => {
+    const body = encodeJob(job);
+    expect(body).toMatch(/^[\x20-\x7e]*$/);
+    expect(body).toContain('\\ud83d\\ude80'); // 🚀 as a surrogate pair escape
+    expect(decodeJob(body)).toEqual(job);
+  });
+
+  it('names the field that is wrong', () => {
+    expect(() => decodeJob(JSON.stringify({ ...job, channel: 5 }))).toThrow(/channel/);
+    expect(() => decodeJob('{')).toThrow(BadInputError);
+    expect(() => decodeJob(JSON.stringify({ ...job, v: 2 }))).toThrow(/^v:/);
+  });
+});
