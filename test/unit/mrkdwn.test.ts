@@ -1,0 +1,59 @@
+import { splitMrkdwn, toMrkdwn } from '../../lib/slack/mrkdwn';
+
+describe('toMrkdwn', () => {
+  it('renders Markdown as Slack mrkdwn', () => {
+    const out = toMrkdwn('# Title\n\n**bold** and [link](https://example.com)\n\n- a\n- b');
+    expect(out).toContain('*Title*');
+    expect(out).toContain('*bold*');
+    expect(out).toContain('<https://example.com|link>');
+    expect(out).toMatch(/•\s+a/);
+    expect(out).not.toMatch(/\n$/);
+  });
+
+  it('returns an empty string for blank input', () => {
+    expect(toMrkdwn('  \n')).toBe('');
+  });
+});
+
+describe('splitMrkdwn', () => {
+  const paragraph = (i: number) => `Paragraph ${i}: ${'lorem ipsum dolor sit amet '.repeat(8).trim()}`;
+
+  it('keeps a short text in one message', () => {
+    expect(splitMrkdwn('hello', 100)).toEqual(['hello']);
+  });
+
+  it('splits at paragraph breaks, within the limit, losing no line', () => {
+    // Prepare
+    const text = Array.from({ length: 40 }, (_, i) => paragraph(i)).join('\n\n');
+    // Act
+    const chunks = splitMrkdwn(text, 1000);
+    // Assess
+    expect(chunks.length).toBeGreaterThan(5);
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(1000);
+    expect(chunks.join('\n\n')).toBe(text);
+    for (const c of chunks) expect(c.startsWith('Paragraph')).toBe(true);
+  });
+
+  it('closes and reopens a code block cut in two', () => {
+    const code = Array.from({ length: 80 }, (_, i) => `const line${i} = ${i}; // some code here`).join('\n');
+    const text = `Intro\n\n\`\`\`\n${code}\n\`\`\`\n\nOutro`;
+    const chunks = splitMrkdwn(text, 1000);
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const c of chunks) {
+      expect(c.length).toBeLessThanOrEqual(1000);
+      expect((c.match(/```/g) ?? []).length % 2).toBe(0); // every message's fences balance
+    }
+    const lines = chunks
+      .join('\n')
+      .split('\n')
+      .filter((l) => l !== '```');
+    expect(lines).toEqual(text.split('\n').filter((l) => l !== '```'));
+  });
+
+  it('breaks a single over-long line at spaces', () => {
+    const text = 'word '.repeat(1000).trim();
+    const chunks = splitMrkdwn(text, 500);
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(500);
+    expect(chunks.join(' ')).toBe(text);
+  });
+});
