@@ -1,0 +1,332 @@
+/**
+ * The Web API methods the Slack peer answers, each a function of the workspace state and the
+ * parsed arguments. Shapes and error codes follow docs.slack.dev/reference/methods/<method>.
+ */
+
+/** A message as the Slack peer stores it. */
+export interface SlackMessage {
+  channel: string;
+  ts: string;
+  /** The parent's ts for a reply; absent on a parent or an unthreaded message. */
+  thread_ts?: string;
+  /** The text, or for a stream everything appended so far. */
+  text: string;
+  blocks?: unknown[];
+  /** The author: the bot's user id for everything the bot posted. */
+  user: string;
+  /** Set on the bot's own messages. */
+  bot_id?: string;
+  /** How many times `chat.update` changed it. */
+  edits: number;
+  /** Last `chat.update`, as Slack shows it. */
+  edited?: { user: string; ts: string };
+  /** Set on messages made by `chat.startStream`. */
+  streaming?: 'in_progress' | 'stopped';
+  deleted: boolean;
+  reactions?: Array<{ name: string; users: string[]; count: number }>;
+}
+
+/** Arguments of one call, after form fields holding JSON (`blocks`, `chunks`, …) were parsed. */
+export type SlackArgs = Record<string, unknown>;
+
+/** Slack's response envelope. */
+export type SlackResponse = { ok: boolean; error?: string } & Record<string, unknown>;
+
+/** What the method handlers need from the peer's state. */
+export interface SlackWorkspace {
+  readonly botUserId: string;
+  readonly botId: string;
+  readonly teamId: string;
+  readonly features: { streaming: boolean };
+  /** A message that was not deleted. */
+  find(channel: string, ts: string): SlackMessage | undefined;
+  /** Posts as the bot; a post into a thread clears that thread's status. */
+  post(input: {
+    channel: string;
+    thread_ts?: string;
+    text: string;
+    blocks?: unknown[];
+    streaming?: boolean;
+  }): SlackMessage;
+  edit(message: SlackMessage, change: { text?: string; blocks?: unknown[] }): SlackMessage;
+  remove(message: SlackMessage): void;
+  /** Whether a stream still takes writes (false once stopped or stale). */
+  isStreaming(message: SlackMessage): boolean;
+  append(message: SlackMessage, text: string): void;
+  stop(message: SlackMessage, blocks?: unknown[]): SlackMessage;
+  setStatus(channel: string, threadTs: string, status: string): void;
+  /** Parent (if any) and replies, in ts order, without deleted ones. */
+  thread(channel: string, threadTs: string): SlackMessage[];
+  /** Adds the bot's reaction; false if it was already there. */
+  react(message: SlackMessage, name: string): boolean;
+  /** The message object as the Web API returns it. */
+  toApiMessage(message: SlackMessage): Record<string, unknown>;
+}
+
+type Handler = (ws: SlackWorkspace, args: SlackArgs) => SlackResponse;
+
+/** `text` past this is refused (real Slack truncates; refusing makes an over-long post visible). */
+export const TEXT_LIMIT = 40_000;
+/** `markdown_text` limit of the streaming methods and `chat.postMessage`. */
+export const MARKDOWN_TEXT_LIMIT = 12_000;
+
+/** The methods switched off by `disable('streaming')`. */
+export const STREAMING_METHODS = new Set(['chat.startStream', 'chat.appendStream', 'chat.stopStream']);
+
+const fail = (error: string, messages?: string[]): SlackResponse =>
+  messages ? { ok: false, error, response_metadata: { messages } } : { ok: false, error };
+
+const invalidArguments = (field: string): SlackResponse =>
+  fail('invalid_arguments', [`[ERROR] missing required field: ${field}`]);
+
+const invalid = (error: string, problem: string, pointer: string): SlackResponse => ({
+  ...fail(error, [`[ERROR] ${problem} [json-pointer:${pointer}]`]),
+  errors: [`${problem} [json-pointer:${pointer}]`],
+});
+
+type TextObject = { text?: unknown } | undefined;
+const textLength = (object: unknown): number => {
+  const text = (object as TextObject)?.text;
+  return typeof text === 'string' ? text.length : 0;
+};
+
+// https://docs.slack.dev/reference/block-kit/blocks/section-block (text ≤ 3000, fields ≤ 10 × 2000)
+function checkBlocks(blocks: unknown): SlackResponse | undefined {
+  if (blocks === undefined) return undefined;
+  if (!Array.isArray(blocks)) return invalid('invalid_blocks', 'must provide an array', '/blocks');
+  if (blocks.length > 50) return invalid('invalid_blocks', 'no more than 50 items allowed', '/blocks');
+  for (const [i, block] of blocks.entries()) {
+    const b = block as { type?: unknown; text?: unknown; fields?: unknown };
+    if (typeof b?.type !== 'string')
+      return invalid('invalid_blocks', 'missing required field: type', `/blocks/${i}`);
+    if (b.type === 'section' && textLength(b.text) > 3000) {
+      return invalid('invalid_blocks', 'must be less than 3001 characters', `/blocks/${i}/text/text`);
+    }
+    const fields = Array.isArray(b.fields) ? b.fields : [];
+    const long = fields.findIndex((f) => textLength(f) > 2000);
+    if (b.type === 'section' && long >= 0) {
+      return invalid(
+        'invalid_blocks',
+        'must be less than 2001 characters',
+        `/blocks/${i}/fields/${long}/text`,
+      );
+    }
+    if (b.type === 'header' && textLength(b.text) > 150) {
+      return invalid('invalid_blocks', 'must be less than 151 characters', `/blocks/${i}/text/text`);
+    }
+  }
+  return undefined;
+}
+
+const CHUNK_TYPES = new Set(['markdown_text', 'task_update', 'plan_update', 'blocks']);
+
+// https://docs.slack.dev/reference/methods/chat.appendStream (chunks)
+function checkChunks(chunks: unknown): SlackResponse | undefined {
+  if (chunks === undefined) return undefined;
+  if (!Array.isArray(chunks)) return invalid('invalid_chunks', 'must provide an array', '/chunks');
+  for (const [i, chunk] of chunks.entries()) {
+    const type = (chunk as { type?: unknown })?.type;
+    if (typeof type !== 'string' || !CHUNK_TYPES.has(type)) {
+      return invalid('invalid_chunks', 'unsupported chunk type', `/chunks/${i}/type`);
+    }
+    if (type === 'markdown_text' && textLength(chunk) > MARKDOWN_TEXT_LIMIT) return fail('msg_too_long');
+  }
+  return undefined;
+}
+
+const str = (args: SlackArgs, key: string): string | undefined => {
+  const value = args[key];
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
+
+const isChannelId = (id: string | undefined): id is string => id !== undefined && /^[CDG][A-Z0-9]+$/.test(id);
+
+function checkLengths(args: SlackArgs): SlackResponse | undefined {
+  if (typeof args.text === 'string' && args.text.length > TEXT_LIMIT) return fail('msg_too_long');
+  if (typeof args.markdown_text === 'string' && args.markdown_text.length > MARKDOWN_TEXT_LIMIT) {
+    return fail('msg_too_long');
+  }
+  return checkBlocks(args.blocks) ?? checkChunks(args.chunks);
+}
+
+/** `markdown_text` followed by the text of any `markdown_text` chunks. */
+function streamedText(args: SlackArgs): string {
+  const chunks = Array.isArray(args.chunks) ? (args.chunks as Array<{ type: string; text?: unknown }>) : [];
+  const fromChunks = chunks.map((c) => (c.type === 'markdown_text' ? String(c.text ?? '') : '')).join('');
+  return (str(args, 'markdown_text') ?? '') + fromChunks;
+}
+
+/** Finds a live message the bot may write to, or the error Slack would answer. */
+function ownMessage(ws: SlackWorkspace, args: SlackArgs, notOwn: string): SlackMessage | SlackResponse {
+  const channel = str(args, 'channel');
+  const ts = str(args, 'ts');
+  if (!isChannelId(channel)) return fail('channel_not_found');
+  if (ts === undefined) return invalidArguments('ts');
+  const message = ws.find(channel, ts);
+  if (message === undefined) return fail('message_not_found');
+  if (message.user !== ws.botUserId) return fail(notOwn);
+  return message;
+}
+
+/** A stream the bot may still write to, or `message_not_in_streaming_state`. */
+function liveStream(ws: SlackWorkspace, args: SlackArgs): SlackMessage | SlackResponse {
+  const found = ownMessage(ws, args, 'message_not_in_streaming_state');
+  if ('ok' in found) return found;
+  if (!ws.isStreaming(found)) return fail('message_not_in_streaming_state');
+  return found;
+}
+
+const authTest: Handler = (ws) => ({
+  ok: true,
+  url: 'https://local-workspace.slack.com/',
+  team: 'Local Workspace',
+  user: 'localbot',
+  team_id: ws.teamId,
+  user_id: ws.botUserId,
+  bot_id: ws.botId,
+  is_enterprise_install: false,
+});
+
+const postMessage: Handler = (ws, args) => {
+  const channel = str(args, 'channel');
+  if (!isChannelId(channel)) return fail('channel_not_found');
+  const markdown = str(args, 'markdown_text');
+  if (markdown !== undefined && (str(args, 'text') !== undefined || args.blocks !== undefined)) {
+    return fail('markdown_text_conflict');
+  }
+  if (str(args, 'text') === undefined && markdown === undefined && !Array.isArray(args.blocks)) {
+    return fail('no_text');
+  }
+  const problem = checkLengths(args);
+  if (problem) return problem;
+  const message = ws.post({
+    channel,
+    thread_ts: str(args, 'thread_ts'),
+    text: markdown ?? str(args, 'text') ?? '',
+    blocks: args.blocks as unknown[] | undefined,
+  });
+  return { ok: true, channel, ts: message.ts, message: ws.toApiMessage(message) };
+};
+
+const update: Handler = (ws, args) => {
+  const found = ownMessage(ws, args, 'cant_update_message');
+  if ('ok' in found) return found;
+  const text = str(args, 'text') ?? str(args, 'markdown_text');
+  if (text === undefined && !Array.isArray(args.blocks)) return fail('no_text');
+  const problem = checkLengths(args);
+  if (problem) return problem;
+  const message = ws.edit(found, { text, blocks: args.blocks as unknown[] | undefined });
+  return {
+    ok: true,
+    channel: message.channel,
+    ts: message.ts,
+    text: message.text,
+    message: ws.toApiMessage(message),
+  };
+};
+
+const remove: Handler = (ws, args) => {
+  const found = ownMessage(ws, args, 'cant_delete_message');
+  if ('ok' in found) return found;
+  ws.remove(found);
+  return { ok: true, channel: found.channel, ts: found.ts };
+};
+
+// https://docs.slack.dev/reference/methods/chat.startStream
+const startStream: Handler = (ws, args) => {
+  const channel = str(args, 'channel');
+  if (!isChannelId(channel)) return fail('channel_not_found');
+  const threadTs = str(args, 'thread_ts');
+  if (channel.startsWith('D') && threadTs === undefined) return invalidArguments('thread_ts');
+  if (/^[CG]/.test(channel)) {
+    // Outside a DM Slack needs to know whom the stream is for.
+    if (str(args, 'recipient_user_id') === undefined) return invalidArguments('recipient_user_id');
+    if (str(args, 'recipient_team_id') === undefined) return invalidArguments('recipient_team_id');
+  }
+  const problem = checkLengths(args);
+  if (problem) return problem;
+  const message = ws.post({ channel, thread_ts: threadTs, text: streamedText(args), streaming: true });
+  return { ok: true, channel, ts: message.ts };
+};
+
+const appendStream: Handler = (ws, args) => {
+  const found = liveStream(ws, args);
+  if ('ok' in found) return found;
+  if (str(args, 'markdown_text') === undefined && !Array.isArray(args.chunks)) {
+    return invalidArguments('markdown_text');
+  }
+  const problem = checkLengths(args);
+  if (problem) return problem;
+  ws.append(found, streamedText(args));
+  return { ok: true, channel: found.channel, ts: found.ts };
+};
+
+const stopStream: Handler = (ws, args) => {
+  const found = liveStream(ws, args);
+  if ('ok' in found) return found;
+  const problem = checkLengths(args);
+  if (problem) return problem;
+  ws.append(found, streamedText(args));
+  const message = ws.stop(found, args.blocks as unknown[] | undefined);
+  return { ok: true, channel: message.channel, ts: message.ts, message: ws.toApiMessage(message) };
+};
+
+const setStatus: Handler = (ws, args) => {
+  const channel = str(args, 'channel_id');
+  const threadTs = str(args, 'thread_ts');
+  if (!isChannelId(channel)) return fail('channel_not_found');
+  if (threadTs === undefined) return invalidArguments('thread_ts');
+  if (typeof args.status !== 'string') return invalidArguments('status');
+  ws.setStatus(channel, threadTs, args.status);
+  return { ok: true };
+};
+
+const replies: Handler = (ws, args) => {
+  const channel = str(args, 'channel');
+  const ts = str(args, 'ts');
+  if (!isChannelId(channel)) return fail('channel_not_found');
+  if (ts === undefined) return invalidArguments('ts');
+  const root = ws.find(channel, ts)?.thread_ts ?? ts;
+  const thread = ws.thread(channel, root);
+  if (thread.length === 0) return fail('thread_not_found');
+  const limit = Number(args.limit ?? 1000) || 1000;
+  return {
+    ok: true,
+    messages: thread.slice(0, limit).map((m) => ws.toApiMessage(m)),
+    has_more: thread.length > limit,
+    response_metadata: { next_cursor: '' },
+  };
+};
+
+const addReaction: Handler = (ws, args) => {
+  const channel = str(args, 'channel');
+  const ts = str(args, 'timestamp');
+  const name = str(args, 'name');
+  if (channel === undefined || ts === undefined) return fail('no_item_specified');
+  if (name === undefined || !/^[a-z0-9_+'-]+$/.test(name)) return fail('invalid_name');
+  const message = isChannelId(channel) ? ws.find(channel, ts) : undefined;
+  if (message === undefined) return fail('message_not_found');
+  return ws.react(message, name) ? { ok: true } : fail('already_reacted');
+};
+
+const handlers: Record<string, Handler> = {
+  'auth.test': authTest,
+  'chat.postMessage': postMessage,
+  'chat.update': update,
+  'chat.delete': remove,
+  'chat.startStream': startStream,
+  'chat.appendStream': appendStream,
+  'chat.stopStream': stopStream,
+  'assistant.threads.setStatus': setStatus,
+  'conversations.replies': replies,
+  'reactions.add': addReaction,
+};
+
+/** Answers one Web API call against the workspace, as Slack would with a valid token. */
+export function callMethod(ws: SlackWorkspace, method: string, args: SlackArgs): SlackResponse {
+  const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
+  if (handler === undefined) return { ok: false, error: 'unknown_method', req_method: method };
+  if (STREAMING_METHODS.has(method) && !ws.features.streaming) return fail('feature_not_enabled');
+  return handler(ws, args);
+}

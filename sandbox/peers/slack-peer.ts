@@ -1,0 +1,411 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { listen, readBody, sendJson } from './listen';
+import {
+  callMethod,
+  type SlackArgs,
+  type SlackMessage,
+  type SlackResponse,
+  type SlackWorkspace,
+} from './slack-peer-methods';
+
+export type { SlackArgs, SlackMessage, SlackResponse } from './slack-peer-methods';
+
+/** Options of {@link startSlackPeer}. */
+export interface SlackPeerOptions {
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** The only bot token accepted. Default `xoxb-local-token`. */
+  token?: string;
+  /** Default `UBOT0LOCAL`. */
+  botUserId?: string;
+  /** Default `B0LOCAL`. */
+  botId?: string;
+  /** Default `T0LOCAL`. */
+  teamId?: string;
+  /** Clock in epoch milliseconds for message `ts` and stream staleness. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** An injected failure: HTTP 429 with `Retry-After`, a Slack error code, or a bare HTTP status. */
+export type SlackFailure = { rateLimited: { retryAfter: number } } | { error: string } | { status: number };
+
+/** A feature that {@link SlackPeer.disable} can switch off. */
+export type SlackFeature = 'streaming';
+
+/** One recorded Web API call. */
+export interface SlackCall {
+  method: string;
+  /** Parsed arguments, without `token`. */
+  args: SlackArgs;
+  /** `performance.now()` when the request was read. */
+  at: number;
+  /** HTTP status sent (200 unless a failure was injected). */
+  status: number;
+  response: SlackResponse;
+}
+
+/** Events of {@link SlackPeer.on}: every answered call, and every seeded message. */
+export interface SlackPeerEvents {
+  call: [call: SlackCall];
+  seed: [message: SlackMessage];
+}
+
+/** A local Slack Web API, see {@link startSlackPeer}. */
+export interface SlackPeer {
+  /** `http://127.0.0.1:PORT/api/`: pass as `slackApiUrl`. */
+  readonly url: string;
+  readonly token: string;
+  readonly botUserId: string;
+  readonly botId: string;
+  readonly teamId: string;
+  /** Every call so far, oldest first. */
+  readonly calls: readonly SlackCall[];
+  callsTo(method: string): SlackCall[];
+  /** Copies of the live messages of a thread (the parent if known, then replies), in ts order. */
+  thread(channel: string, threadTs: string): SlackMessage[];
+  /** The thread's `assistant.threads.setStatus` status, `''` once cleared. */
+  status(channel: string, threadTs: string): string | undefined;
+  /** Puts a user's message into a channel or thread, as if they had posted it. */
+  seedMessage(input: {
+    channel: string;
+    ts?: string;
+    thread_ts?: string;
+    user: string;
+    text: string;
+  }): SlackMessage;
+  /** The next `times` calls of `method` fail this way, before any state changes. */
+  failNext(method: string, failure: SlackFailure, times?: number): void;
+  /** `disable('streaming')`: the `chat.*Stream` methods answer `feature_not_enabled`. */
+  disable(feature: SlackFeature): void;
+  enable(feature: SlackFeature): void;
+  on<E extends keyof SlackPeerEvents>(event: E, listener: (...args: SlackPeerEvents[E]) => void): SlackPeer;
+  off<E extends keyof SlackPeerEvents>(event: E, listener: (...args: SlackPeerEvents[E]) => void): SlackPeer;
+  /** Forgets messages, calls, statuses and pending failures; re-enables every feature. */
+  reset(): void;
+  /** Stops the server and destroys open sockets. */
+  close(): Promise<void>;
+}
+
+/** A stream with no write for this long is stale (Slack finalises idle streams after ~5 minutes). */
+export const STREAM_IDLE_LIMIT_MS = 5 * 60_000;
+
+/** A ts as microseconds, for ordering (`Number("1700000000.000100")` would lose the last digit). */
+const micros = (ts: string): bigint => {
+  const [seconds = '0', fraction = ''] = ts.split('.');
+  return BigInt(seconds) * 1_000_000n + BigInt(fraction.padEnd(6, '0').slice(0, 6) || '0');
+};
+
+/** The peer's state: messages per channel, thread statuses, switched-off features. */
+class Workspace implements SlackWorkspace {
+  readonly features = { streaming: true };
+  private readonly channels = new Map<string, SlackMessage[]>();
+  private readonly statuses = new Map<string, string>();
+  private readonly touched = new Map<SlackMessage, number>();
+  private lastMicros = 0n;
+
+  constructor(
+    readonly botUserId: string,
+    readonly botId: string,
+    readonly teamId: string,
+    private readonly now: () => number,
+  ) {}
+
+  /** A `"1700000000.000100"`-style ts from the clock, strictly after every ts handed out or seeded. */
+  nextTs(): string {
+    const fromClock = BigInt(Math.floor(this.now())) * 1000n;
+    this.lastMicros = fromClock > this.lastMicros + 100n ? fromClock : this.lastMicros + 100n;
+    return `${this.lastMicros / 1_000_000n}.${String(this.lastMicros % 1_000_000n).padStart(6, '0')}`;
+  }
+
+  insert(message: SlackMessage): SlackMessage {
+    const list = this.channels.get(message.channel) ?? [];
+    if (list.some((m) => m.ts === message.ts))
+      throw new Error(`ts ${message.ts} already used in ${message.channel}`);
+    if (micros(message.ts) > this.lastMicros) this.lastMicros = micros(message.ts);
+    list.push(message);
+    list.sort((a, b) => (micros(a.ts) < micros(b.ts) ? -1 : 1));
+    this.channels.set(message.channel, list);
+    return message;
+  }
+
+  find(channel: string, ts: string): SlackMessage | undefined {
+    return this.channels.get(channel)?.find((m) => m.ts === ts && !m.deleted);
+  }
+
+  post(input: {
+    channel: string;
+    thread_ts?: string;
+    text: string;
+    blocks?: unknown[];
+    streaming?: boolean;
+  }) {
+    const { channel, thread_ts, text, blocks, streaming } = input;
+    const ts = this.nextTs();
+    const message: SlackMessage = {
+      channel,
+      ts,
+      text,
+      user: this.botUserId,
+      bot_id: this.botId,
+      edits: 0,
+      deleted: false,
+    };
+    if (thread_ts !== undefined) message.thread_ts = thread_ts;
+    if (blocks !== undefined) message.blocks = blocks;
+    if (streaming) {
+      message.streaming = 'in_progress';
+      this.touched.set(message, this.now());
+    }
+    // https://docs.slack.dev/reference/methods/assistant.threads.setStatus: a reply clears it.
+    if (thread_ts !== undefined && this.statuses.has(`${channel}/${thread_ts}`))
+      this.setStatus(channel, thread_ts, '');
+    return this.insert(message);
+  }
+
+  edit(message: SlackMessage, change: { text?: string; blocks?: unknown[] }): SlackMessage {
+    if (change.text !== undefined) message.text = change.text;
+    if (change.blocks !== undefined) message.blocks = change.blocks;
+    message.edits += 1;
+    message.edited = { user: this.botUserId, ts: this.nextTs() };
+    return message;
+  }
+
+  remove(message: SlackMessage): void {
+    message.deleted = true;
+  }
+
+  isStreaming(message: SlackMessage): boolean {
+    if (message.streaming !== 'in_progress') return false;
+    if (this.now() - (this.touched.get(message) ?? 0) <= STREAM_IDLE_LIMIT_MS) return true;
+    message.streaming = 'stopped';
+    return false;
+  }
+
+  append(message: SlackMessage, text: string): void {
+    message.text += text;
+    this.touched.set(message, this.now());
+  }
+
+  stop(message: SlackMessage, blocks?: unknown[]): SlackMessage {
+    message.streaming = 'stopped';
+    if (blocks !== undefined) message.blocks = [...(message.blocks ?? []), ...blocks];
+    return message;
+  }
+
+  /** Forgets every message and status; ts keep increasing. */
+  clear(): void {
+    this.channels.clear();
+    this.statuses.clear();
+    this.touched.clear();
+    this.features.streaming = true;
+  }
+
+  setStatus(channel: string, threadTs: string, status: string): void {
+    this.statuses.set(`${channel}/${threadTs}`, status);
+  }
+
+  status(channel: string, threadTs: string): string | undefined {
+    return this.statuses.get(`${channel}/${threadTs}`);
+  }
+
+  thread(channel: string, threadTs: string): SlackMessage[] {
+    return (this.channels.get(channel) ?? []).filter(
+      (m) => !m.deleted && (m.ts === threadTs || m.thread_ts === threadTs),
+    );
+  }
+
+  react(message: SlackMessage, name: string): boolean {
+    message.reactions ??= [];
+    const reaction = message.reactions.find((r) => r.name === name);
+    if (reaction?.users.includes(this.botUserId)) return false;
+    if (reaction) reaction.users.push(this.botUserId);
+    else message.reactions.push({ name, users: [this.botUserId], count: 0 });
+    for (const r of message.reactions) r.count = r.users.length;
+    return true;
+  }
+
+  toApiMessage(m: SlackMessage): Record<string, unknown> {
+    const replies = m.thread_ts === undefined ? this.thread(m.channel, m.ts).filter((r) => r !== m) : [];
+    return {
+      type: 'message',
+      user: m.user,
+      ...(m.bot_id !== undefined && { bot_id: m.bot_id, app_id: 'A0LOCAL' }),
+      text: m.text,
+      ts: m.ts,
+      team: this.teamId,
+      ...(m.thread_ts !== undefined && {
+        thread_ts: m.thread_ts,
+        parent_user_id: this.find(m.channel, m.thread_ts)?.user,
+      }),
+      ...(replies.length > 0 && {
+        thread_ts: m.ts,
+        reply_count: replies.length,
+        reply_users: [...new Set(replies.map((r) => r.user))],
+        latest_reply: replies.at(-1)?.ts,
+      }),
+      ...(m.blocks !== undefined && { blocks: m.blocks }),
+      ...(m.edited !== undefined && { edited: m.edited }),
+      ...(m.reactions !== undefined && m.reactions.length > 0 && { reactions: m.reactions }),
+    };
+  }
+}
+
+// Form-encoded calls carry nested arguments as JSON strings; a malformed one gets this error.
+const JSON_FIELDS: Record<string, string> = {
+  blocks: 'invalid_blocks_format',
+  attachments: 'invalid_attachments',
+  chunks: 'invalid_chunks',
+  metadata: 'invalid_metadata_format',
+};
+
+type Parsed = { args: SlackArgs; error?: undefined } | { error: string };
+
+/** Reads arguments from the query string and an `x-www-form-urlencoded` or JSON body. */
+function parseArgs(contentType: string, body: string, query: URLSearchParams): Parsed {
+  const args: SlackArgs = Object.fromEntries(query);
+  if (contentType.startsWith('application/json')) {
+    try {
+      const json: unknown = JSON.parse(body || '{}');
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) return { error: 'invalid_json' };
+      return { args: { ...args, ...json } };
+    } catch {
+      return { error: 'invalid_json' };
+    }
+  }
+  if (body !== '' && !contentType.startsWith('application/x-www-form-urlencoded')) {
+    return { error: 'invalid_form_data' };
+  }
+  for (const [key, value] of new URLSearchParams(body)) args[key] = value;
+  for (const [key, error] of Object.entries(JSON_FIELDS)) {
+    const value = args[key];
+    if (typeof value !== 'string') continue;
+    try {
+      args[key] = JSON.parse(value);
+    } catch {
+      return { error };
+    }
+  }
+  return { args };
+}
+
+/**
+ * Starts a local Slack Web API on 127.0.0.1 that the real `WebClient` talks to over a socket:
+ * `POST /api/<method>`, form-encoded or JSON, `Authorization: Bearer <token>`, always HTTP 200
+ * with Slack's `{ ok, error? }` envelope unless a failure was injected with `failNext`.
+ *
+ * @example
+ * const slack = await startSlackPeer();
+ * const client = new WebClient(slack.token, { slackApiUrl: slack.url, retryConfig: { retries: 0 } });
+ * const { ts } = await client.chat.postMessage({ channel: 'C0GENERAL', text: 'hi' });
+ * slack.thread('C0GENERAL', ts!); // [{ text: 'hi', user: 'UBOT0LOCAL', … }]
+ * await slack.close();
+ */
+export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<SlackPeer> {
+  const token = options.token ?? 'xoxb-local-token';
+  const ws = new Workspace(
+    options.botUserId ?? 'UBOT0LOCAL',
+    options.botId ?? 'B0LOCAL',
+    options.teamId ?? 'T0LOCAL',
+    options.now ?? Date.now,
+  );
+  const calls: SlackCall[] = [];
+  const failures = new Map<string, SlackFailure[]>();
+  const events = new EventEmitter<SlackPeerEvents>();
+
+  type Answer = Omit<SlackCall, 'at'> & { headers?: Record<string, string> };
+
+  /** Auth, then an injected failure, then the method itself. */
+  function answer(method: string, parsed: Parsed, bearer: string | undefined): Answer {
+    const { token: bodyToken, ...args } = parsed.error === undefined ? parsed.args : {};
+    const reply = (response: SlackResponse, status = 200, headers?: Record<string, string>) =>
+      headers ? { method, args, status, response, headers } : { method, args, status, response };
+    if (parsed.error !== undefined) return reply({ ok: false, error: parsed.error });
+    const given = bearer ?? (typeof bodyToken === 'string' ? bodyToken : undefined);
+    if (!given) return reply({ ok: false, error: 'not_authed' });
+    if (given !== token) return reply({ ok: false, error: 'invalid_auth' });
+    const failure = failures.get(method)?.shift();
+    if (failure && 'rateLimited' in failure) {
+      // https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After in seconds.
+      const retryAfter = String(failure.rateLimited.retryAfter);
+      return reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': retryAfter });
+    }
+    if (failure && 'status' in failure) return reply({ ok: false, error: 'internal_error' }, failure.status);
+    if (failure) return reply({ ok: false, error: failure.error });
+    return reply(callMethod(ws, method, args));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = performance.now();
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = /^\/api\/([\w.-]+)$/.exec(url.pathname)?.[1];
+    const body = await readBody(req);
+    if (method === undefined) return sendJson(res, 404, { ok: false, error: 'not_found' });
+    const parsed = parseArgs(req.headers['content-type'] ?? '', body, url.searchParams);
+    const bearer = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const { headers, ...call } = { at, ...answer(method, parsed, bearer) };
+    sendJson(res, call.status, call.response, headers);
+    calls.push(call);
+    events.emit('call', call);
+  }
+
+  const server = await listen((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal_error', detail: String(error) });
+    });
+  }, options.port);
+
+  const peer: SlackPeer = {
+    url: `${server.origin}/api/`,
+    token,
+    botUserId: ws.botUserId,
+    botId: ws.botId,
+    teamId: ws.teamId,
+    calls,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    thread: (channel, threadTs) => structuredClone(ws.thread(channel, threadTs)),
+    status: (channel, threadTs) => ws.status(channel, threadTs),
+    seedMessage(input) {
+      const { channel, user, text } = input;
+      const message: SlackMessage = {
+        channel,
+        ts: input.ts ?? ws.nextTs(),
+        user,
+        text,
+        edits: 0,
+        deleted: false,
+      };
+      if (input.thread_ts !== undefined) message.thread_ts = input.thread_ts;
+      ws.insert(message);
+      events.emit('seed', structuredClone(message));
+      return structuredClone(message);
+    },
+    failNext(method, failure, times = 1) {
+      const queue = failures.get(method) ?? [];
+      for (let i = 0; i < times; i++) queue.push(failure);
+      failures.set(method, queue);
+    },
+    disable: (feature) => {
+      ws.features[feature] = false;
+    },
+    enable: (feature) => {
+      ws.features[feature] = true;
+    },
+    on(event, listener) {
+      events.on(event, listener as never);
+      return peer;
+    },
+    off(event, listener) {
+      events.off(event, listener as never);
+      return peer;
+    },
+    reset() {
+      ws.clear();
+      calls.length = 0;
+      failures.clear();
+    },
+    close: () => server.close(),
+  };
+  return peer;
+}
