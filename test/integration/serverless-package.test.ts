@@ -1,0 +1,429 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { decodeJob } from '../../lib/queue/job';
+import { LOCAL_AWS_CREDENTIALS, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
+import { PackagedFunction } from '../support/packaged-function';
+import {
+  type CfnResource,
+  type CfnTemplate,
+  PROJECT_ROOT,
+  packageService,
+} from '../support/serverless-package';
+import { BOT_USER, functionUrlEvent, mention, SECRET } from '../support/slack-events';
+
+/**
+ * The deployable artifact, checked offline: `serverless package` runs once, then the template
+ * it wrote is checked against the AWS and Slack contracts the code relies on, and the zips are
+ * unpacked and run as the Lambda runtime would run them.
+ */
+
+// Secrets as a deploy would read them from .env; recognisable so the checks can find them.
+const PACKAGE_ENV = {
+  SLACK_SIGNING_SECRET: SECRET,
+  SLACK_BOT_TOKEN: 'xoxb-packaged',
+  OPENAI_API_KEY: 'sk-packaged',
+  MOMENTO_API_KEY: 'momento-packaged',
+};
+
+let dir: string;
+let template: CfnTemplate;
+let scratch: string;
+
+beforeAll(async () => {
+  ({ dir, template } = await packageService({ stage: 'ci', region: 'eu-west-1', env: PACKAGE_ENV }));
+  scratch = mkdtempSync(path.join(tmpdir(), 'packaged-'));
+}, 120_000);
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Every resource of a CloudFormation type, as `[logicalId, resource]`. */
+function resourcesOfType(type: string): Array<[string, CfnResource]> {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+/** The resource with this logical id, or a failure listing the ids there are. */
+function resource(logicalId: string): CfnResource {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`no ${logicalId} in the template; it has ${Object.keys(template.Resources)}`);
+  return found;
+}
+const getAtt = (logicalId: string, attribute: string) => ({ 'Fn::GetAtt': [logicalId, attribute] });
+const ref = (logicalId: string) => ({ Ref: logicalId });
+
+interface FunctionProps {
+  Handler: string;
+  Runtime: string;
+  Architectures: string[];
+  Timeout: number;
+  MemorySize: number;
+  Role: unknown;
+  Environment: { Variables: Record<string, unknown> };
+  Code: { S3Key: string };
+}
+const fn = (name: 'Ingress' | 'Worker') =>
+  resource(`${name}LambdaFunction`).Properties as unknown as FunctionProps;
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+/** Every statement of every inline policy of a role. */
+function roleStatements(roleLogicalId: string): Statement[] {
+  const role = resource(roleLogicalId);
+  expect(role.Type).toBe('AWS::IAM::Role');
+  const policies = (role.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>;
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => [s.Action].flat()).sort();
+
+/** Every `Resource` value anywhere in the template (IAM, bucket and queue policies alike). */
+function everyResourceField(node: unknown, found: unknown[] = []): unknown[] {
+  if (Array.isArray(node)) for (const item of node) everyResourceField(item, found);
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'Resource' || key === 'NotResource') found.push(value);
+      everyResourceField(value, found);
+    }
+  }
+  return found;
+}
+
+describe('serverless package, offline', () => {
+  it('packages with no AWS credentials into one zip per function', () => {
+    // Assess
+    expect(fn('Ingress').Code.S3Key).toMatch(/\/ingress\.zip$/);
+    expect(fn('Worker').Code.S3Key).toMatch(/\/worker\.zip$/);
+    expect(statSync(path.join(dir, 'ingress.zip')).size).toBeGreaterThan(0);
+    expect(statSync(path.join(dir, 'worker.zip')).size).toBeGreaterThan(0);
+  });
+
+  it('declares a FIFO queue deduplicated by id only, redriving to a FIFO dead-letter queue', () => {
+    // Prepare
+    const queue = resource('JobsQueue').Properties;
+    const dlq = resource('JobsDeadLetterQueue').Properties;
+    const redrive = queue.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number };
+    // Assess
+    expect(queue).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false });
+    expect(String(queue.QueueName)).toMatch(/\.fifo$/);
+    expect(dlq).toMatchObject({ FifoQueue: true });
+    expect(String(dlq.QueueName)).toMatch(/\.fifo$/);
+    expect(redrive.deadLetterTargetArn).toEqual(getAtt('JobsDeadLetterQueue', 'Arn'));
+    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(3);
+    expect(redrive.maxReceiveCount).toBeLessThanOrEqual(5);
+  });
+
+  it('keeps the visibility timeout at least six times the worker timeout', () => {
+    // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+    const visibility = resource('JobsQueue').Properties.VisibilityTimeout as number;
+    expect(visibility).toBeGreaterThanOrEqual(6 * fn('Worker').Timeout);
+  });
+
+  it('feeds the worker from the queue with ReportBatchItemFailures, one record per invocation', () => {
+    // Prepare
+    const mappings = resourcesOfType('AWS::Lambda::EventSourceMapping');
+    // Assess
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toMatchObject({
+      EventSourceArn: getAtt('JobsQueue', 'Arn'),
+      FunctionName: getAtt('WorkerLambdaFunction', 'Arn'),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 1,
+      Enabled: true,
+    });
+  });
+
+  it('exposes only the ingress, through a Function URL with both permissions AWS requires', () => {
+    // Prepare
+    const urls = resourcesOfType('AWS::Lambda::Url');
+    const permissions = resourcesOfType('AWS::Lambda::Permission').map(([, r]) => r.Properties);
+    // Assess: Slack cannot sign AWS requests (AuthType NONE); the handler checks Slack's signature.
+    expect(urls).toHaveLength(1);
+    expect(urls[0]![1].Properties).toEqual({
+      AuthType: 'NONE',
+      TargetFunctionArn: getAtt('IngressLambdaFunction', 'Arn'),
+    });
+    // https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html (both since October 2025)
+    expect(permissions).toEqual(
+      expect.arrayContaining([
+        {
+          FunctionName: getAtt('IngressLambdaFunction', 'Arn'),
+          Action: 'lambda:InvokeFunctionUrl',
+          Principal: '*',
+          FunctionUrlAuthType: 'NONE',
+        },
+        {
+          FunctionName: getAtt('IngressLambdaFunction', 'Arn'),
+          Action: 'lambda:InvokeFunction',
+          Principal: '*',
+          InvokedViaFunctionUrl: true,
+        },
+      ]),
+    );
+    expect(permissions).toHaveLength(2);
+  });
+
+  it('runs both functions on nodejs22.x arm64: a quick small ingress, a long-running worker', () => {
+    for (const name of ['Ingress', 'Worker'] as const) {
+      expect(fn(name)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    }
+    expect(fn('Ingress').Handler).toBe('handlers/ingress.handler');
+    expect(fn('Worker').Handler).toBe('handlers/worker.handler');
+    // Slack gives the ingress 3 s; the worker streams answers for up to two minutes.
+    expect(fn('Ingress').Timeout).toBeLessThanOrEqual(10);
+    expect(fn('Ingress').MemorySize).toBeLessThanOrEqual(256);
+    expect(fn('Worker').Timeout).toBe(120);
+    expect(fn('Worker').MemorySize).toBeGreaterThanOrEqual(512);
+  });
+
+  it('retains each function’s logs for a bounded time', () => {
+    const groups = Object.fromEntries(
+      resourcesOfType('AWS::Logs::LogGroup').map(([id, r]) => [id, r.Properties]),
+    );
+    expect(groups).toEqual({
+      IngressLogGroup: { LogGroupName: '/aws/lambda/slack-gpt-bot-ci-ingress', RetentionInDays: 14 },
+      WorkerLogGroup: { LogGroupName: '/aws/lambda/slack-gpt-bot-ci-worker', RetentionInDays: 14 },
+    });
+  });
+
+  it('alarms as soon as the dead-letter queue holds a message', () => {
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]![1].Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt('JobsDeadLetterQueue', 'QueueName') }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [ref('AlarmTopic')],
+    });
+  });
+
+  it('gives each function its own role with only the actions it calls, on our own ARNs', () => {
+    // Prepare
+    const ingress = roleStatements('IngressRole');
+    const worker = roleStatements('WorkerRole');
+    const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+    // Assess: the function → role wiring, then exactly these actions on exactly these resources.
+    expect(fn('Ingress').Role).toEqual(getAtt('IngressRole', 'Arn'));
+    expect(fn('Worker').Role).toEqual(getAtt('WorkerRole', 'Arn'));
+    expect(ingress).toEqual([
+      { Effect: 'Allow', Action: logs, Resource: getAtt('IngressLogGroup', 'Arn') },
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('JobsQueue', 'Arn') },
+    ]);
+    expect(worker).toEqual([
+      { Effect: 'Allow', Action: logs, Resource: getAtt('WorkerLogGroup', 'Arn') },
+      {
+        Effect: 'Allow',
+        // Receive/Delete/GetQueueAttributes: the event source mapping; ChangeMessageVisibility: retry sooner.
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:ChangeMessageVisibility',
+        ],
+        Resource: getAtt('JobsQueue', 'Arn'),
+      },
+    ]);
+    for (const roleId of ['IngressRole', 'WorkerRole']) {
+      expect(resource(roleId).Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('has no IAM role, policy or wildcard beyond those two roles, and no Resource "*" anywhere', () => {
+    // Prepare
+    const iam = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type.startsWith('AWS::IAM::'))
+      .map(([id]) => id)
+      .sort();
+    const resources = everyResourceField(template.Resources).flat();
+    const actions = [...actionsOf(roleStatements('IngressRole')), ...actionsOf(roleStatements('WorkerRole'))];
+    // Assess (osls's default role, with its own statements, would appear here as IamRoleLambdaExecution)
+    expect(iam).toEqual(['IngressRole', 'WorkerRole']);
+    expect(resources).not.toContain('*');
+    expect(resources.length).toBeGreaterThan(0);
+    expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('sets every deployable variable of .env.example, and the worker’s limits agree with the queue', () => {
+    // Prepare: what .env.example documents, minus what only local runs use or Lambda sets itself.
+    const documented = [
+      ...readFileSync(path.join(PROJECT_ROOT, '.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm),
+    ].map((m) => m[1]!);
+    const notDeployed = new Set([
+      'SLACK_APP_TOKEN', // Socket Mode, `npm run dev` only
+      'MOMENTO_LOCAL_ENDPOINT', // the local Momento peer
+      'AWS_REGION', // set by Lambda (reserved)
+      'AWS_ENDPOINT_URL_SQS', // a local SQS peer
+      'AWS_ACCESS_KEY_ID', // the function's role
+      'AWS_SECRET_ACCESS_KEY',
+    ]);
+    const ingressEnv = fn('Ingress').Environment.Variables;
+    const workerEnv = fn('Worker').Environment.Variables;
+    const deployed = new Set([...Object.keys(ingressEnv), ...Object.keys(workerEnv)]);
+    const redrive = resource('JobsQueue').Properties.RedrivePolicy as { maxReceiveCount: number };
+    // Assess
+    expect(documented.filter((name) => !notDeployed.has(name) && !deployed.has(name))).toEqual([]);
+    // The ingress carries its own secret and nothing of the worker's.
+    expect(Object.keys(ingressEnv).sort()).toEqual(
+      [
+        'NODE_OPTIONS',
+        'POWERTOOLS_LOG_LEVEL',
+        'QUEUE_URL',
+        'SLACK_BOT_USER_ID',
+        'SLACK_SIGNING_SECRET',
+      ].sort(),
+    );
+    expect(ingressEnv).toMatchObject({ SLACK_SIGNING_SECRET: SECRET, QUEUE_URL: ref('JobsQueue') });
+    expect(workerEnv).toMatchObject({
+      SLACK_BOT_TOKEN: PACKAGE_ENV.SLACK_BOT_TOKEN,
+      OPENAI_API_KEY: PACKAGE_ENV.OPENAI_API_KEY,
+      MOMENTO_API_KEY: PACKAGE_ENV.MOMENTO_API_KEY,
+      QUEUE_URL: ref('JobsQueue'),
+      QUEUE_MAX_RECEIVE_COUNT: String(redrive.maxReceiveCount),
+    });
+    expect(Number(workerEnv.OPENAI_TIMEOUT_MS)).toBeLessThan(fn('Worker').Timeout * 1000);
+    // Unset optional variables stay empty (lib/config.ts treats empty as unset).
+    expect(workerEnv.SLACK_API_URL).toBe('');
+    expect(workerEnv.MOMENTO_LOCAL_ENDPOINT).toBeUndefined();
+  });
+
+  it('outputs the Function URL to paste into Slack and the queue URL', () => {
+    expect(template.Outputs.SlackRequestUrl?.Value).toEqual(
+      getAtt('IngressLambdaFunctionUrl', 'FunctionUrl'),
+    );
+    expect(template.Outputs.QueueUrl?.Value).toEqual(ref('JobsQueue'));
+    expect(template.Outputs.DeadLetterQueueUrl?.Value).toEqual(ref('JobsDeadLetterQueue'));
+  });
+});
+
+describe('the packaged bundles', () => {
+  let ingress: PackagedFunction;
+  let worker: PackagedFunction;
+  let peer: SqsPeer;
+
+  beforeAll(async () => {
+    ingress = new PackagedFunction(
+      path.join(dir, 'ingress.zip'),
+      path.join(scratch, 'ingress'),
+      fn('Ingress').Handler,
+    );
+    worker = new PackagedFunction(
+      path.join(dir, 'worker.zip'),
+      path.join(scratch, 'worker'),
+      fn('Worker').Handler,
+    );
+    peer = await startSqsPeer();
+  });
+  afterAll(() => peer?.close());
+
+  it.each([
+    ['ingress', () => ingress],
+    ['worker', () => worker],
+  ])('%s: one minified JS bundle with a linked source map, no sources, no node_modules', (name, get) => {
+    // Prepare
+    const packaged = get();
+    const code = packaged.files.get(`handlers/${name}.js`)?.toString('utf8') ?? '';
+    const map = JSON.parse(packaged.files.get(`handlers/${name}.js.map`)?.toString('utf8') ?? '{}') as {
+      names?: string[];
+    };
+    // Assess
+    expect([...packaged.files.keys()].sort()).toEqual([`handlers/${name}.js`, `handlers/${name}.js.map`]);
+    expect(code).toMatch(new RegExp(`//# sourceMappingURL=${name}\\.js\\.map\\s*$`));
+    // Minified: our own function names live only in the source map.
+    const ownName = name === 'ingress' ? 'createIngressHandler' : 'createWorkerHandler';
+    expect(map.names).toContain(ownName);
+    expect(code).not.toContain(ownName);
+  });
+
+  it.each([
+    ['ingress', () => ingress],
+    ['worker', () => worker],
+  ])('%s: requires nothing but Node built-ins and the runtime’s AWS SDK', (name, get) => {
+    // Prepare
+    const code = get().files.get(`handlers/${name}.js`)!.toString('utf8');
+    const required = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
+    const builtins = new Set(builtinModules);
+    // Assess
+    const outside = [...new Set(required)].filter((m) => !builtins.has(m.replace(/^node:/, '')));
+    expect(outside.filter((m) => !m.startsWith('@aws-sdk/'))).toEqual([]);
+  });
+
+  it('ingress: carries none of the worker’s dependencies', () => {
+    // Prepare
+    const map = JSON.parse(ingress.files.get('handlers/ingress.js.map')!.toString('utf8')) as {
+      sources: string[];
+    };
+    const workerOnly = ['openai', '@gomomento', '@slack/web-api', 'gpt-tokenizer', '@grpc', 'lib/worker/'];
+    // Assess
+    expect(map.sources.length).toBeGreaterThan(0);
+    expect(map.sources.filter((s) => workerOnly.some((w) => s.includes(w)))).toEqual([]);
+  });
+
+  it('ingress: answers a signed url_verification and queues a signed mention on SQS FIFO', async () => {
+    // Prepare: the packaged environment, with the stack's queue and AWS replaced by the local peer.
+    const queue = peer.createFifoQueue('packaged-ingress');
+    const env = {
+      ...packagedEnvironment('Ingress'),
+      QUEUE_URL: queue.queueUrl,
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SQS: peer.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    };
+    const body = mention({ text: `<@${BOT_USER}> 日本語で 🚀 please` });
+    // Act
+    const { handlerType, results } = await ingress.invoke(env, [
+      functionUrlEvent({ type: 'url_verification', challenge: 'packaged-challenge', token: 't' }),
+      functionUrlEvent(body),
+    ]);
+    // Assess
+    expect(handlerType).toBe('function');
+    const [verification, queued] = results as Array<{ statusCode: number; body?: string }>;
+    expect(verification?.statusCode).toBe(200);
+    expect(JSON.parse(verification?.body ?? '{}')).toEqual({ challenge: 'packaged-challenge' });
+    expect(queued?.statusCode).toBe(200);
+    const received = await peer.client().send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['MessageDeduplicationId'],
+      }),
+    );
+    expect(received.Messages).toHaveLength(1);
+    const [message] = received.Messages!;
+    expect(message?.Attributes?.MessageDeduplicationId).toBe(body.event_id);
+    expect(decodeJob(message!.Body!)).toMatchObject({
+      eventId: body.event_id,
+      text: `<@${BOT_USER}> 日本語で 🚀 please`,
+    });
+  });
+
+  it('worker: loads its packaged configuration and exports a handler', async () => {
+    // Prepare: the packaged environment; Momento's key swapped for the local endpoint, since
+    // the SDK validates a real key at cold start.
+    const { MOMENTO_API_KEY: _key, ...packaged } = packagedEnvironment('Worker');
+    const env = {
+      ...packaged,
+      MOMENTO_LOCAL_ENDPOINT: '127.0.0.1:9',
+      QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/q.fifo',
+      AWS_REGION: 'eu-west-1',
+    };
+    // Act
+    const { handlerType } = await worker.invoke(env);
+    // Assess
+    expect(handlerType).toBe('function');
+  });
+});
+
+/** A function's environment from the template, with the values `serverless package` could resolve. */
+function packagedEnvironment(name: 'Ingress' | 'Worker'): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(fn(name).Environment.Variables).filter(
+      (e): e is [string, string] => typeof e[1] === 'string',
+    ),
+  );
+}

@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The project root, where `serverless.yml` lives. */
+export const PROJECT_ROOT = path.resolve(__dirname, '../..');
+
+/** A CloudFormation resource as `serverless package` writes it. */
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn?: string | string[];
+}
+
+/** The parts of a CloudFormation template the checks read. */
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs: Record<string, { Value: unknown; Description?: string }>;
+}
+
+/** What `serverless package` produced. */
+export interface PackagedService {
+  /** `.serverless/` */
+  dir: string;
+  /** `cloudformation-template-update-stack.json`, the template `serverless deploy` would apply. */
+  template: CfnTemplate;
+  /** osls's output (its log goes to stderr), for a failing test's message. */
+  log: string;
+}
+
+/** Names read with `${env:NAME}` / `${env:NAME, default}` in `serverless.yml`. */
+export function envVariablesOfServerlessYml(): string[] {
+  const yml = readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8');
+  return [...new Set([...yml.matchAll(/\$\{env:([A-Za-z0-9_]+)/g)].map((m) => m[1]!))];
+}
+
+/**
+ * Runs `serverless package` (osls, from node_modules) offline: telemetry off and no AWS
+ * credentials at all, not even a profile file. Every `${env:…}` that `serverless.yml` reads is
+ * set, to `env`'s value or to empty, so neither a developer's shell nor their `.env` (loaded by
+ * `useDotenv`, which never overrides a variable already set) changes what gets packaged.
+ */
+export async function packageService(options: {
+  stage: string;
+  region: string;
+  env: Record<string, string>;
+}): Promise<PackagedService> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^AWS_/.test(name)) delete env[name];
+  }
+  for (const name of envVariablesOfServerlessYml()) env[name] = '';
+  Object.assign(env, options.env, {
+    SLS_TELEMETRY_DISABLED: '1',
+    AWS_CONFIG_FILE: path.join(PROJECT_ROOT, '.serverless-no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(PROJECT_ROOT, '.serverless-no-aws-credentials'),
+  });
+  const cli = require.resolve('osls/bin/serverless.js');
+  const args = ['package', '--stage', options.stage, '--region', options.region];
+  const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
+    cwd: PROJECT_ROOT,
+    env,
+    timeout: 100_000,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+    throw new Error(`serverless package failed: ${error.stderr ?? ''}${error.stdout ?? ''}`, {
+      cause: error,
+    });
+  });
+  const dir = path.join(PROJECT_ROOT, '.serverless');
+  const template = JSON.parse(
+    readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as CfnTemplate;
+  return { dir, template, log: stderr + stdout };
+}
