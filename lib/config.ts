@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, type ConfigIssue } from './errors';
 
 /**
@@ -47,6 +47,7 @@ const workerSchema = z.object({
   SYSTEM_PROMPT: optionalNonEmpty,
   HISTORY_TOKEN_BUDGET: positiveNumber(3000),
   MOMENTO_API_KEY: optionalNonEmpty,
+  MOMENTO_ENDPOINT: optionalNonEmpty,
   MOMENTO_LOCAL_ENDPOINT: optionalNonEmpty.refine(
     (v) => v === undefined || /^[^:\s]+:\d{1,5}$/.test(v),
     'must be host:port',
@@ -54,6 +55,8 @@ const workerSchema = z.object({
   MOMENTO_CACHE: optionalNonEmpty.transform((v) => v ?? 'slack-bot'),
   MOMENTO_TTL: positiveNumber(24),
   QUEUE_URL: optionalNonEmpty,
+  QUEUE_MAX_RECEIVE_COUNT: positiveNumber(4).refine(Number.isInteger, 'must be a whole number'),
+  RETRY_DELAY_SECONDS: positiveNumber(10),
 });
 
 /** Either-or requirements; checked on the raw environment so they are reported with the rest. */
@@ -96,11 +99,20 @@ export interface WorkerConfig {
   };
   momento: {
     apiKey: string | undefined;
+    /** Service endpoint for v2 API keys (`MOMENTO_ENDPOINT`); legacy keys carry their own. */
+    endpoint: string | undefined;
     localEndpoint: { hostname: string; port: number } | undefined;
     cache: string;
     ttlSeconds: number;
   };
-  queueUrl: string | undefined;
+  queue: {
+    /** For `ChangeMessageVisibility`; the event carries the ARN, not the URL. */
+    url: string | undefined;
+    /** The redrive policy's `maxReceiveCount`: on that receive the worker gives up gracefully. */
+    maxReceiveCount: number;
+    /** Visibility delay before a failed record is tried again (doubled on each receive). */
+    retryDelaySeconds: number;
+  };
 }
 
 /** Default system prompt; override with `SYSTEM_PROMPT`. */
@@ -164,10 +176,15 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     },
     momento: {
       apiKey: e.MOMENTO_API_KEY,
+      endpoint: e.MOMENTO_ENDPOINT,
       localEndpoint,
       cache: e.MOMENTO_CACHE,
       ttlSeconds: Math.round(e.MOMENTO_TTL * 3600),
     },
-    queueUrl: e.QUEUE_URL,
+    queue: {
+      url: e.QUEUE_URL,
+      maxReceiveCount: e.QUEUE_MAX_RECEIVE_COUNT,
+      retryDelaySeconds: e.RETRY_DELAY_SECONDS,
+    },
   };
 }
