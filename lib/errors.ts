@@ -90,15 +90,30 @@ export class SlackCallError extends AppError {
   readonly method: string;
   readonly slackError: string | undefined;
   readonly retryable: boolean;
+  /** Seconds Slack asked us to wait (`Retry-After` on HTTP 429), when it was rate limited. */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
     method: string,
-    details: { slackError?: string; retryable: boolean },
+    details: { slackError?: string; retryable: boolean; retryAfterSeconds?: number },
     options?: { cause?: unknown },
   ) {
     super(`Slack ${method} failed: ${details.slackError ?? 'request error'}`, options);
     this.method = method;
     this.slackError = details.slackError;
     this.retryable = details.retryable;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+}
+
+/**
+ * A record should be tried again soon: the worker shortens its visibility to `delaySeconds`
+ * (`ChangeMessageVisibility`) instead of waiting out the queue's long visibility timeout.
+ */
+export class RetryLaterError extends AppError {
+  readonly delaySeconds: number;
+  constructor(message: string, delaySeconds: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.delaySeconds = delaySeconds;
   }
 }
 

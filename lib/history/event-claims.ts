@@ -1,0 +1,61 @@
+import { CacheGet, CacheSetIfAbsent } from '@gomomento/sdk';
+import type { MomentoCache } from './momento-cache';
+
+/** Where an event's answer stands. */
+export interface ClaimState {
+  status: 'answering' | 'done';
+  /** The reply's Slack messages, so a redelivery edits them instead of posting again. */
+  messageTs: string[];
+}
+
+/** The outcome of claiming an event. */
+export type Claim = { fresh: true } | { fresh: false; state: ClaimState };
+
+/**
+ * Exactly-once bookkeeping per Slack event. SQS is at-least-once and a Slack retry can arrive
+ * after FIFO's five-minute deduplication window, so the worker claims `event_id` before answering.
+ */
+export interface EventClaims {
+  /** @throws {HistoryUnavailableError} */
+  claim(eventId: string): Promise<Claim>;
+  /** @throws {HistoryUnavailableError} */
+  save(eventId: string, state: ClaimState): Promise<void>;
+}
+
+/** Slack retries for about 5 minutes and SQS keeps a message for days; a day covers both in practice. */
+export const CLAIM_TTL_SECONDS = 24 * 60 * 60;
+
+/** Claims stored in Momento: `setIfAbsent` takes the claim atomically, `set` records progress. */
+export function momentoEventClaims(cache: MomentoCache, ttlSeconds = CLAIM_TTL_SECONDS): EventClaims {
+  const key = (eventId: string) => `event:${eventId}`;
+  return {
+    async claim(eventId) {
+      const initial: ClaimState = { status: 'answering', messageTs: [] };
+      const taken = await cache.run('setIfAbsent', (name) =>
+        cache.client.setIfAbsent(name, key(eventId), JSON.stringify(initial), { ttl: ttlSeconds }),
+      );
+      if (taken instanceof CacheSetIfAbsent.Stored) return { fresh: true };
+      const existing = await cache.run('get', (name) => cache.client.get(name, key(eventId)));
+      // Expired between the two calls: treat as ours.
+      if (!(existing instanceof CacheGet.Hit)) return { fresh: true };
+      return { fresh: false, state: parseState(existing.valueString()) };
+    },
+    async save(eventId, state) {
+      await cache.run('set', (name) =>
+        cache.client.set(name, key(eventId), JSON.stringify(state), { ttl: ttlSeconds }),
+      );
+    },
+  };
+}
+
+function parseState(value: string): ClaimState {
+  try {
+    const s = JSON.parse(value) as Partial<ClaimState>;
+    return {
+      status: s.status === 'done' ? 'done' : 'answering',
+      messageTs: Array.isArray(s.messageTs) ? s.messageTs.filter((t) => typeof t === 'string') : [],
+    };
+  } catch {
+    return { status: 'answering', messageTs: [] };
+  }
+}
