@@ -57,3 +57,55 @@ export async function pollOnce(
   }
   return { event, response, deleted: done.map((r) => r.messageId) };
 }
+
+/** A running local event source mapping. */
+export interface EventSourceMapping {
+  /** Stops polling and waits for invocations in progress to finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Polls a FIFO queue continuously and invokes the handler, like Lambda's event source mapping:
+ * `pollers` receive loops run at once, and because SQS FIFO hands out a message group to one
+ * receiver at a time, different threads are answered concurrently while each thread stays in
+ * order. `batchSize` 1 matches serverless.yml.
+ */
+export function startEventSourceMapping(
+  sqs: SQSClient,
+  queue: { queueUrl: string; queueArn: string },
+  handler: SqsBatchHandler,
+  options: {
+    context: () => Context;
+    pollers?: number;
+    batchSize?: number;
+    /** Long-poll wait; also bounds how long `stop()` takes. */
+    waitSeconds?: number;
+    onResult?: (result: PollResult) => void;
+    onError?: (error: unknown) => void;
+  },
+): EventSourceMapping {
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      try {
+        const result = await pollOnce(sqs, queue, handler, {
+          context: options.context,
+          maxMessages: options.batchSize ?? 1,
+          waitSeconds: options.waitSeconds ?? 1,
+        });
+        if (result) options.onResult?.(result);
+      } catch (error) {
+        if (!running) break;
+        options.onError?.(error);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
+  const loops = Array.from({ length: options.pollers ?? 4 }, loop);
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
