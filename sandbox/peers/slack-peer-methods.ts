@@ -61,6 +61,8 @@ export interface SlackWorkspace {
   react(message: SlackMessage, name: string): boolean;
   /** The message object as the Web API returns it. */
   toApiMessage(message: SlackMessage): Record<string, unknown>;
+  /** A one-time Socket Mode WebSocket URL (`apps.connections.open`). */
+  socketModeUrl(): string;
 }
 
 type Handler = (ws: SlackWorkspace, args: SlackArgs) => SlackResponse;
@@ -310,7 +312,14 @@ const addReaction: Handler = (ws, args) => {
   return ws.react(message, name) ? { ok: true } : fail('already_reacted');
 };
 
+// https://docs.slack.dev/reference/methods/apps.connections.open (called with the app-level token)
+const connectionsOpen: Handler = (ws) => ({ ok: true, url: ws.socketModeUrl() });
+
+/** Methods that take an app-level token (`xapp-…`) instead of the bot token. */
+export const APP_LEVEL_METHODS = new Set(['apps.connections.open']);
+
 const handlers: Record<string, Handler> = {
+  'apps.connections.open': connectionsOpen,
   'auth.test': authTest,
   'chat.postMessage': postMessage,
   'chat.update': update,

@@ -3,12 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { listen, readBody, sendJson } from './listen';
 import {
+  APP_LEVEL_METHODS,
   callMethod,
   type SlackArgs,
   type SlackMessage,
   type SlackResponse,
   type SlackWorkspace,
 } from './slack-peer-methods';
+import { type SocketModePeer, startSocketModePeer } from './socket-mode-peer';
 
 export type { SlackArgs, SlackMessage, SlackResponse } from './slack-peer-methods';
 
@@ -18,6 +20,8 @@ export interface SlackPeerOptions {
   port?: number;
   /** The only bot token accepted. Default `xoxb-local-token`. */
   token?: string;
+  /** The only app-level token accepted (`apps.connections.open`). Default `xapp-local-token`. */
+  appToken?: string;
   /** Default `UBOT0LOCAL`. */
   botUserId?: string;
   /** Default `B0LOCAL`. */
@@ -57,6 +61,10 @@ export interface SlackPeer {
   /** `http://127.0.0.1:PORT/api/`: pass as `slackApiUrl`. */
   readonly url: string;
   readonly token: string;
+  /** The app-level token (`xapp-…`) for Socket Mode. */
+  readonly appToken: string;
+  /** The Socket Mode endpoint `apps.connections.open` points at; push events with it. */
+  readonly socketMode: SocketModePeer;
   readonly botUserId: string;
   readonly botId: string;
   readonly teamId: string;
@@ -110,6 +118,7 @@ class Workspace implements SlackWorkspace {
     readonly botId: string,
     readonly teamId: string,
     private readonly now: () => number,
+    readonly socketModeUrl: () => string,
   ) {}
 
   /** A `"1700000000.000100"`-style ts from the clock, strictly after every ts handed out or seeded. */
@@ -304,11 +313,14 @@ function parseArgs(contentType: string, body: string, query: URLSearchParams): P
  */
 export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<SlackPeer> {
   const token = options.token ?? 'xoxb-local-token';
+  const appToken = options.appToken ?? 'xapp-local-token';
+  const socketMode = await startSocketModePeer();
   const ws = new Workspace(
     options.botUserId ?? 'UBOT0LOCAL',
     options.botId ?? 'B0LOCAL',
     options.teamId ?? 'T0LOCAL',
     options.now ?? Date.now,
+    () => socketMode.issueUrl(),
   );
   const calls: SlackCall[] = [];
   const failures = new Map<string, SlackFailure[]>();
@@ -324,7 +336,12 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
     if (parsed.error !== undefined) return reply({ ok: false, error: parsed.error });
     const given = bearer ?? (typeof bodyToken === 'string' ? bodyToken : undefined);
     if (!given) return reply({ ok: false, error: 'not_authed' });
-    if (given !== token) return reply({ ok: false, error: 'invalid_auth' });
+    // An app-level token works only for app-level methods, and a bot token only for the rest.
+    const expected = APP_LEVEL_METHODS.has(method) ? appToken : token;
+    if (given !== expected) {
+      const known = given === token || given === appToken;
+      return reply({ ok: false, error: known ? 'not_allowed_token_type' : 'invalid_auth' });
+    }
     const failure = failures.get(method)?.shift();
     if (failure && 'rateLimited' in failure) {
       // https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After in seconds.
@@ -359,6 +376,8 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
   const peer: SlackPeer = {
     url: `${server.origin}/api/`,
     token,
+    appToken,
+    socketMode,
     botUserId: ws.botUserId,
     botId: ws.botId,
     teamId: ws.teamId,
@@ -405,7 +424,9 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
       calls.length = 0;
       failures.clear();
     },
-    close: () => server.close(),
+    close: async () => {
+      await Promise.all([server.close(), socketMode.close()]);
+    },
   };
   return peer;
 }
