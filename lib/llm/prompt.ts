@@ -41,8 +41,9 @@ function escapeRegExp(s: string): string {
 /**
  * Builds the messages for one answer: the system prompt, as much of the thread's history as fits
  * in `historyBudget` tokens (newest kept, oldest dropped whole), then the question.
- * `countTokens` is called only when the history could exceed the budget: a token is at least one
- * character, so a history with no more characters than the budget always fits. That keeps the
+ * `countTokens` is called only when the history could exceed the budget: o200k is a byte-level
+ * BPE, so a token covers at least one UTF-8 byte, and a history of no more bytes than the budget
+ * always fits. (Not characters: one CJK character can be two or three tokens.) That keeps the
  * tokenizer (hundreds of milliseconds to load) off the common path.
  */
 export async function buildPrompt(input: {
@@ -54,8 +55,11 @@ export async function buildPrompt(input: {
 }): Promise<ChatMessage[]> {
   const { history, historyBudget } = input;
   let kept = history;
-  const chars = history.reduce((sum, t) => sum + t.content.length + TOKENS_PER_MESSAGE, 0);
-  if (chars > historyBudget) {
+  const bytes = history.reduce(
+    (sum, t) => sum + Buffer.byteLength(t.content, 'utf8') + TOKENS_PER_MESSAGE,
+    0,
+  );
+  if (bytes > historyBudget) {
     const count = await input.countTokens();
     let used = 0;
     let start = history.length;

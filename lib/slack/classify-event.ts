@@ -5,7 +5,8 @@ import type { AnswerJob } from '../queue/job';
 /**
  * Sorts a parsed Slack Events API body into what the ingress does with it.
  * https://api.slack.com/apis/events-api#receiving-events
- * Answered: `app_mention`, and `message` in a DM (`channel_type: im`) with no subtype.
+ * Answered: `app_mention`, and `message` in a DM (`channel_type: im`) with no subtype, or one
+ * that is still a person writing (`file_share`, `thread_broadcast`).
  * Ignored: anything from a bot (`bot_id`, `subtype: bot_message`), any other subtype
  * (`message_changed`, `message_deleted`, …), and the bot's own messages.
  */
@@ -13,6 +14,12 @@ export type SlackEventDecision =
   | { kind: 'challenge'; challenge: string }
   | { kind: 'ignore'; reason: string; eventId?: string }
   | { kind: 'answer'; job: AnswerJob };
+
+/**
+ * Subtypes that are still a person writing to the bot: a message with a file attached, and a
+ * thread reply also sent to the channel. https://api.slack.com/events/message#subtypes
+ */
+const USER_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
 
 const urlVerification = z.object({ type: z.literal('url_verification'), challenge: z.string() });
 
@@ -78,7 +85,7 @@ export function classifySlackEvent(
 
   const ignore = (reason: string): SlackEventDecision => ({ kind: 'ignore', reason, eventId });
   if (event.bot_id || event.subtype === 'bot_message') return ignore('from a bot');
-  if (event.subtype) return ignore(`subtype ${event.subtype}`);
+  if (event.subtype && !USER_SUBTYPES.has(event.subtype)) return ignore(`subtype ${event.subtype}`);
   if (botUserId && event.user === botUserId) return ignore('own message');
 
   const isMention = event.type === 'app_mention';

@@ -56,6 +56,8 @@ export function splitMrkdwn(text: string, max: number = SLACK_MESSAGE_CHARS): st
         }
       }
       flush(cut);
+      // What stayed behind after a paragraph cut may still leave no room for this line.
+      if (lines.length > 0 && length + line.length + 1 > budget) flush(lines.length);
     }
     lines.push(line);
     length += line.length + 1;
@@ -78,14 +80,23 @@ function lineLength(lines: string[]): number {
   return lines.reduce((sum, l) => sum + l.length + 1, 0);
 }
 
-/** Breaks lines longer than `max` at the last space before the limit (or hard, if none). */
+/**
+ * Breaks lines longer than `max` at the last space before the limit, dropping that one space,
+ * or hard when there is none, never between the two halves of a surrogate pair (an emoji).
+ */
 function* splitLongLine(lines: string[], max: number): Generator<string> {
   for (let line of lines) {
     while (line.length > max) {
-      let cut = line.lastIndexOf(' ', max);
-      if (cut < max / 2) cut = max;
+      const space = line.lastIndexOf(' ', max);
+      if (space >= max / 2) {
+        yield line.slice(0, space);
+        line = line.slice(space + 1);
+        continue;
+      }
+      const code = line.charCodeAt(max - 1);
+      const cut = code >= 0xd800 && code <= 0xdbff ? max - 1 : max;
       yield line.slice(0, cut);
-      line = line.slice(cut).replace(/^ /, '');
+      line = line.slice(cut);
     }
     yield line;
   }

@@ -45,6 +45,13 @@ describe('classifySlackEvent', () => {
     expect(decision.kind === 'answer' && decision.job.isDm).toBe(true);
   });
 
+  it.each(['file_share', 'thread_broadcast'])(
+    'answers a DM with subtype %s (a person still wrote it)',
+    (subtype) => {
+      expect(classifySlackEvent(dm({ subtype }))).toMatchObject({ kind: 'answer' });
+    },
+  );
+
   it('keeps the Enterprise Grid id', () => {
     const decision = classifySlackEvent(mention({}), {});
     const grid = classifySlackEvent({ ...mention(), enterprise_id: 'E0GRID' });

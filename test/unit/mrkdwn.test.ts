@@ -56,4 +56,26 @@ describe('splitMrkdwn', () => {
     for (const c of chunks) expect(c.length).toBeLessThanOrEqual(500);
     expect(chunks.join(' ')).toBe(text);
   });
+
+  it('stays within the limit when a paragraph cut leaves lines that still do not fit', () => {
+    const text = `a\nb\nc\n\n${'X'.repeat(80)}\n${'Y'.repeat(20)}`;
+    const chunks = splitMrkdwn(text, 100);
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(100);
+    expect(
+      chunks
+        .join('\n')
+        .split('\n')
+        .filter((l) => l !== ''),
+    ).toEqual(text.split('\n').filter((l) => l !== ''));
+  });
+
+  it('never cuts an emoji in half, and keeps every character of a line without spaces', () => {
+    const text = '😀'.repeat(80);
+    const chunks = splitMrkdwn(text, 101);
+    for (const c of chunks) {
+      expect(c.length).toBeLessThanOrEqual(101);
+      expect(c).toMatch(/^(?:\ud83d\ude00)+$/);
+    }
+    expect(chunks.join('')).toBe(text);
+  });
 });

@@ -61,4 +61,25 @@ describe('buildPrompt', () => {
     expect(count('日本語のテキスト')).toBeGreaterThan(1);
     expect(count('日本語のテキスト')).toBeLessThan('日本語のテキスト'.length + 1);
   });
+
+  it('counts tokens for a short CJK history that is fewer characters but more tokens than the budget', async () => {
+    // '齉' is one UTF-16 unit but two o200k tokens: a character count would wrongly skip counting.
+    const count = await o200kTokenCounter();
+    const content = '齉'.repeat(20); // 2 turns: 48 characters with overhead, ~88 tokens
+    expect(count(content)).toBeGreaterThan(content.length);
+    const messages = await buildPrompt({
+      systemPrompt: 'sys',
+      history: [
+        { role: 'user', content },
+        { role: 'assistant', content },
+      ],
+      question: 'q?',
+      historyBudget: 60,
+      countTokens: o200kTokenCounter,
+    });
+    expect(messages).toEqual([
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'q?' },
+    ]);
+  });
 });
