@@ -36,7 +36,8 @@ const workerSchema = z.object({
     'must end in /api/',
   ),
   SLACK_BOT_USER_ID: optionalNonEmpty,
-  SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000),
+  // Slack's chat.update is Tier 3 (~50/min per workspace): faster edits only buy 429s.
+  SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000).refine((n) => n >= 250, 'must be at least 250'),
   OPENAI_API_KEY: optionalNonEmpty,
   OPENAI_BASE_URL: url('of an OpenAI-compatible API'),
   OPENAI_API_MODEL: optionalNonEmpty.transform((v) => v ?? 'gpt-4o-mini'),
@@ -56,7 +57,10 @@ const workerSchema = z.object({
   MOMENTO_TTL: positiveNumber(24),
   QUEUE_URL: optionalNonEmpty,
   QUEUE_MAX_RECEIVE_COUNT: positiveNumber(4).refine(Number.isInteger, 'must be a whole number'),
-  RETRY_DELAY_SECONDS: positiveNumber(10),
+  RETRY_DELAY_SECONDS: positiveNumber(10).refine(
+    (n) => Number.isInteger(n) && n <= 43_200,
+    'must be a whole number of seconds up to 43200',
+  ),
 });
 
 /** Either-or requirements; checked on the raw environment so they are reported with the rest. */

@@ -6,6 +6,11 @@ export interface ClaimState {
   status: 'answering' | 'done';
   /** The reply's Slack messages, so a redelivery edits them instead of posting again. */
   messageTs: string[];
+  /**
+   * The finished answer, saved before it is written to Slack: a redelivery after a failed final
+   * write shows this text again instead of asking the model for a different one.
+   */
+  final?: { markdown: string; notice?: string };
 }
 
 /** The outcome of claiming an event. */
@@ -54,6 +59,14 @@ function parseState(value: string): ClaimState {
     return {
       status: s.status === 'done' ? 'done' : 'answering',
       messageTs: Array.isArray(s.messageTs) ? s.messageTs.filter((t) => typeof t === 'string') : [],
+      ...(typeof s.final?.markdown === 'string'
+        ? {
+            final: {
+              markdown: s.final.markdown,
+              ...(typeof s.final.notice === 'string' ? { notice: s.final.notice } : {}),
+            },
+          }
+        : {}),
     };
   } catch {
     return { status: 'answering', messageTs: [] };

@@ -13,10 +13,19 @@ export interface ChatAnswer {
 export interface ChatModel {
   /**
    * Streams an answer; `onText` receives the whole text so far after each new piece.
-   * @throws {LlmError} sorted into retryable (429, 5xx, connection, broken stream) and not.
+   * @param limits `deadlineMs`: give up this many milliseconds from now, whole stream included;
+   *   `idleMs`: give up when no piece arrives for this long.
+   * @throws {LlmError} sorted into retryable (429, 5xx, connection, broken or stalled stream) and not.
    */
-  stream(messages: ChatMessage[], onText: (textSoFar: string) => void): Promise<ChatAnswer>;
+  stream(
+    messages: ChatMessage[],
+    onText: (textSoFar: string) => void,
+    limits: { deadlineMs: number; idleMs?: number },
+  ): Promise<ChatAnswer>;
 }
+
+/** A stream that sends nothing for this long is taken as stalled. */
+export const DEFAULT_IDLE_MS = 60_000;
 
 /**
  * OpenAI's Chat Completions API (or any compatible server) as a {@link ChatModel}.
@@ -25,17 +34,26 @@ export interface ChatModel {
  */
 export function openAiChat(client: OpenAI, options: { model: string; temperature: number }): ChatModel {
   return {
-    async stream(messages, onText) {
+    async stream(messages, onText, limits) {
       let text = '';
       let finishReason = '';
+      // The SDK's `timeout` covers only the wait for response headers; this bounds the whole
+      // stream, so the invocation ends with time left to tell the user instead of being killed.
+      const abort = new AbortController();
+      const deadline = setTimeout(() => abort.abort(new Error('deadline')), Math.max(0, limits.deadlineMs));
+      let idle: NodeJS.Timeout | undefined;
+      const armIdle = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => abort.abort(new Error('stalled')), limits.idleMs ?? DEFAULT_IDLE_MS);
+      };
       try {
-        const stream = await client.chat.completions.create({
-          model: options.model,
-          temperature: options.temperature,
-          messages,
-          stream: true,
-        });
+        armIdle();
+        const stream = await client.chat.completions.create(
+          { model: options.model, temperature: options.temperature, messages, stream: true },
+          { signal: abort.signal },
+        );
         for await (const chunk of stream) {
+          armIdle();
           const choice = chunk.choices[0];
           const piece = choice?.delta?.content;
           if (piece) {
@@ -45,7 +63,14 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
           if (choice?.finish_reason) finishReason = choice.finish_reason;
         }
       } catch (cause) {
+        if (abort.signal.aborted) {
+          const why = (abort.signal.reason as Error).message === 'stalled' ? 'stalled' : 'ran out of time';
+          throw new LlmError(`the model stream ${why}`, { retryable: true, partialText: text }, { cause });
+        }
         throw toLlmError(cause, text);
+      } finally {
+        clearTimeout(deadline);
+        clearTimeout(idle);
       }
       if (finishReason === 'content_filter') {
         throw new LlmError('the answer was stopped by the content filter', {
@@ -77,9 +102,12 @@ function toLlmError(cause: unknown, partialText: string): LlmError {
   }
   if (cause instanceof OpenAI.APIError) {
     const status = cause.status;
-    // No status: an error frame inside the stream. 408/409/429/5xx: the API says try again.
+    // No status: an error frame inside the stream. 408/409/429/5xx: the API says try again,
+    // except a 429 for an exhausted quota (billing), which no retry fixes.
+    // https://platform.openai.com/docs/guides/error-codes/api-errors
+    const quota = cause.code === 'insufficient_quota';
     const retryable =
-      status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+      !quota && (status === undefined || status === 408 || status === 409 || status === 429 || status >= 500);
     return new LlmError(
       `model API error${status ? ` ${status}` : ''}: ${cause.message}`,
       { retryable, ...(status !== undefined ? { status } : {}), partialText },

@@ -29,6 +29,8 @@ type ResolvedOptions = Required<Omit<LiveReplyOptions, 'onMessages' | 'messageTs
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const FINAL_WRITE_ATTEMPTS = 4;
+/** `chat.update` errors meaning the message cannot be edited any more. */
+const GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 
 /**
  * An answer shown in Slack while it is written: a placeholder first, the first text as soon as it
@@ -94,7 +96,8 @@ export class LiveReply {
     }
     const body = toMrkdwn(markdown);
     const text = notice ? (body ? `${body}\n\n${notice}` : notice) : body;
-    await this.#write(splitMrkdwn(text || notice || ' ', this.#o.maxChars), true);
+    // Slack rejects an empty message (`no_text`); callers pass a notice when there is no text.
+    await this.#write(splitMrkdwn(text || '…', this.#o.maxChars), true);
   }
 
   #schedule(): void {
@@ -145,9 +148,17 @@ export class LiveReply {
       const chunk = chunks[i]!;
       if (i < this.#ts.length) {
         if (this.#shown[i] === chunk) continue;
-        await this.#retrying(final, () => surface.update(channel, this.#ts[i]!, chunk));
+        try {
+          await this.#retrying(final, false, () => surface.update(channel, this.#ts[i]!, chunk));
+        } catch (error) {
+          if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
+          // Someone deleted our message (or it is not ours to edit): post its text anew.
+          this.#o.logger.warn('reply message gone; posting it again', { slackError: error.slackError });
+          this.#ts[i] = await this.#retrying(final, true, () => surface.post(channel, threadTs, chunk));
+          await this.#o.onMessages?.([...this.#ts]);
+        }
       } else {
-        const ts = await this.#retrying(final, () => surface.post(channel, threadTs, chunk));
+        const ts = await this.#retrying(final, true, () => surface.post(channel, threadTs, chunk));
         this.#ts.push(ts);
         await this.#o.onMessages?.([...this.#ts]);
       }
@@ -157,25 +168,28 @@ export class LiveReply {
     if (final && this.#ts.length > chunks.length) {
       const extra = this.#ts.splice(chunks.length);
       this.#shown.splice(chunks.length);
-      for (const ts of extra) await this.#retrying(true, () => surface.remove(channel, ts));
+      for (const ts of extra) await this.#retrying(true, false, () => surface.remove(channel, ts));
       await this.#o.onMessages?.([...this.#ts]);
     }
   }
 
-  /** Final writes wait out rate limits and retry transient failures; streaming edits do not. */
-  async #retrying<T>(final: boolean, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Final writes wait out rate limits and retry transient failures; streaming edits do not.
+   * A post is retried only after a 429, which proves it was not made: after a timeout or a 5xx
+   * it may have been, and a second try would show the text twice.
+   */
+  async #retrying<T>(final: boolean, isPost: boolean, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (error) {
-        if (
-          !final ||
-          !(error instanceof SlackCallError) ||
-          !error.retryable ||
-          attempt >= FINAL_WRITE_ATTEMPTS
-        ) {
-          throw error;
-        }
+        const retry =
+          final &&
+          error instanceof SlackCallError &&
+          error.retryable &&
+          (!isPost || error.retryAfterSeconds !== undefined) &&
+          attempt < FINAL_WRITE_ATTEMPTS;
+        if (!retry) throw error;
         const waitMs =
           error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 250 * 2 ** attempt;
         this.#o.logger.warn('Slack call failed; retrying', { method: error.method, waitMs, attempt });

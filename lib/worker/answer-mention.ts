@@ -1,21 +1,24 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { HistoryUnavailableError, LlmError, RetryLaterError } from '../errors';
-import type { Claim, ClaimState, EventClaims } from '../history/event-claims';
+import { HistoryUnavailableError, LlmError, RetryLaterError, SlackCallError } from '../errors';
+import type { ClaimState, EventClaims } from '../history/event-claims';
 import type { ThreadHistory, ThreadKey } from '../history/thread-history';
 import type { ChatAnswer, ChatModel } from '../llm/openai-chat';
 import { buildPrompt, stripBotMention, type TokenCounter, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import { LiveReply } from '../slack/live-reply';
 import type { ReplySurface } from '../slack/reply-surface';
+import {
+  EMPTY_ANSWER_NOTICE,
+  EMPTY_QUESTION_REPLY,
+  GAVE_UP_NOTICE,
+  INTERRUPTED_NOTICE,
+  LENGTH_NOTICE,
+  PLACEHOLDER,
+  permanentNotice,
+  RETRYING_NOTICE,
+} from './notices';
 
-/** What the user sees before the model's first token. */
-export const PLACEHOLDER = '_Thinking…_';
-export const RETRYING_NOTICE =
-  ':hourglass_flowing_sand: _The model is having trouble; I will try again in a moment._';
-export const GAVE_UP_NOTICE =
-  ':warning: _Sorry, I could not get an answer from the model after several tries. Please ask again later._';
-export const INTERRUPTED_NOTICE = ':warning: _This answer was interrupted before it finished._';
-export const EMPTY_QUESTION_REPLY = 'Hi! Mention me with a question and I will answer in this thread.';
+export { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from './notices';
 
 /** The ports and settings `answerMention` works with. */
 export interface AnswerDeps {
@@ -30,7 +33,7 @@ export interface AnswerDeps {
     historyTokenBudget: number;
     updateIntervalMs: number;
     botUserId?: string | undefined;
-    /** Tries of the model within one invocation (the SDK's own retries come on top). */
+    /** Tries of the model within one invocation (the SDK's own retry comes on top). */
     llmAttempts?: number;
     llmBackoffMs?: number;
   };
@@ -50,30 +53,66 @@ export interface AnswerDeps {
 export type AnswerOutcome = 'answered' | 'duplicate' | 'failed';
 
 /** Leave this much of the invocation for the final Slack writes and bookkeeping. */
-const RESERVE_MS = 10_000;
+const RESERVE_MS = 15_000;
 
 /**
  * Answers one mention or DM: exactly one reply in the thread, shown at once, growing as the model
  * writes, ending as the complete answer, remembered for the thread.
  *
  * - The event is claimed first; a finished event is skipped, a half-done one resumes by editing
- *   the messages it already posted.
- * - Momento being down costs the history, not the answer.
+ *   the messages it already posted (and rewrites a saved final answer without the model).
+ * - Momento being down costs the history, not the answer (on a first receive).
  * - Retryable model failures are retried here, then handed back to the queue as
- *   {@link RetryLaterError} (the reply says so), except on the last receive, where the reply
- *   shows an error and the job completes. Permanent failures complete with an error shown.
+ *   {@link RetryLaterError} (the reply says so). Permanent ones complete with an error shown.
+ * - On the last receive, any failure is shown to the user and the job completes; if even that
+ *   cannot be shown, the record goes to the dead-letter queue. A Slack refusal that no retry can
+ *   fix (`not_in_channel`, `is_archived`, …) completes the job at once.
  *
  * @throws {RetryLaterError} to be retried soon; any other throw is retried by the queue.
  */
 export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<AnswerOutcome> {
+  const { logger, delivery } = deps;
+  const session: { reply?: LiveReply } = {};
+  try {
+    return await answer(job, deps, session);
+  } catch (error) {
+    if (error instanceof RetryLaterError) throw error;
+    if (error instanceof SlackCallError && !error.retryable) {
+      logger.error('Slack refused the reply; no retry can fix it, so the event is done', {
+        method: error.method,
+        slackError: error.slackError,
+      });
+      return 'failed';
+    }
+    if (delivery.receiveCount < delivery.maxReceiveCount || !session.reply) throw error;
+    logger.error('the last try failed; telling the user', { receiveCount: delivery.receiveCount, error });
+    // If this write fails too, the original error sends the record to the dead-letter queue.
+    await session.reply.finish('', GAVE_UP_NOTICE).catch(() => {
+      throw error;
+    });
+    return 'failed';
+  }
+}
+
+async function answer(
+  job: AnswerJob,
+  deps: AnswerDeps,
+  session: { reply?: LiveReply },
+): Promise<AnswerOutcome> {
   const { logger, settings, delivery } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const thread: ThreadKey = { teamId: job.teamId, channel: job.channel, threadTs: job.threadTs };
 
-  const claim = await bestEffort(logger, 'claim', () => deps.claims.claim(job.eventId), {
-    fresh: true,
-  } as Claim);
-  if (!claim.fresh && claim.state.status === 'done') {
+  let previous: ClaimState | undefined;
+  try {
+    const claim = await deps.claims.claim(job.eventId);
+    previous = claim.fresh ? undefined : claim.state;
+  } catch (error) {
+    // After a first receive, an earlier attempt may have posted: answering blind could post twice.
+    if (!(error instanceof HistoryUnavailableError) || delivery.receiveCount > 1) throw error;
+    logger.warn('Momento unavailable; answering without an exactly-once claim', { error });
+  }
+  if (previous?.status === 'done') {
     logger.info('event already answered; skipping', { reason: 'duplicate delivery' });
     return 'duplicate';
   }
@@ -84,23 +123,43 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
     surface: deps.surface,
     channel: job.channel,
     threadTs: job.threadTs,
-    messageTs: claim.fresh ? [] : claim.state.messageTs,
+    messageTs: previous?.messageTs ?? [],
     intervalMs: settings.updateIntervalMs,
     onMessages: (messageTs) => saveClaim({ status: 'answering', messageTs }),
     logger,
   });
-  if (!claim.fresh)
-    logger.info('resuming a reply from an earlier attempt', { messages: claim.state.messageTs.length });
-  await reply.open(PLACEHOLDER);
-
-  const finishDone = async (markdown: string, notice?: string) => {
-    await reply.finish(markdown, notice);
-    await saveClaim({ status: 'done', messageTs: [...reply.messageTs] });
-  };
+  session.reply = reply;
+  if (previous)
+    logger.info('resuming a reply from an earlier attempt', { messages: previous.messageTs.length });
 
   const question = stripBotMention(job.text, settings.botUserId ?? job.botUserId);
+  const complete = async (markdown: string, notice: string | undefined, remember: boolean) => {
+    const final = { markdown, ...(notice ? { notice } : {}) };
+    await saveClaim({ status: 'answering', messageTs: [...reply.messageTs], final });
+    await reply.finish(markdown, notice);
+    if (remember) {
+      await bestEffort(
+        logger,
+        'save history',
+        () =>
+          deps.history.append(thread, [
+            { role: 'user', content: question },
+            { role: 'assistant', content: markdown },
+          ]),
+        undefined,
+      );
+    }
+    await saveClaim({ status: 'done', messageTs: [...reply.messageTs], final });
+  };
+
+  if (previous?.final) {
+    // The answer was complete; only writing it to Slack failed. Show it again, do not regenerate.
+    await complete(previous.final.markdown, previous.final.notice, true);
+    return 'answered';
+  }
+  await reply.open(PLACEHOLDER);
   if (question === '') {
-    await finishDone(EMPTY_QUESTION_REPLY);
+    await complete(EMPTY_QUESTION_REPLY, undefined, false);
     return 'answered';
   }
 
@@ -115,11 +174,13 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
   logger.debug('prompt', { messages });
 
   const attempts = settings.llmAttempts ?? 2;
-  let answer: ChatAnswer | undefined;
+  let result: ChatAnswer | undefined;
   let failure: LlmError | undefined;
-  for (let attempt = 1; attempt <= attempts && !answer; attempt++) {
+  for (let attempt = 1; attempt <= attempts && !result; attempt++) {
     try {
-      answer = await deps.llm.stream(messages, (soFar) => reply.show(soFar));
+      const deadlineMs = delivery.remainingMs() - RESERVE_MS;
+      if (deadlineMs <= 0) throw new LlmError('no time left in this invocation', { retryable: true });
+      result = await deps.llm.stream(messages, (soFar) => reply.show(soFar), { deadlineMs });
     } catch (error) {
       if (!(error instanceof LlmError)) throw error;
       failure = error;
@@ -131,7 +192,7 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
     }
   }
 
-  if (!answer) {
+  if (!result) {
     const error = failure!;
     if (error.retryable && delivery.receiveCount < delivery.maxReceiveCount) {
       // Never leave a broken stream looking complete: show what came and that we will retry.
@@ -140,7 +201,7 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
       throw new RetryLaterError(`model unavailable; retry in ${delay}s`, delay, { cause: error });
     }
     const notice = error.retryable ? GAVE_UP_NOTICE : permanentNotice(error);
-    await finishDone(error.partialText, error.partialText ? `${INTERRUPTED_NOTICE}\n${notice}` : notice);
+    await complete(error.partialText, error.partialText ? `${INTERRUPTED_NOTICE}\n${notice}` : notice, false);
     logger.error('gave up on the event', {
       retryable: error.retryable,
       receiveCount: delivery.receiveCount,
@@ -149,35 +210,17 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
     return 'failed';
   }
 
-  const note =
-    answer.finishReason === 'length' ? '_(The answer reached the model’s length limit.)_' : undefined;
-  await reply.finish(answer.text, note);
-  await bestEffort(
-    logger,
-    'save history',
-    () =>
-      deps.history.append(thread, [
-        { role: 'user', content: question },
-        { role: 'assistant', content: answer.text },
-      ]),
-    undefined,
-  );
-  await saveClaim({ status: 'done', messageTs: [...reply.messageTs] });
+  if (result.text.trim() === '') {
+    await complete('', EMPTY_ANSWER_NOTICE, false);
+    return 'answered';
+  }
+  await complete(result.text, result.finishReason === 'length' ? LENGTH_NOTICE : undefined, true);
   logger.info('answered', {
-    chars: answer.text.length,
+    chars: result.text.length,
     messages: reply.messageTs.length,
     slackWrites: reply.writes,
   });
   return 'answered';
-}
-
-function permanentNotice(error: LlmError): string {
-  if (error.status === 401 || error.status === 403) {
-    return ':warning: _I cannot reach the model: its API key was refused. Please tell whoever runs this bot._';
-  }
-  if (/content filter/.test(error.message))
-    return ':warning: _The model declined to answer this (content filter)._';
-  return `:warning: _The model could not answer this request (${error.status ?? 'error'}). Try rephrasing it._`;
 }
 
 /** Momento is a nicety: when it fails, log a warning and go on without it. */

@@ -9,6 +9,7 @@ import { momentoThreadHistory } from '../history/thread-history';
 import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
+import { sqsRetryScheduler } from '../queue/sqs-retry-scheduler';
 import { slackReplySurface } from '../slack/reply-surface';
 import type { WorkerDeps } from './worker-handler';
 
@@ -27,8 +28,10 @@ export function buildWorkerDeps(
   const slack = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     timeout: 10_000,
-    // The default is ten retries over ~30 minutes; a worker invocation has two minutes.
-    retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000 },
+    // The default is ten retries over ~30 minutes; a worker invocation has two minutes. No client
+    // retries at all: a post retried after a timeout may appear twice. LiveReply retries what is
+    // safe to retry (edits, and posts after a 429).
+    retryConfig: { retries: 0 },
     // 429s come back to us with Retry-After, so streaming edits are skipped, not queued up.
     rejectRateLimitedCalls: true,
     logLevel: LogLevel.ERROR,
@@ -37,7 +40,8 @@ export function buildWorkerDeps(
     apiKey: config.openai.apiKey,
     ...(config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : {}),
     timeout: config.openai.timeoutMs,
-    maxRetries: 2,
+    // One quick retry before the stream starts; answerMention retries further within its deadline.
+    maxRetries: 1,
   });
   const momento = createMomentoClient(config.momento);
   const cache = new MomentoCache(momento, config.momento.cache);
@@ -51,7 +55,7 @@ export function buildWorkerDeps(
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),
     countTokens: o200kTokenCounter,
-    sqs,
+    retries: sqsRetryScheduler(sqs, config.queue.url, logger),
     close() {
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its
       // closing 2× the client timeout later (120 s for the control client), holding the process

@@ -1,19 +1,19 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError, RetryLaterError } from '../errors';
 import { decodeJob } from '../queue/job';
+import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { type AnswerDeps, answerMention } from './answer-mention';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
   extends Pick<AnswerDeps, 'surface' | 'llm' | 'history' | 'claims' | 'countTokens'> {
   config: WorkerConfig;
-  sqs: SQSClient;
+  retries: RetryScheduler;
   logger: Logger;
   /** Overrides for tests and benchmarks (e.g. a shorter in-invocation backoff). */
   settings?: Partial<AnswerDeps['settings']>;
@@ -28,7 +28,8 @@ export interface WorkerDeps
  * later record of its group (FIFO order), while other groups go on. Failed records are then made
  * visible again after a short delay (`ChangeMessageVisibility`) instead of the queue's visibility
  * timeout, which is long because it must be ≥ 6× the function timeout: a retry comes in seconds.
- * An unreadable job goes to the dead-letter queue at once (delay 0 on every receive).
+ * An unreadable job comes back at once on each receive (delay 0), so it reaches the dead-letter
+ * queue after `maxReceiveCount` quick receives instead of blocking its thread for an hour.
  */
 export function createWorkerHandler(deps: WorkerDeps) {
   const { config, logger } = deps;
@@ -100,45 +101,15 @@ export function createWorkerHandler(deps: WorkerDeps) {
           throwOnFullBatchFailure: false,
         },
       );
-      await retrySooner(deps, event.Records, response.batchItemFailures, delays);
+      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      await deps.retries.retryLater(
+        event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({
+          receiptHandle: r.receiptHandle,
+          queueArn: r.eventSourceARN,
+          // Later records of a failed group never ran: they follow their group's head.
+          delaySeconds: delays.get(r.messageId) ?? config.queue.retryDelaySeconds,
+        })),
+      );
       return response;
     });
-}
-
-/** Makes failed records visible again after their delay rather than the full visibility timeout. */
-async function retrySooner(
-  deps: WorkerDeps,
-  records: SQSRecord[],
-  failures: SQSBatchResponse['batchItemFailures'],
-  delays: Map<string, number>,
-): Promise<void> {
-  if (failures.length === 0) return;
-  const failed = new Set(failures.map((f) => f.itemIdentifier));
-  const entries = records
-    .filter((r) => failed.has(r.messageId))
-    .map((r, i) => ({
-      Id: String(i),
-      ReceiptHandle: r.receiptHandle,
-      VisibilityTimeout: delays.get(r.messageId) ?? deps.config.queue.retryDelaySeconds,
-    }));
-  const queueUrl = deps.config.queue.url ?? queueUrlFromArn(records[0]!.eventSourceARN);
-  try {
-    // At most 10 entries per call; a Lambda SQS batch for FIFO is at most 10 records.
-    for (let i = 0; i < entries.length; i += 10) {
-      const out = await deps.sqs.send(
-        new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries.slice(i, i + 10) }),
-      );
-      if (out.Failed?.length)
-        deps.logger.warn('could not shorten visibility of some records', { failed: out.Failed });
-    }
-  } catch (error) {
-    // The records are still retried, after the queue's visibility timeout.
-    deps.logger.warn('could not shorten visibility of failed records', { error: error as Error });
-  }
-}
-
-/** `arn:aws:sqs:REGION:ACCOUNT:NAME` → `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`. */
-export function queueUrlFromArn(arn: string): string {
-  const [, , , region, account, name] = arn.split(':');
-  return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
 }

@@ -80,6 +80,16 @@ async function deliver() {
   return result;
 }
 
+function slackClient() {
+  return new WebClient(stack.slack.token, { slackApiUrl: stack.slack.url });
+}
+
+/** Runs `fn` with the event claims the worker uses, on its own Momento client. */
+async function withClaims(fn: (claims: ReturnType<typeof momentoEventClaims>) => Promise<unknown>) {
+  const momento = createMomentoClient(stack.workerConfig.momento);
+  await fn(momentoEventClaims(new MomentoCache(momento, stack.workerConfig.momento.cache)));
+}
+
 /** The bot's messages in a thread. */
 function botMessages(j: AnswerJob) {
   return stack.slack.thread(j.channel, j.threadTs).filter((m) => m.user === stack.slack.botUserId);
@@ -161,6 +171,47 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
     expect(botMessages(j).map((m) => [m.ts, m.text])).toEqual([[posted.ts, 'The resumed answer.']]);
   });
 
+  it('rewrites a saved final answer on redelivery without asking the model again', async () => {
+    // Prepare: an attempt that finished the answer but failed to write it to Slack.
+    const j = job();
+    const posted = await slackClient().chat.postMessage({
+      channel: j.channel,
+      thread_ts: j.threadTs,
+      text: 'partial …',
+    });
+    await withClaims((claims) =>
+      claims.save(j.eventId, {
+        status: 'answering',
+        messageTs: [posted.ts!],
+        final: { markdown: 'The **saved** answer.' },
+      }),
+    );
+    await enqueue(j);
+    // Act
+    await deliver();
+    // Assess
+    expect(stack.openai!.requests).toHaveLength(0);
+    expect(botMessages(j).map((m) => [m.ts, m.text])).toEqual([
+      [posted.ts, toMrkdwn('The **saved** answer.')],
+    ]);
+  });
+
+  it('posts the reply anew when the user deleted the message being edited', async () => {
+    const j = job();
+    const posted = await slackClient().chat.postMessage({
+      channel: j.channel,
+      thread_ts: j.threadTs,
+      text: PLACEHOLDER,
+    });
+    await withClaims((claims) => claims.save(j.eventId, { status: 'answering', messageTs: [posted.ts!] }));
+    await slackClient().chat.delete({ channel: j.channel, ts: posted.ts! });
+    stack.openai!.setAnswer('Answer after a deletion.');
+    await enqueue(j);
+    const { response } = await deliver();
+    expect(response.batchItemFailures).toEqual([]);
+    expect(botMessages(j).map((m) => m.text)).toEqual(['Answer after a deletion.']);
+  });
+
   it('shows the first text right after the first token and then edits at most once a second', async () => {
     // Prepare: 200 tokens at 20 ms each, about four seconds of streaming.
     const words = Array.from({ length: 200 }, (_, i) => `w${i}`);
@@ -229,6 +280,50 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
 });
 
 describe('worker: failures', () => {
+  it('completes at once when Slack refuses the reply for good (not_in_channel)', async () => {
+    stack.slack.failNext('chat.postMessage', { error: 'not_in_channel' });
+    const j = job();
+    await enqueue(j);
+    const { response } = await deliver();
+    expect(response.batchItemFailures).toEqual([]);
+    expect(stack.openai!.requests).toHaveLength(0);
+  });
+
+  it('retries a Slack 5xx on the first post through the queue, and tells the user on the last receive', async () => {
+    // Prepare
+    stack.slack.failNext('chat.postMessage', { status: 500 });
+    const j = job();
+    await enqueue(j);
+    // Act: not the last receive → the record fails and comes back soon.
+    const first = await deliver();
+    // Assess
+    expect(first.response.batchItemFailures).toHaveLength(1);
+    expect(botMessages(j)).toEqual([]); // a post after a 5xx is not retried blindly: it could double
+    // Act: the same failure on the last receive.
+    build({ maxReceiveCount: 1 });
+    stack.slack.failNext('chat.postMessage', { status: 500 });
+    const k = job();
+    await enqueue(k);
+    const last = await deliver();
+    // Assess: completed, and the user sees why nothing came.
+    expect(last.response.batchItemFailures).toEqual([]);
+    expect(botMessages(k).map((m) => m.text)).toEqual([GAVE_UP_NOTICE]);
+  });
+
+  it('stops a stalled stream before the invocation runs out and retries through the queue', async () => {
+    // Prepare: the model sends nothing for 5 s per token; the invocation has 16 s left.
+    stack.openai!.setTokenDelay(5_000);
+    const j = job();
+    await enqueue(j);
+    // Act
+    const started = Date.now();
+    const result = await pollOnce(sqs, queue, handler, { context: () => lambdaContext('worker', 16_000) });
+    // Assess: gave up after ~1 s (16 s minus the 15 s reserve), said so, asked to be retried.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result!.response.batchItemFailures).toHaveLength(1);
+    expect(botMessages(j).map((m) => m.text)).toEqual([RETRYING_NOTICE]);
+  });
+
   it('retries a model 500 soon, saying so in the reply, then shows an error on the last receive', async () => {
     // Prepare
     build({ maxReceiveCount: 2 });

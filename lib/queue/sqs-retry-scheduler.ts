@@ -1,0 +1,63 @@
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '../logger';
+
+/** A received record to bring back after a delay. */
+export interface RetryItem {
+  receiptHandle: string;
+  /** `arn:aws:sqs:…` of the queue it came from, as Lambda's SQS event gives it. */
+  queueArn: string;
+  delaySeconds: number;
+}
+
+/** Brings failed records back sooner than the queue's visibility timeout. */
+export interface RetryScheduler {
+  /** Best effort: on failure the records still come back, after the visibility timeout. */
+  retryLater(items: RetryItem[]): Promise<void>;
+}
+
+/**
+ * `ChangeMessageVisibility` takes whole seconds from 0 to 43,200 (12 hours).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html
+ */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+/** At most 10 entries per batch call. */
+const BATCH = 10;
+
+/**
+ * Retries through SQS: sets the visibility timeout of each received record to its delay.
+ * @param queueUrl the queue's URL when known (QUEUE_URL); otherwise derived from the record's ARN.
+ */
+export function sqsRetryScheduler(
+  client: SQSClient,
+  queueUrl: string | undefined,
+  logger: Logger,
+): RetryScheduler {
+  return {
+    async retryLater(items) {
+      if (items.length === 0) return;
+      const url = queueUrl ?? queueUrlFromArn(items[0]!.queueArn);
+      const entries = items.map((item, i) => ({
+        Id: String(i),
+        ReceiptHandle: item.receiptHandle,
+        VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.round(item.delaySeconds))),
+      }));
+      try {
+        for (let i = 0; i < entries.length; i += BATCH) {
+          const out = await client.send(
+            new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: entries.slice(i, i + BATCH) }),
+          );
+          if (out.Failed?.length)
+            logger.warn('could not shorten visibility of some records', { failed: out.Failed });
+        }
+      } catch (error) {
+        logger.warn('could not shorten visibility of failed records', { error: error as Error });
+      }
+    },
+  };
+}
+
+/** `arn:aws:sqs:REGION:ACCOUNT:NAME` → `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`. */
+export function queueUrlFromArn(arn: string): string {
+  const [, , , region, account, name] = arn.split(':');
+  return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+}
