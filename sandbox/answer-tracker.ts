@@ -1,0 +1,158 @@
+import { performance } from 'node:perf_hooks';
+import { PLACEHOLDER } from '../lib/worker/answer-mention';
+import type { SlackCall, SlackPeer } from './peers/slack-peer';
+import type { JobOutcome, LocalBot } from './run-local';
+
+/** One answer being waited for: when its event was sent, and what the bot did about it in Slack. */
+export interface TrackedAnswer {
+  label: string;
+  eventId: string;
+  channel: string;
+  threadTs: string;
+  /** `performance.now()` just before the event was POSTed (the Slack peer's clock too). */
+  sentAt: number;
+  /** The first `chat.update` showing text other than the placeholder. */
+  firstTextAt: number | undefined;
+  /** The last write to the thread before the worker finished: the complete answer. */
+  lastWriteAt: number | undefined;
+  /** When the worker finished the record (deleted from the queue). */
+  doneAt: number | undefined;
+  /** The messages the bot posted for this answer and did not delete. */
+  messageTs: string[];
+  /** Replies started: posts of the placeholder. One per answer, however long the answer. */
+  replies: number;
+  /** Worker invocations that failed this record (it was retried). */
+  failedAttempts: number;
+}
+
+const threadKey = (channel: unknown, threadTs: unknown) => `${String(channel)}/${String(threadTs)}`;
+
+/**
+ * Follows answers through the local Slack peer and the worker: which Slack writes belong to which
+ * sent event (by thread: events of one thread are answered one after another, FIFO), when the first
+ * text showed, when the answer was complete, and how many replies were started.
+ */
+export class AnswerTracker {
+  readonly #pending = new Map<string, TrackedAnswer[]>();
+  readonly #byEvent = new Map<string, TrackedAnswer>();
+  readonly #messageThread = new Map<string, string>();
+  readonly #jobs = new Map<string, number>();
+  readonly #waiters = new Map<string, () => void>();
+  readonly #slack: SlackPeer;
+  readonly #unsubscribe: () => void;
+  readonly #onCall = (call: SlackCall) => this.#call(call);
+
+  constructor(slack: SlackPeer, bot: Pick<LocalBot, 'onJob'>) {
+    this.#slack = slack;
+    slack.on('call', this.#onCall);
+    this.#unsubscribe = bot.onJob((outcome) => this.#job(outcome));
+  }
+
+  /** Starts following the answer to `eventId`; call it just before sending the event. */
+  track(label: string, eventId: string, channel: string, threadTs: string): TrackedAnswer {
+    const answer: TrackedAnswer = {
+      label,
+      eventId,
+      channel,
+      threadTs,
+      sentAt: performance.now(),
+      firstTextAt: undefined,
+      lastWriteAt: undefined,
+      doneAt: undefined,
+      messageTs: [],
+      replies: 0,
+      failedAttempts: 0,
+    };
+    const key = threadKey(channel, threadTs);
+    this.#pending.set(key, [...(this.#pending.get(key) ?? []), answer]);
+    this.#byEvent.set(eventId, answer);
+    return answer;
+  }
+
+  /** The answer in progress in a thread, if any. */
+  current(channel: string, threadTs: string): TrackedAnswer | undefined {
+    return this.#pending.get(threadKey(channel, threadTs))?.[0];
+  }
+
+  /** The latest answer tracked in a thread, finished or not. */
+  latest(channel: string, threadTs: string): TrackedAnswer | undefined {
+    return [...this.#byEvent.values()].findLast((a) => a.channel === channel && a.threadTs === threadTs);
+  }
+
+  /** How many worker invocations handled `eventId`, tracked or not. */
+  jobsFor(eventId: string): number {
+    return this.#jobs.get(eventId) ?? 0;
+  }
+
+  /**
+   * Resolves when the worker finished the record of `eventId`.
+   * @throws {Error} after `timeoutMs`.
+   */
+  whenDone(eventId: string, timeoutMs: number): Promise<TrackedAnswer> {
+    const answer = this.#byEvent.get(eventId);
+    if (!answer) return Promise.reject(new Error(`event ${eventId} is not tracked`));
+    if (answer.doneAt !== undefined) return Promise.resolve(answer);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(eventId);
+        reject(new Error(`no complete answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.#waiters.set(eventId, () => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+    });
+  }
+
+  /** Texts of the answer's messages as they are now in the Slack peer. */
+  texts(answer: TrackedAnswer): string[] {
+    const thread = this.#slack.thread(answer.channel, answer.threadTs);
+    return answer.messageTs.map((ts) => thread.find((m) => m.ts === ts)?.text ?? '');
+  }
+
+  stop(): void {
+    this.#slack.off('call', this.#onCall);
+    this.#unsubscribe();
+  }
+
+  #call(call: SlackCall): void {
+    if (!call.response.ok) return;
+    const { args } = call;
+    const message = threadKey(args.channel, call.response.ts ?? args.ts);
+    let key: string | undefined;
+    if (call.method === 'chat.postMessage') {
+      key = threadKey(args.channel, args.thread_ts ?? call.response.ts);
+      this.#messageThread.set(message, key);
+    } else if (call.method === 'chat.update' || call.method === 'chat.delete') {
+      key = this.#messageThread.get(message);
+    }
+    const answer = key === undefined ? undefined : this.#pending.get(key)?.[0];
+    if (!answer) return;
+    const ts = String(call.response.ts ?? args.ts);
+    if (call.method === 'chat.postMessage') {
+      answer.messageTs.push(ts);
+      if (args.text === PLACEHOLDER) answer.replies++;
+    }
+    if (call.method === 'chat.delete') answer.messageTs = answer.messageTs.filter((t) => t !== ts);
+    if (call.method !== 'chat.delete' && args.text !== PLACEHOLDER) answer.firstTextAt ??= call.at;
+    answer.lastWriteAt = call.at;
+  }
+
+  #job(outcome: JobOutcome): void {
+    if (outcome.eventId === undefined) return;
+    this.#jobs.set(outcome.eventId, this.jobsFor(outcome.eventId) + 1);
+    const answer = this.#byEvent.get(outcome.eventId);
+    if (!answer || answer.doneAt !== undefined) return;
+    if (!outcome.done) {
+      answer.failedAttempts++;
+      return;
+    }
+    answer.doneAt = performance.now();
+    const key = threadKey(answer.channel, answer.threadTs);
+    const rest = (this.#pending.get(key) ?? []).filter((a) => a !== answer);
+    if (rest.length > 0) this.#pending.set(key, rest);
+    else this.#pending.delete(key);
+    this.#waiters.get(outcome.eventId)?.();
+    this.#waiters.delete(outcome.eventId);
+  }
+}

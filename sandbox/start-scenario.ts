@@ -1,0 +1,168 @@
+import { TYPING_MARKER } from '../lib/slack/live-reply';
+import { PLACEHOLDER, RETRYING_NOTICE } from '../lib/worker/answer-mention';
+import type { AnswerTracker, TrackedAnswer } from './answer-tracker';
+import { type EventFile, threadOf } from './event-files';
+import type { Expectation } from './expectations';
+import type { EventRestamper } from './restamp-event';
+import type { LocalBot } from './run-local';
+import { postSlackEvent } from './slack-request';
+import { formatMs } from './terminal';
+import type { ThreadPrinter } from './thread-printer';
+
+/** How one event of `events/` went. */
+export interface EventResult {
+  file: string;
+  expect: Expectation['expect'];
+  status: number | undefined;
+  requestMs: number | undefined;
+  /** Replies the bot started for it (placeholders posted). */
+  replies: number;
+  /** From the POST to the first text other than the placeholder. */
+  firstTextMs: number | undefined;
+  /** From the POST to the last write of the complete answer. */
+  fullAnswerMs: number | undefined;
+  /** What was not as expected; empty when all was. */
+  problems: string[];
+}
+
+/** What {@link runStartScenario} needs. */
+export interface ScenarioDeps {
+  bot: LocalBot;
+  tracker: AnswerTracker;
+  printer: ThreadPrinter;
+  restamper: EventRestamper;
+  files: EventFile[];
+  expectations: Map<string, Expectation>;
+  secret: string;
+  /** The local OpenAI peer answers, so `localReplyContains` can be checked. */
+  localModel: boolean;
+  answerTimeoutMs: number;
+}
+
+/** Why a final reply is not a complete answer, if it is not. */
+function incomplete(text: string): string | undefined {
+  if (text === PLACEHOLDER) return 'still shows the placeholder';
+  if (text.endsWith(TYPING_MARKER)) return 'still shows the typing marker';
+  if (text.includes(RETRYING_NOTICE)) return 'says it will retry';
+  if (text.includes(':warning:')) return `shows an error: ${text.slice(text.indexOf(':warning:'))}`;
+  return undefined;
+}
+
+/** What the checks need to know about one sent event. */
+interface Sent {
+  result: EventResult;
+  expectation: Expectation;
+  file: EventFile;
+  eventId: string;
+  thread: { channel: string; threadTs: string } | undefined;
+  answer: TrackedAnswer | undefined;
+}
+
+/**
+ * Sends every event through the signed HTTP path at once, except a follow-up (`after`), which
+ * waits for its predecessor's complete answer as a person would; then checks each against its
+ * expectation: the status, the challenge, exactly one complete reply, no reply.
+ */
+export async function runStartScenario(deps: ScenarioDeps): Promise<EventResult[]> {
+  const { bot, tracker, printer, expectations } = deps;
+  const url = bot.ingressUrl!;
+  const finished = new Map<string, Promise<Sent>>();
+
+  const run = async (file: EventFile): Promise<Sent> => {
+    const expectation = expectations.get(file.name)!;
+    if (expectation.after) await finished.get(expectation.after);
+    const result: EventResult = {
+      file: file.name,
+      expect: expectation.expect,
+      status: undefined,
+      requestMs: undefined,
+      replies: 0,
+      firstTextMs: undefined,
+      fullAnswerMs: undefined,
+      problems: [],
+    };
+    const body = deps.restamper.stamp(file.body);
+    const thread = threadOf(body);
+    const eventId = String(body.event_id ?? '');
+    const sent: Sent = { result, expectation, file, eventId, thread, answer: undefined };
+    if (expectation.expect === 'reply') {
+      if (!thread) {
+        result.problems.push('expects a reply but has no event.channel and event.ts');
+        return sent;
+      }
+      sent.answer = tracker.track(file.name, eventId, thread.channel, thread.threadTs);
+    }
+    const delivery = await postSlackEvent(url, body, { secret: deps.secret });
+    result.status = delivery.status;
+    result.requestMs = delivery.ms;
+    printer.log(`→ ${file.name.padEnd(34)} HTTP ${delivery.status} in ${formatMs(delivery.ms)}`);
+    if (delivery.status !== 200)
+      result.problems.push(`HTTP ${delivery.status}, expected 200: ${delivery.body}`);
+
+    if (expectation.expect === 'challenge') {
+      let challenge: unknown;
+      try {
+        challenge = (JSON.parse(delivery.body) as { challenge?: unknown }).challenge;
+      } catch {
+        challenge = undefined;
+      }
+      if (challenge !== file.body.challenge)
+        result.problems.push(`answered ${delivery.body}, not the challenge`);
+    }
+    if (sent.answer && delivery.status === 200) {
+      try {
+        await tracker.whenDone(eventId, deps.answerTimeoutMs);
+      } catch (error) {
+        result.problems.push((error as Error).message);
+      }
+    }
+    return sent;
+  };
+
+  for (const file of deps.files) finished.set(file.name, run(file));
+  const all = await Promise.all(finished.values());
+  // Ignored events are never queued; a wrongly queued one must still get the time to show.
+  let idle: string | undefined;
+  await bot.idle(deps.answerTimeoutMs).catch((error: Error) => {
+    idle = error.message;
+  });
+  for (const sent of all) {
+    if (idle) sent.result.problems.push(idle);
+    check(sent, deps);
+  }
+  return all.map((s) => s.result);
+}
+
+function check({ result, expectation, eventId, thread, answer }: Sent, deps: ScenarioDeps): void {
+  const { tracker, bot } = deps;
+  if (expectation.expect === 'none') {
+    const jobs = tracker.jobsFor(eventId);
+    const replies = thread
+      ? bot.stack.slack
+          .thread(thread.channel, thread.threadTs)
+          .filter((m) => m.user === bot.stack.slack.botUserId)
+      : [];
+    if (jobs > 0 || replies.length > 0)
+      result.problems.push(`expected no reply, got ${replies.length} (${jobs} job(s))`);
+    return;
+  }
+  if (!answer || answer.doneAt === undefined) return;
+  result.replies = answer.replies;
+  if (answer.firstTextAt !== undefined) result.firstTextMs = answer.firstTextAt - answer.sentAt;
+  if (answer.lastWriteAt !== undefined) result.fullAnswerMs = answer.lastWriteAt - answer.sentAt;
+  if (answer.replies !== 1) result.problems.push(`expected exactly one reply, got ${answer.replies}`);
+  if (answer.failedAttempts > 0)
+    result.problems.push(`the worker failed ${answer.failedAttempts} time(s) first`);
+  const texts = tracker.texts(answer);
+  for (const text of texts) {
+    const why = incomplete(text);
+    if (why) result.problems.push(`the reply ${why}`);
+  }
+  if (deps.localModel) {
+    const whole = texts.join('\n');
+    for (const expected of expectation.localReplyContains ?? []) {
+      if (!whole.includes(expected))
+        result.problems.push(`the reply does not contain ${JSON.stringify(expected)}`);
+    }
+  }
+}
