@@ -1,0 +1,324 @@
+import './esm-only-deps';
+
+import { performance } from 'node:perf_hooks';
+import { BOT_USER, SECRET } from '../test/support/slack-events';
+import { bundle, bytesByPackage } from './bundles';
+import { coldRequire, interleavedColdStarts } from './cold-init';
+import { SQS_ONLY, warmLatencyRun } from './ingress-latency';
+import { startLocalBot } from './local-bot';
+import { measurePipeline } from './pipeline';
+import { benchLine, type Figure, machine, textTable, writeResults } from './report';
+import { median, percentile } from './stats';
+import { measureStreaming } from './streaming';
+import { measureThroughput } from './throughput';
+import { dependencyCosts, WORKER_ENV } from './worker-init';
+
+/**
+ * `npm run bench`: our bot against a Bolt app in the same run, offline, in a few minutes.
+ * Prints a table, then one `bench <name> <value> <unit> target <target> <PASS|MISS>` line per
+ * figure, and writes `.bench/results.json` (raw samples too) and `.bench/results.md`.
+ * See BENCHMARKS.md for what each figure means and the latest results.
+ */
+
+/** How many repetitions; each figure is a median over them. */
+const RUNS = {
+  coldInit: 15,
+  warmLatencyRuns: 3,
+  warmLatencyCalls: 2_000,
+  warmLatencyWarmup: 500,
+  streaming: 3,
+  pipeline: 9,
+  workerInit: 11,
+  dependencyInit: 5,
+};
+
+const INGRESS_ENV: Record<string, string> = {
+  SLACK_SIGNING_SECRET: SECRET,
+  SLACK_BOT_TOKEN: 'xoxb-bench',
+  SLACK_BOT_USER_ID: BOT_USER,
+  QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench.fifo',
+  AWS_REGION: 'us-east-1',
+};
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+function step(name: string): () => void {
+  const started = performance.now();
+  process.stdout.write(`bench: ${name}… `);
+  return () => process.stdout.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+async function main(): Promise<void> {
+  // The AWS SDK warns once per process that it will need Node 22 (PLATFORM.md): noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const figures: Figure[] = [];
+  const raw: Record<string, unknown> = {};
+
+  // 1. Bundles, built as serverless-esbuild builds them.
+  let done = step('bundling ingress, Bolt app and worker');
+  const [ours, bolt, worker] = await Promise.all([
+    bundle('ingress', 'handlers/ingress.ts'),
+    bundle('bolt', 'bench/bolt-app.ts'),
+    bundle('worker', 'handlers/worker.ts'),
+  ]);
+  done();
+  const sizeRatio = ours.bytes / bolt.bytes;
+  figures.push({
+    figure: 1,
+    name: 'ingress_bundle_ratio',
+    value: sizeRatio,
+    unit: 'x',
+    target: '<=0.35',
+    pass: sizeRatio <= 0.35,
+    detail: `ours ${kb(ours.bytes)} vs Bolt ${kb(bolt.bytes)} (minified, @aws-sdk external); biggest in ours: ${bytesByPackage(
+      ours.metafile,
+    )
+      .slice(0, 2)
+      .map((p) => `${p.name} ${kb(p.bytes)}`)
+      .join(', ')}`,
+  });
+  raw.bundles = Object.fromEntries(
+    [ours, bolt, worker].map((b) => [b.name, { bytes: b.bytes, byPackage: bytesByPackage(b.metafile) }]),
+  );
+
+  // 2. Ingress cold init, interleaved.
+  done = step(`ingress cold init, ${RUNS.coldInit} fresh processes each`);
+  const cold = await interleavedColdStarts(
+    [
+      { name: 'ours', file: ours.file, env: INGRESS_ENV },
+      { name: 'bolt', file: bolt.file, env: INGRESS_ENV },
+    ],
+    RUNS.coldInit,
+  );
+  done();
+  const coldOurs = median(cold.ours!);
+  const coldBolt = median(cold.bolt!);
+  figures.push({
+    figure: 2,
+    name: 'ingress_cold_init_ratio',
+    value: coldOurs / coldBolt,
+    unit: 'x',
+    target: '<=0.6',
+    pass: coldOurs / coldBolt <= 0.6,
+    detail: `require(): ours ${ms(coldOurs)} vs Bolt ${ms(coldBolt)} (medians of ${RUNS.coldInit}, same run)`,
+  });
+  raw.ingressColdInitMs = cold;
+
+  // 3. Ingress warm latency, fresh process per run, interleaved.
+  done = step(`ingress warm latency, ${RUNS.warmLatencyRuns}×${RUNS.warmLatencyCalls} signed mentions each`);
+  const warm: Record<'ours' | 'bolt' | 'sqsOnly', { p50: number[]; p99: number[] }> = {
+    ours: { p50: [], p99: [] },
+    bolt: { p50: [], p99: [] },
+    sqsOnly: { p50: [], p99: [] },
+  };
+  for (let i = 0; i < RUNS.warmLatencyRuns; i++) {
+    for (const [name, file] of [
+      ['ours', ours.file],
+      ['bolt', bolt.file],
+      ['sqsOnly', SQS_ONLY],
+    ] as const) {
+      const run = await warmLatencyRun(file, RUNS.warmLatencyCalls, RUNS.warmLatencyWarmup);
+      const expected = RUNS.warmLatencyCalls + RUNS.warmLatencyWarmup;
+      if (run.failures > 0 || run.queued !== expected) {
+        throw new Error(`${name}: ${run.failures} failed calls, ${run.queued}/${expected} queued`);
+      }
+      warm[name].p50.push(percentile(run.samples, 50));
+      warm[name].p99.push(percentile(run.samples, 99));
+    }
+  }
+  done();
+  const p99 = median(warm.ours.p99);
+  const boltP99 = median(warm.bolt.p99);
+  figures.push({
+    figure: 3,
+    name: 'ingress_warm_p99',
+    value: p99,
+    unit: 'ms',
+    target: '<=5',
+    pass: p99 <= 5,
+    detail: `ours p50 ${ms(median(warm.ours.p50))}, p99 ${ms(p99)}, SQS send to in-process fauxqs included; the send alone: p50 ${ms(
+      median(warm.sqsOnly.p50),
+    )}, p99 ${ms(median(warm.sqsOnly.p99))}`,
+  });
+  figures.push({
+    figure: 3,
+    name: 'ingress_warm_p99_vs_bolt',
+    value: p99 / boltP99,
+    unit: 'x',
+    target: '<=1.0',
+    pass: p99 <= boltP99,
+    detail: `Bolt p50 ${ms(median(warm.bolt.p50))}, p99 ${ms(boltP99)} (medians of ${RUNS.warmLatencyRuns} runs)`,
+  });
+  raw.ingressWarmLatency = warm;
+
+  // 7. Worker cold init (before the local stack starts, on a quiet machine).
+  done = step(`worker cold init, ${RUNS.workerInit} fresh processes, and its dependencies`);
+  const workerCold = await interleavedColdStarts(
+    [
+      { name: 'deployed', file: worker.file, env: WORKER_ENV },
+      { name: 'withoutSourceMaps', file: worker.file, env: { ...WORKER_ENV, NODE_OPTIONS: '' } },
+    ],
+    RUNS.workerInit,
+  );
+  const costs = await dependencyCosts(worker.metafile, RUNS.dependencyInit);
+  const { external } = await coldRequire(worker.file, WORKER_ENV);
+  done();
+  const workerMs = median(workerCold.deployed!);
+  figures.push({
+    figure: 7,
+    name: 'worker_cold_init',
+    value: workerMs,
+    unit: 'ms',
+    target: '<=250',
+    pass: workerMs <= 250,
+    detail: `${kb(worker.bytes)}; ${ms(median(workerCold.withoutSourceMaps!))} without --enable-source-maps; ${external.length ? `loads ${external.filter((e) => e.startsWith('@aws-sdk/client-')).join(', ')} (${external.length} packages) from node_modules` : 'loads nothing from node_modules'}; costliest: ${costs
+      .slice(0, 3)
+      .map((c) => `${c.name} ${ms(c.ms)}`)
+      .join(', ')}`,
+  });
+  raw.workerColdInitMs = workerCold;
+  raw.workerExternalAtInit = external;
+  raw.workerDependencies = costs;
+
+  const bot = await startLocalBot();
+  try {
+    // 6. Pipeline overhead.
+    done = step(`pipeline overhead, ${RUNS.pipeline} mentions`);
+    const pipeline = await measurePipeline(bot, RUNS.pipeline);
+    done();
+    const overhead = median(pipeline.map((p) => p.overheadMs));
+    figures.push({
+      figure: 6,
+      name: 'pipeline_overhead',
+      value: overhead,
+      unit: 'ms',
+      target: '<=100',
+      pass: overhead <= 100,
+      detail: `signed POST → placeholder at the Slack peer, queue wait excluded: ingress ${ms(
+        median(pipeline.map((p) => p.ingressMs)),
+      )} + worker ${ms(median(pipeline.map((p) => p.workerMs)))}`,
+    });
+    raw.pipeline = pipeline;
+
+    // 4, 5. Streaming.
+    done = step(`streaming, ${RUNS.streaming} answers of 300 tokens at 20 ms/token`);
+    const streaming = await measureStreaming(bot, { runs: RUNS.streaming, tokens: 300, tokenDelayMs: 20 });
+    done();
+    const firstText = median(streaming.map((s) => s.firstTextMs));
+    figures.push({
+      figure: 4,
+      name: 'first_visible_text',
+      value: firstText,
+      unit: 'ms',
+      target: '<=50',
+      pass: firstText <= 50,
+      detail: 'first token leaving the OpenAI peer → first Slack call showing text',
+    });
+    const maxRate = Math.max(...streaming.map((s) => s.maxUpdatesPerSecond));
+    const updates = median(streaming.map((s) => s.updates));
+    const seconds = median(streaming.map((s) => s.streamSeconds));
+    const allowedUpdates = Math.ceil(seconds) + 1;
+    figures.push({
+      figure: 5,
+      name: 'answer_update_calls',
+      value: updates,
+      unit: 'calls',
+      target: `<=${allowedUpdates}`,
+      pass: updates <= allowedUpdates,
+      detail: `chat.update per answer over a ${seconds.toFixed(1)} s stream (one per second + the final); ${median(
+        streaming.map((s) => s.slackCalls),
+      )} Slack calls in all`,
+    });
+    figures.push({
+      figure: 5,
+      name: 'answer_max_updates_in_1s',
+      value: maxRate,
+      unit: 'calls',
+      target: '<=1',
+      pass: maxRate <= 1,
+      detail: 'most chat.update calls on one message in any 1-second window, as the Slack peer received them',
+    });
+    const complete = streaming.filter((s) => s.finalTextComplete).length;
+    figures.push({
+      figure: 5,
+      name: 'answer_final_text_complete',
+      value: `${complete}/${streaming.length}`,
+      unit: 'answers',
+      target: `=${streaming.length}/${streaming.length}`,
+      pass: complete === streaming.length,
+      detail: 'one reply whose final text is the whole answer',
+    });
+    raw.streaming = streaming;
+
+    // 8. Throughput.
+    done = step('throughput, 500 mentions over 50 threads');
+    const throughput = await measureThroughput(bot, {
+      threads: 50,
+      perThread: 10,
+      pollers: 50,
+      timeoutMs: 180_000,
+    });
+    done();
+    figures.push(
+      {
+        figure: 8,
+        name: 'throughput',
+        value: throughput.answeredPerSecond,
+        unit: 'answers/s',
+        target: '>=10',
+        pass: throughput.answeredPerSecond >= 10,
+        detail: `${throughput.mentions} mentions, ${throughput.threads} threads, ${throughput.pollers} pollers, ${throughput.seconds.toFixed(1)} s`,
+      },
+      {
+        figure: 8,
+        name: 'throughput_lost',
+        value: throughput.lost + throughput.rejected,
+        unit: 'mentions',
+        target: '=0',
+        pass: throughput.lost + throughput.rejected === 0,
+        detail: `no reply (${throughput.rejected} rejected by the ingress)`,
+      },
+      {
+        figure: 8,
+        name: 'throughput_duplicates',
+        value: throughput.duplicates,
+        unit: 'replies',
+        target: '=0',
+        pass: throughput.duplicates === 0,
+        detail: 'replies beyond one per mention',
+      },
+      {
+        figure: 8,
+        name: 'throughput_order_kept',
+        value: `${throughput.threads - throughput.outOfOrder}/${throughput.threads}`,
+        unit: 'threads',
+        target: `=${throughput.threads}/${throughput.threads}`,
+        pass: throughput.outOfOrder === 0,
+        detail: 'replies in each thread in the order the mentions were sent',
+      },
+    );
+    raw.throughput = throughput;
+  } finally {
+    await bot.close();
+  }
+
+  figures.sort((a, b) => a.figure - b.figure);
+  const seconds = (performance.now() - started) / 1000;
+  const where = writeResults({ machine: machine(), startedAt, seconds, figures, raw });
+  const m = machine();
+  console.log(`\n${textTable(figures)}\n`);
+  console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`);
+  console.log(`results: ${where.json}, ${where.markdown}; ${seconds.toFixed(0)} s\n`);
+  for (const f of figures) console.log(benchLine(f));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
