@@ -95,7 +95,7 @@ export class AnswerTracker {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(eventId);
-        reject(new Error(`no complete answer within ${timeoutMs / 1000} s`));
+        reject(new Error(`no complete answer within ${((performance.now() - answer.sentAt) / 1000) | 0} s`));
       }, timeoutMs);
       this.#waiters.set(eventId, () => {
         clearTimeout(timer);

@@ -221,7 +221,7 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
         const deadline = Date.now() + timeoutMs;
         while (queued() > 0 || running > 0) {
           if (Date.now() > deadline)
-            throw new Error(`the worker did not finish the queue within ${timeoutMs / 1000} s`);
+            throw new Error(`jobs were still queued or being answered after ${timeoutMs / 1000} s`);
           await new Promise((r) => setTimeout(r, 50));
         }
       },

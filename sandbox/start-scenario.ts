@@ -36,7 +36,14 @@ export interface ScenarioDeps {
   secret: string;
   /** The local OpenAI peer answers, so `localReplyContains` can be checked. */
   localModel: boolean;
-  answerTimeoutMs: number;
+  /** Everything must be answered by then (epoch ms): a broken setup fails in bounded time. */
+  deadline: number;
+}
+
+/** The outcome of each event, and what went wrong beyond any one of them. */
+export interface ScenarioResult {
+  events: EventResult[];
+  problems: string[];
 }
 
 /** Why a final reply is not a complete answer, if it is not. */
@@ -63,7 +70,7 @@ interface Sent {
  * waits for its predecessor's complete answer as a person would; then checks each against its
  * expectation: the status, the challenge, exactly one complete reply, no reply.
  */
-export async function runStartScenario(deps: ScenarioDeps): Promise<EventResult[]> {
+export async function runStartScenario(deps: ScenarioDeps): Promise<ScenarioResult> {
   const { bot, tracker, printer, expectations } = deps;
   const url = bot.ingressUrl!;
   const finished = new Map<string, Promise<Sent>>();
@@ -110,11 +117,7 @@ export async function runStartScenario(deps: ScenarioDeps): Promise<EventResult[
         result.problems.push(`answered ${delivery.body}, not the challenge`);
     }
     if (sent.answer && delivery.status === 200) {
-      try {
-        await tracker.whenDone(eventId, deps.answerTimeoutMs);
-      } catch (error) {
-        result.problems.push((error as Error).message);
-      }
+      await tracker.whenDone(eventId, Math.max(0, deps.deadline - Date.now())).catch(() => undefined);
     }
     return sent;
   };
@@ -122,15 +125,12 @@ export async function runStartScenario(deps: ScenarioDeps): Promise<EventResult[
   for (const file of deps.files) finished.set(file.name, run(file));
   const all = await Promise.all(finished.values());
   // Ignored events are never queued; a wrongly queued one must still get the time to show.
-  let idle: string | undefined;
-  await bot.idle(deps.answerTimeoutMs).catch((error: Error) => {
-    idle = error.message;
+  const problems: string[] = [];
+  await bot.idle(Math.max(1_000, deps.deadline - Date.now())).catch((error: Error) => {
+    problems.push(error.message);
   });
-  for (const sent of all) {
-    if (idle) sent.result.problems.push(idle);
-    check(sent, deps);
-  }
-  return all.map((s) => s.result);
+  for (const sent of all) check(sent, deps);
+  return { events: all.map((s) => s.result), problems };
 }
 
 function check({ result, expectation, eventId, thread, answer }: Sent, deps: ScenarioDeps): void {
@@ -146,8 +146,14 @@ function check({ result, expectation, eventId, thread, answer }: Sent, deps: Sce
       result.problems.push(`expected no reply, got ${replies.length} (${jobs} job(s))`);
     return;
   }
-  if (!answer || answer.doneAt === undefined) return;
+  if (!answer) return;
   result.replies = answer.replies;
+  if (answer.doneAt === undefined) {
+    const shown = tracker.texts(answer).join(' ').replace(/\s+/g, ' ');
+    const what = shown ? `; the reply shows: ${shown.length > 100 ? `${shown.slice(0, 100)}…` : shown}` : '';
+    result.problems.push(`no complete answer before the deadline${what}`);
+    return;
+  }
   if (answer.firstTextAt !== undefined) result.firstTextMs = answer.firstTextAt - answer.sentAt;
   if (answer.lastWriteAt !== undefined) result.fullAnswerMs = answer.lastWriteAt - answer.sentAt;
   if (answer.replies !== 1) result.problems.push(`expected exactly one reply, got ${answer.replies}`);

@@ -29,7 +29,8 @@ const USAGE = `usage: npm start [-- [--serve] [--port N] [--logs] [--no-env-file
 
 const ROOT = resolve(__dirname, '..');
 const EVENTS = join(ROOT, 'events');
-const ANSWER_TIMEOUT_MS = 30_000;
+/** Every answer must be complete this long after the replay starts (the local peers take ~3 s). */
+const DEADLINE_MS = 40_000;
 
 async function main(): Promise<number> {
   const { values } = parseCli(
@@ -58,7 +59,8 @@ async function main(): Promise<number> {
 
   const bot = await startLocalBot({
     port,
-    logLevel: values.logs ? process.env.POWERTOOLS_LOG_LEVEL?.trim() || 'INFO' : 'WARN',
+    // The summary says what went wrong; the handlers' JSON logs are there for a closer look.
+    logLevel: values.logs ? process.env.POWERTOOLS_LOG_LEVEL?.trim() || 'INFO' : 'SILENT',
   });
   // Ctrl-C during the replay: close everything before leaving.
   const interrupted = untilSignal().then(async () => {
@@ -89,7 +91,7 @@ async function main(): Promise<number> {
   });
 
   printer.log(s.bold(`Replaying ${files.length} events from events/ through the signed HTTP path`));
-  const results = await runStartScenario({
+  const { events: results, problems } = await runStartScenario({
     bot,
     tracker,
     printer,
@@ -98,10 +100,12 @@ async function main(): Promise<number> {
     expectations,
     secret: LOCAL_SIGNING_SECRET,
     localModel: bot.stack.openai !== undefined,
-    answerTimeoutMs: ANSWER_TIMEOUT_MS,
+    deadline: Date.now() + DEADLINE_MS,
   });
   const dlq = bot.stack.sqs.countMessages(bot.stack.queue.dlqName);
-  const summary = summarise(results, dlq.ready + dlq.inflight + dlq.delayed, performance.now() - began);
+  const deadLettered = dlq.ready + dlq.inflight + dlq.delayed;
+  if (deadLettered > 0) problems.push(`${deadLettered} job(s) in the dead-letter queue`);
+  const summary = summarise(results, problems, performance.now() - began);
   printSummary(results, summary);
 
   if (values.serve) {
@@ -116,11 +120,10 @@ async function main(): Promise<number> {
   return summary.ok ? 0 : 1;
 }
 
-function summarise(results: EventResult[], deadLettered: number, wallMs: number) {
+function summarise(results: EventResult[], problems: string[], wallMs: number) {
   const first = results.flatMap((r) => (r.firstTextMs === undefined ? [] : [r.firstTextMs]));
   const full = results.flatMap((r) => (r.fullAnswerMs === undefined ? [] : [r.fullAnswerMs]));
-  const failures = results.flatMap((r) => r.problems.map((p) => `${r.file}: ${p}`));
-  if (deadLettered > 0) failures.push(`${deadLettered} job(s) in the dead-letter queue`);
+  const failures = [...results.flatMap((r) => r.problems.map((p) => `${r.file}: ${p}`)), ...problems];
   const round = (n: number | undefined) => (n === undefined ? null : Math.round(n));
   return {
     ok: failures.length === 0,
@@ -175,6 +178,7 @@ function printSummary(results: EventResult[], summary: ReturnType<typeof summari
   else {
     console.log(s.red(s.bold(`  ${summary.failures.length} failure(s):`)));
     for (const failure of summary.failures) console.log(s.red(`    ${failure}`));
+    console.log('  npm start -- --logs shows what the handlers logged.');
   }
   console.log(`summary ${JSON.stringify(summary)}`);
 }
@@ -205,6 +209,11 @@ function printServing(bot: LocalBot): void {
   console.log('  Run the worker on an SQS event with the Serverless Framework (another terminal):');
   console.log(`    export ${invokeEnv.join(' ')}`);
   console.log('    npx serverless invoke local -f worker -p events/sqs/mention-in-channel.json');
+  console.log(
+    s.dim(
+      "    (osls asks CloudFormation for the worker's QUEUE_URL: AWS credentials and a deployed stack needed)",
+    ),
+  );
   console.log('');
   console.log('  Answers appear here as they stream in.');
 }
