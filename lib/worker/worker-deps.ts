@@ -1,4 +1,4 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LogLevel, WebClient } from '@slack/web-api';
 import OpenAI from 'openai';
 import type { WorkerConfig } from '../config';
@@ -9,7 +9,7 @@ import { momentoThreadHistory } from '../history/thread-history';
 import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
-import { sqsRetryScheduler } from '../queue/sqs-retry-scheduler';
+import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { slackReplySurface } from '../slack/reply-surface';
 import type { WorkerDeps } from './worker-handler';
 
@@ -45,8 +45,18 @@ export function buildWorkerDeps(
   });
   const momento = createMomentoClient(config.momento);
   const cache = new MomentoCache(momento, config.momento.cache);
-  // `useQueueUrlAsEndpoint: false` honours AWS_ENDPOINT_URL_SQS over the host inside QUEUE_URL.
-  const sqs = overrides.sqs ?? new SQSClient({ useQueueUrlAsEndpoint: false, maxAttempts: 3 });
+  let sqs = overrides.sqs;
+  const retries = lazyRetryScheduler(async () => {
+    // Only a failed record needs SQS (the event source mapping receives and deletes): loading
+    // `@aws-sdk/client-sqs` and building its client cost ~60 ms, so not at every cold start.
+    // `require`, not `import()`: esbuild keeps an external `import()` as is, which would load the
+    // SDK's ES module build next to the CommonJS one that sqs-retry-scheduler requires.
+    const { SQSClient: Client } = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
+    const { sqsRetryScheduler } = await import('../queue/sqs-retry-scheduler');
+    // `useQueueUrlAsEndpoint: false` honours AWS_ENDPOINT_URL_SQS over the host inside QUEUE_URL.
+    sqs ??= new Client({ useQueueUrlAsEndpoint: false, maxAttempts: 3 });
+    return sqsRetryScheduler(sqs, config.queue.url, logger);
+  }, logger);
   return {
     config,
     logger,
@@ -55,12 +65,32 @@ export function buildWorkerDeps(
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),
     countTokens: o200kTokenCounter,
-    retries: sqsRetryScheduler(sqs, config.queue.url, logger),
+    retries,
     close() {
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its
       // closing 2× the client timeout later (120 s for the control client), holding the process
       // open. Idle gRPC channels hold nothing open, so leaving them is the clean exit.
-      if (!overrides.sqs) sqs.destroy();
+      if (!overrides.sqs) sqs?.destroy();
+    },
+  };
+}
+
+/**
+ * A {@link RetryScheduler} built on first use. Best effort like the one it wraps: if building it
+ * fails, the records still come back after the queue's visibility timeout.
+ */
+function lazyRetryScheduler(build: () => Promise<RetryScheduler>, logger: Logger): RetryScheduler {
+  let scheduler: Promise<RetryScheduler> | undefined;
+  return {
+    async retryLater(items) {
+      if (items.length === 0) return;
+      scheduler ??= build();
+      try {
+        await (await scheduler).retryLater(items);
+      } catch (error) {
+        scheduler = undefined;
+        logger.warn('could not shorten visibility of failed records', { error: error as Error });
+      }
     },
   };
 }
