@@ -70,15 +70,23 @@ export function runCli(main: () => Promise<number>): void {
   );
 }
 
-/** Resolves on the first SIGINT or SIGTERM (Ctrl-C), with the signal's name. */
+/**
+ * Resolves on the first SIGINT or SIGTERM (Ctrl-C), with the signal's name. A terminal's Ctrl-C
+ * reaches this process twice (directly, and relayed by the tsx or npm process above it): repeats
+ * within a second are ignored; a later one exits at once (130), for when closing hangs.
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
+    let first: number | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (first === undefined) {
+        first = Date.now();
+        resolve(signal);
+      } else if (Date.now() - first > 1_000) {
+        process.exit(130);
+      }
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 }

@@ -62,12 +62,14 @@ async function main(): Promise<number> {
     // The summary says what went wrong; the handlers' JSON logs are there for a closer look.
     logLevel: values.logs ? process.env.POWERTOOLS_LOG_LEVEL?.trim() || 'INFO' : 'SILENT',
   });
-  // Ctrl-C during the replay: close everything before leaving.
-  const interrupted = untilSignal().then(async () => {
+  // Ctrl-C during the replay closes everything and exits 130; with --serve it ends the serving.
+  let replaying = true;
+  const signal = untilSignal();
+  void signal.then(async () => {
+    if (!replaying) return;
     await bot.close();
     process.exit(130);
   });
-  void interrupted;
 
   console.log(s.bold('slack-gpt-bot, running on this machine'));
   if (envFile) console.log(s.dim(`  read ${envFile}`));
@@ -106,12 +108,13 @@ async function main(): Promise<number> {
   const deadLettered = dlq.ready + dlq.inflight + dlq.delayed;
   if (deadLettered > 0) problems.push(`${deadLettered} job(s) in the dead-letter queue`);
   const summary = summarise(results, problems, performance.now() - began);
+  replaying = false;
   printSummary(results, summary);
 
   if (values.serve) {
     // The printer stays: answers to whatever is sent next show here too.
     printServing(bot);
-    await untilSignal();
+    await signal;
     console.log('\nstopping…');
   }
   printer.stop();
