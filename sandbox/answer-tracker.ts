@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { PLACEHOLDER } from '../lib/worker/answer-mention';
+import { PLACEHOLDER } from '../lib/worker/notices';
 import type { SlackCall, SlackPeer } from './peers/slack-peer';
 import type { JobOutcome, LocalBot } from './run-local';
 

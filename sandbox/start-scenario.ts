@@ -1,5 +1,5 @@
 import { TYPING_MARKER } from '../lib/slack/live-reply';
-import { PLACEHOLDER, RETRYING_NOTICE } from '../lib/worker/answer-mention';
+import { PLACEHOLDER, RETRYING_NOTICE } from '../lib/worker/notices';
 import type { AnswerTracker, TrackedAnswer } from './answer-tracker';
 import { type EventFile, threadOf } from './event-files';
 import type { Expectation } from './expectations';

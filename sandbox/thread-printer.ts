@@ -1,5 +1,5 @@
 import { TYPING_MARKER } from '../lib/slack/live-reply';
-import { PLACEHOLDER } from '../lib/worker/answer-mention';
+import { PLACEHOLDER } from '../lib/worker/notices';
 import type { SlackCall, SlackMessage, SlackPeer } from './peers/slack-peer';
 import { type Style, styleFor } from './terminal';
 

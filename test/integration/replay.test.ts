@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { decodeJob } from '../../lib/queue/job';
 import { TYPING_MARKER } from '../../lib/slack/live-reply';
-import { PLACEHOLDER } from '../../lib/worker/answer-mention';
+import { PLACEHOLDER } from '../../lib/worker/notices';
 import { lambdaContext } from '../../sandbox/lambda-context';
 import { LOCAL_SIGNING_SECRET } from '../../sandbox/local-stack';
 import { listen } from '../../sandbox/peers/listen';

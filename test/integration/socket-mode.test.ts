@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { TYPING_MARKER } from '../../lib/slack/live-reply';
-import { PLACEHOLDER } from '../../lib/worker/answer-mention';
+import { PLACEHOLDER } from '../../lib/worker/notices';
 import { type SlackPeer, startSlackPeer } from '../../sandbox/peers/slack-peer';
 import { botMessage, mention } from '../support/slack-events';
 
