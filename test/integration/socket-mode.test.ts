@@ -145,6 +145,26 @@ describe('npm run dev: Socket Mode against the local Slack peer', () => {
   });
 });
 
+describe('the local Slack peer: apps.connections.open', () => {
+  it('hands out a ws://127.0.0.1 URL for the app-level token only', async () => {
+    // Prepare
+    const open = async (token: string) => {
+      const response = await fetch(`${slack.url}apps.connections.open`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return (await response.json()) as { ok: boolean; url?: string; error?: string };
+    };
+    // Act
+    const withBotToken = await open(slack.token);
+    const withAppToken = await open(slack.appToken);
+    // Assess
+    expect(withBotToken).toEqual({ ok: false, error: 'not_allowed_token_type' });
+    expect(withAppToken.ok).toBe(true);
+    expect(withAppToken.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=[\w-]+&app_id=A0LOCAL$/);
+  });
+});
+
 describe('npm run dev: configuration errors', () => {
   it('names the missing tokens and exits 2', async () => {
     // Act
