@@ -18,8 +18,7 @@ let client: SQSClient;
 let queue: LocalFifoQueue;
 let handler: ReturnType<typeof createIngressHandler>;
 let queueNo = 0;
-const logger = createLogger('ingress-test');
-logger.setLogLevel('SILENT');
+const logger = createLogger('ingress-test', { logLevel: 'SILENT' });
 
 beforeAll(async () => {
   peer = await startSqsPeer();

@@ -16,8 +16,7 @@ import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
 import { toSqsEvent } from '../../sandbox/sqs-event';
 
-const logger = createLogger('worker-test');
-logger.setLogLevel('SILENT');
+const logger = createLogger('worker-test', { logLevel: 'SILENT' });
 
 let stack: LocalStack;
 let sqs: SQSClient;

@@ -3,8 +3,7 @@ import { createLogger } from '../../lib/logger';
 import { LiveReply, TYPING_MARKER } from '../../lib/slack/live-reply';
 import type { ReplySurface } from '../../lib/slack/reply-surface';
 
-const logger = createLogger('live-reply-test');
-logger.setLogLevel('SILENT');
+const logger = createLogger('live-reply-test', { logLevel: 'SILENT' });
 
 /** An in-memory thread implementing the reply port (our own interface, not Slack's SDK). */
 function memoryThread() {
