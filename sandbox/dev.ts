@@ -1,4 +1,3 @@
-import './esm-only-deps';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { createLogger } from '../lib/logger';
 import { loadDotEnv, parseCli, runCli, UsageError, untilSignal } from './cli';

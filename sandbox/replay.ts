@@ -1,4 +1,3 @@
-import './esm-only-deps';
 import { AnswerTracker } from './answer-tracker';
 import { loadDotEnv, parseCli, runCli, UsageError, untilSignal, wholeNumber } from './cli';
 import { type EventFile, EventFileError, readEventFiles, threadOf } from './event-files';

@@ -1,4 +1,3 @@
-import './esm-only-deps';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AnswerTracker } from './answer-tracker';
