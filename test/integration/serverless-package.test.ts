@@ -282,9 +282,10 @@ describe('serverless package, offline', () => {
       SLACK_BOT_TOKEN: PACKAGE_ENV.SLACK_BOT_TOKEN,
       OPENAI_API_KEY: PACKAGE_ENV.OPENAI_API_KEY,
       MOMENTO_API_KEY: PACKAGE_ENV.MOMENTO_API_KEY,
-      QUEUE_URL: ref('JobsQueue'),
       QUEUE_MAX_RECEIVE_COUNT: String(redrive.maxReceiveCount),
     });
+    // The worker takes its queue from the records' ARN, so invoke local needs no deployed stack.
+    expect(workerEnv.QUEUE_URL).toBeUndefined();
     expect(Number(workerEnv.OPENAI_TIMEOUT_MS)).toBeLessThan(fn('Worker').Timeout * 1000);
     // Unset optional variables stay empty (lib/config.ts treats empty as unset).
     expect(workerEnv.SLACK_API_URL).toBe('');
