@@ -25,11 +25,17 @@ export interface Machine {
   memoryGiB: number;
   node: string;
   os: string;
+  /** 1-minute load average when the run started and ended: other work on a shared machine. */
+  loadAverage: { start: number; end: number };
 }
 
-/** Describes this machine. */
+const load = () => Math.round(os.loadavg()[0]! * 100) / 100;
+const loadAtStart = load();
+
+/** Describes this machine (the load average at start is taken when this module loads). */
 export function machine(): Machine {
   return {
+    loadAverage: { start: loadAtStart, end: load() },
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
     cores: os.availableParallelism(),
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
@@ -43,6 +49,11 @@ const formatValue = (value: number | string) => {
   if (Number.isInteger(value)) return String(value);
   return Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
 };
+
+/** One line about the machine. */
+export function describe(m: Machine): string {
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}, load average ${m.loadAverage.start} → ${m.loadAverage.end}`;
+}
 
 /** `bench <name> <value> <unit> target <target> <PASS|MISS>` */
 export function benchLine(f: Figure): string {
@@ -95,7 +106,7 @@ export function writeResults(results: {
   const m = results.machine;
   writeFileSync(
     markdown,
-    `${markdownTable(results.figures)}\n\nMachine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}. ` +
+    `${markdownTable(results.figures)}\n\nMachine: ${describe(m)}. ` +
       `Run ${results.startedAt}, ${Math.round(results.seconds)} s.\n`,
   );
   return { json, markdown };

@@ -7,7 +7,7 @@ import { coldRequire, interleavedColdStarts } from './cold-init';
 import { SQS_ONLY, warmLatencyRun } from './ingress-latency';
 import { startLocalBot } from './local-bot';
 import { measurePipeline } from './pipeline';
-import { benchLine, type Figure, machine, textTable, writeResults } from './report';
+import { benchLine, describe, type Figure, machine, textTable, writeResults } from './report';
 import { median, percentile } from './stats';
 import { measureStreaming } from './streaming';
 import { measureThroughput } from './throughput';
@@ -24,9 +24,11 @@ import { dependencyCosts, WORKER_ENV } from './worker-init';
 /** How many repetitions; each figure is a median over them. */
 const RUNS = {
   coldInit: 15,
-  warmLatencyRuns: 5,
+  warmLatencyRuns: 4,
+  /** Runs of the bare SQS send, the floor (the first rounds only). */
+  warmLatencyFloorRuns: 3,
   warmLatencyCalls: 2_000,
-  warmLatencyWarmup: 500,
+  warmLatencyWarmup: 400,
   streaming: 3,
   pipeline: 9,
   workerInit: 11,
@@ -118,11 +120,12 @@ async function main(): Promise<void> {
     sqsOnly: { p50: [], p99: [] },
   };
   for (let i = 0; i < RUNS.warmLatencyRuns; i++) {
-    for (const [name, file] of [
+    const series = [
       ['ours', ours.file],
       ['bolt', bolt.file],
       ['sqsOnly', SQS_ONLY],
-    ] as const) {
+    ] as const;
+    for (const [name, file] of series.slice(0, i < RUNS.warmLatencyFloorRuns ? 3 : 2)) {
       const run = await warmLatencyRun(file, RUNS.warmLatencyCalls, RUNS.warmLatencyWarmup);
       const expected = RUNS.warmLatencyCalls + RUNS.warmLatencyWarmup;
       if (run.failures > 0 || run.queued !== expected) {
@@ -322,14 +325,14 @@ async function main(): Promise<void> {
 
   figures.sort((a, b) => a.figure - b.figure);
   const seconds = (performance.now() - started) / 1000;
-  const where = writeResults({ machine: machine(), startedAt, seconds, figures, raw });
   const m = machine();
+  const where = writeResults({ machine: m, startedAt, seconds, figures, raw });
   console.log(`\n${textTable(figures)}\n`);
   console.log('worker cold init by dependency (each bundled alone, cold require minus an empty bundle):');
   for (const c of costs)
     console.log(`  ${c.name.padEnd(42)} ${ms(c.ms).padStart(9)}  ${c.bytes ? kb(c.bytes) : 'external'}`);
   console.log('');
-  console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`);
+  console.log(`machine: ${describe(m)}`);
   console.log(`results: ${where.json}, ${where.markdown}; ${seconds.toFixed(0)} s\n`);
   for (const f of figures) console.log(benchLine(f));
 }
