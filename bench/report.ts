@@ -27,15 +27,30 @@ export interface Machine {
   os: string;
   /** 1-minute load average when the run started and ended: other work on a shared machine. */
   loadAverage: { start: number; end: number };
+  /**
+   * A fixed JavaScript loop (10⁸ iterations) timed at the start and end of the run, ms: how fast
+   * this (virtual) CPU was then. On a shared host it varies by 1.5× with no load in the guest.
+   */
+  calibrationMs: { start: number; end: number };
 }
 
 const load = () => Math.round(os.loadavg()[0]! * 100) / 100;
 const loadAtStart = load();
 
+function calibrate(): number {
+  const started = process.hrtime.bigint();
+  let sum = 0;
+  for (let i = 0; i < 1e8; i++) sum += i % 7;
+  if (sum < 0) throw new Error('unreachable');
+  return Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+}
+const calibrationAtStart = calibrate();
+
 /** Describes this machine (the load average at start is taken when this module loads). */
 export function machine(): Machine {
   return {
     loadAverage: { start: loadAtStart, end: load() },
+    calibrationMs: { start: calibrationAtStart, end: calibrate() },
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
     cores: os.availableParallelism(),
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
@@ -52,7 +67,7 @@ const formatValue = (value: number | string) => {
 
 /** One line about the machine. */
 export function describe(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}, load average ${m.loadAverage.start} → ${m.loadAverage.end}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}, load average ${m.loadAverage.start} → ${m.loadAverage.end}, calibration loop ${m.calibrationMs.start} → ${m.calibrationMs.end} ms`;
 }
 
 /** `bench <name> <value> <unit> target <target> <PASS|MISS>` */
