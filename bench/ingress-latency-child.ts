@@ -1,4 +1,3 @@
-import './esm-only-deps';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';

@@ -1,5 +1,3 @@
-import './esm-only-deps';
-
 import { performance } from 'node:perf_hooks';
 import { BOT_USER, SECRET } from '../test/support/slack-events';
 import { bundle, bytesByPackage } from './bundles';
