@@ -2,8 +2,9 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 
-/** The project root; bundles go under `.bench/` inside it (gitignored). */
+/** The project root. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** Where the bench writes bundles and results: `.bench/` in the project (gitignored). */
 export const BENCH_DIR = path.join(PROJECT_ROOT, '.bench');
 
 /**

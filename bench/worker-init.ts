@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Metafile } from 'esbuild';
 import { BENCH_DIR, type Bundle, bundle } from './bundles';
@@ -64,7 +64,7 @@ export async function dependencyCosts(metafile: Metafile, runs: number): Promise
     writeFileSync(file, code);
     return path.relative(path.resolve(BENCH_DIR, '..'), file);
   };
-  await import('node:fs').then((fs) => fs.mkdirSync(dir, { recursive: true }));
+  mkdirSync(dir, { recursive: true });
   const empty = await bundle('dep-empty', entry('empty', 'export const nothing = 0;\n'));
   for (const dep of directDependencies(metafile)) {
     const lazy = dep.name.endsWith('(lazy)');
