@@ -1,6 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 
 /** The project root. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -22,6 +22,8 @@ export const SERVERLESS_ESBUILD_OPTIONS: BuildOptions = {
   target: 'node22',
   format: 'cjs',
   external: ['@aws-sdk/*'],
+  // serverless.yml `plugins: ./esbuild-plugins.js`: the same file.
+  plugins: require('../esbuild-plugins.js') as Plugin[],
 };
 
 /** A bundle written by {@link bundle}. */

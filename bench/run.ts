@@ -9,7 +9,6 @@ import { benchLine, describe, type Figure, machine, textTable, writeResults } fr
 import { median, percentile } from './stats';
 import { measureStreaming } from './streaming';
 import { measureThroughput } from './throughput';
-import { tokenizerRanksAsJson } from './tokenizer-ranks-plugin';
 import { dependencyCosts, WORKER_ENV } from './worker-init';
 
 /**
@@ -60,12 +59,10 @@ async function main(): Promise<void> {
 
   // 1. Bundles, built as serverless-esbuild builds them.
   let done = step('bundling ingress, Bolt app and worker');
-  const [ours, bolt, worker, workerProposed] = await Promise.all([
+  const [ours, bolt, worker] = await Promise.all([
     bundle('ingress', 'handlers/ingress.ts'),
     bundle('bolt', 'bench/bolt-app.ts'),
     bundle('worker', 'handlers/worker.ts'),
-    // Not deployed: measures a proposed fix (bench/tokenizer-ranks-plugin.ts).
-    bundle('worker-proposed', 'handlers/worker.ts', { plugins: [tokenizerRanksAsJson] }),
   ]);
   done();
   const sizeRatio = ours.bytes / bolt.bytes;
@@ -164,7 +161,6 @@ async function main(): Promise<void> {
     [
       { name: 'deployed', file: worker.file, env: WORKER_ENV },
       { name: 'withoutSourceMaps', file: worker.file, env: { ...WORKER_ENV, NODE_OPTIONS: '' } },
-      { name: 'tokenizerRanksAsJson', file: workerProposed.file, env: WORKER_ENV },
     ],
     RUNS.workerInit,
   );
@@ -193,7 +189,7 @@ async function main(): Promise<void> {
     pass: workerMs <= 250,
     detail: `${kb(worker.bytes)}, ${loadsAtInit}; costliest: ${costliest}; what-ifs: ${ms(
       median(workerCold.withoutSourceMaps!),
-    )} without --enable-source-maps, ${ms(median(workerCold.tokenizerRanksAsJson!))} with tokenizer ranks as JSON`,
+    )} without --enable-source-maps`,
   });
   raw.workerColdInitMs = workerCold;
   raw.workerExternalAtInit = external;
