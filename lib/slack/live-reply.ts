@@ -136,6 +136,9 @@ export class LiveReply {
         }
       })
       .finally(() => {
+        // Space edits from when the last one was answered, not sent: Slack (and our peer) then
+        // never receives two within one interval, whatever the network's jitter.
+        this.#lastFlushAt = this.#o.now();
         this.#inflight = undefined;
         this.#schedule();
       });
