@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
@@ -9,6 +8,7 @@ import { lambdaContext } from '../../sandbox/lambda-context';
 import { LOCAL_SIGNING_SECRET } from '../../sandbox/local-stack';
 import { listen } from '../../sandbox/peers/listen';
 import { type LocalBot, startLocalBot } from '../../sandbox/run-local';
+import { runToExit, shellEnv } from '../support/run-command';
 
 /**
  * `npm run replay` (sandbox/replay.ts) in its own process: against a Function URL (here the real
@@ -35,27 +35,10 @@ interface ReplaySummary {
 
 /** Runs the replay CLI with only `env` (and PATH, HOME) set; resolves with its exit code and output. */
 function replay(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(TSX, ['sandbox/replay.ts', ...args, '--no-env-file'], {
+  return runToExit<ReplaySummary>(TSX, ['sandbox/replay.ts', ...args, '--no-env-file'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: shellEnv(env),
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string; summary?: ReplaySummary }>(
-    (done) =>
-      child.on('exit', (code) => {
-        const line = stdout.split('\n').find((l) => l.startsWith('summary '));
-        const summary = line ? (JSON.parse(line.slice('summary '.length)) as ReplaySummary) : undefined;
-        done({ code, stdout, stderr, ...(summary ? { summary } : {}) });
-      }),
-  );
 }
 
 let bot: LocalBot;

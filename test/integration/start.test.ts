@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { runToExit, shellEnv } from '../support/run-command';
 
 /**
  * `npm start` as a new user runs it: a fresh process, nothing configured (no OpenAI, Momento, Slack
@@ -38,29 +38,16 @@ function questionsIn(dir: string): string[] {
 describe('npm start', () => {
   it('replays every event offline and answers each mention and DM exactly once, completely', async () => {
     // Prepare: only what a shell has; npm's update check off (it would go online).
-    const env = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      npm_config_update_notifier: 'false',
-    };
+    const env = shellEnv({ npm_config_update_notifier: 'false' });
     const started = Date.now();
     // Act
-    const child = spawn('npm', ['start', '--', '--no-env-file'], { cwd: ROOT, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    const result = await runToExit<Summary>('npm', ['start', '--', '--no-env-file'], { cwd: ROOT, env });
+    const { code, stdout, stderr } = result;
     const wallMs = Date.now() - started;
     // Assess
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    const line = stdout.split('\n').find((l) => l.startsWith('summary '));
-    expect(line).toBeDefined();
-    const summary = JSON.parse(line!.slice('summary '.length)) as Summary;
+    expect(result.summary).toBeDefined();
+    const summary = result.summary!;
     expect(summary.failures).toEqual([]);
     expect(summary.ok).toBe(true);
     const questions = questionsIn(join(ROOT, 'events'));
