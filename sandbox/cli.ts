@@ -33,13 +33,38 @@ export function loadDotEnv(path = '.env'): string | undefined {
   return file;
 }
 
-/** `parseArgs` with a usage error naming the bad option instead of a stack trace. */
-export function parseCli<T extends ParseArgsConfig>(config: T, usage: string) {
+/** Options every sandbox command takes. */
+const COMMON_OPTIONS = {
+  'no-env-file': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * Parses a command's arguments the way every sandbox command does: `parseArgs` (strict) with a
+ * usage error naming the bad option instead of a stack trace, `--help`/`-h` printing `usage`, and
+ * `.env` loaded unless `--no-env-file`.
+ * @returns the parsed arguments and the `.env` file loaded, or undefined after printing help.
+ */
+export function parseCli<O extends NonNullable<ParseArgsConfig['options']>>(
+  config: { options: O; allowPositionals?: boolean },
+  usage: string,
+) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: O & typeof COMMON_OPTIONS; allowPositionals?: boolean; strict: true }>
+  >;
   try {
-    return parseArgs({ ...config, strict: true });
+    parsed = parseArgs({ ...config, options: { ...config.options, ...COMMON_OPTIONS }, strict: true });
   } catch (cause) {
     throw new UsageError(`${(cause as Error).message}\n\n${usage}`, { cause });
   }
+  // Inside the generic, TypeScript cannot see the common options in `values`; they are there.
+  const common = parsed.values as { help?: boolean; 'no-env-file'?: boolean };
+  if (common.help) {
+    console.log(usage);
+    return undefined;
+  }
+  const envFile = common['no-env-file'] ? undefined : loadDotEnv();
+  return { values: parsed.values, positionals: parsed.positionals, envFile };
 }
 
 /** A whole number ≥ `min` from an option, or a usage error naming the option. */

@@ -1,6 +1,6 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import { createLogger } from '../lib/logger';
-import { loadDotEnv, parseCli, runCli, UsageError, untilSignal } from './cli';
+import { parseCli, runCli, UsageError, untilSignal } from './cli';
 import { startLocalBot } from './run-local';
 import { type BridgedEvent, startSocketModeBridge } from './socket-mode-bridge';
 import { formatMs, styleFor } from './terminal';
@@ -66,21 +66,16 @@ async function botIdentity(botToken: string, slackApiUrl: string | undefined) {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseCli(
+  const cli = parseCli(
     {
       options: {
         logs: { type: 'boolean' },
-        'no-env-file': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     USAGE,
   );
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const envFile = values['no-env-file'] ? undefined : loadDotEnv();
+  if (!cli) return 0;
+  const { values, envFile } = cli;
   const { appToken, botToken } = tokens(process.env);
   const slackApiUrl = process.env.SLACK_API_URL?.trim() || undefined;
   const identity = await botIdentity(botToken, slackApiUrl);

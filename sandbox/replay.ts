@@ -1,5 +1,5 @@
 import { AnswerTracker } from './answer-tracker';
-import { loadDotEnv, parseCli, runCli, UsageError, untilSignal, wholeNumber } from './cli';
+import { parseCli, runCli, UsageError, untilSignal, wholeNumber } from './cli';
 import { type EventFile, EventFileError, readEventFiles, threadOf } from './event-files';
 import { LOCAL_SIGNING_SECRET } from './local-stack';
 import { type ReplayedRequest, replayRequests } from './replay-requests';
@@ -28,7 +28,7 @@ const USAGE = `usage: npm run replay -- <file|dir>... [--url URL] [--retry N] [-
   --no-env-file    do not read .env`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseCli(
+  const cli = parseCli(
     {
       allowPositionals: true,
       options: {
@@ -37,21 +37,16 @@ async function main(): Promise<number> {
         repeat: { type: 'string' },
         concurrency: { type: 'string' },
         'keep-ids': { type: 'boolean' },
-        'no-env-file': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     USAGE,
   );
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (!cli) return 0;
+  const { values, positionals } = cli;
   if (positionals.length === 0) throw new UsageError(`name at least one event file or directory\n\n${USAGE}`);
   const retries = wholeNumber('retry', values.retry, 0);
   const repeat = wholeNumber('repeat', values.repeat, 1, 1);
   const concurrency = wholeNumber('concurrency', values.concurrency, 1, 1);
-  if (!values['no-env-file']) loadDotEnv();
 
   let files: EventFile[];
   try {

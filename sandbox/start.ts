@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AnswerTracker } from './answer-tracker';
-import { loadDotEnv, parseCli, runCli, UsageError, untilSignal, wholeNumber } from './cli';
+import { parseCli, runCli, UsageError, untilSignal, wholeNumber } from './cli';
 import { readEventFiles } from './event-files';
 import { readExpectations } from './expectations';
 import { LOCAL_SIGNING_SECRET } from './local-stack';
@@ -32,26 +32,21 @@ const EVENTS = join(ROOT, 'events');
 const DEADLINE_MS = 40_000;
 
 async function main(): Promise<number> {
-  const { values } = parseCli(
+  const cli = parseCli(
     {
       options: {
         serve: { type: 'boolean' },
         port: { type: 'string' },
         logs: { type: 'boolean' },
-        'no-env-file': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     USAGE,
   );
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (!cli) return 0;
+  const { values, envFile } = cli;
   const began = performance.now();
   const port = wholeNumber('port', values.port, 0);
   if (port > 65_535) throw new UsageError(`--port must be at most 65535, not ${port}`);
-  const envFile = values['no-env-file'] ? undefined : loadDotEnv();
   const { files } = await readEventFiles([EVENTS]);
   const expectations = await readExpectations(join(EVENTS, 'expectations.json'), files);
   const s = styleFor(process.stdout);
