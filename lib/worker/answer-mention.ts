@@ -5,6 +5,7 @@ import type { ThreadHistory, ThreadKey } from '../history/thread-history';
 import type { ChatAnswer, ChatModel } from '../llm/openai-chat';
 import { buildPrompt, stripBotMention, type TokenCounter, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
+import { retryDelaySeconds } from '../queue/retry-delay';
 import { LiveReply } from '../slack/live-reply';
 import type { ReplySurface } from '../slack/reply-surface';
 import {
@@ -197,7 +198,7 @@ async function answer(
     if (error.retryable && delivery.receiveCount < delivery.maxReceiveCount) {
       // Never leave a broken stream looking complete: show what came and that we will retry.
       await reply.finish(error.partialText, RETRYING_NOTICE);
-      const delay = delivery.retryDelaySeconds * 2 ** (delivery.receiveCount - 1);
+      const delay = retryDelaySeconds(delivery.retryDelaySeconds, delivery.receiveCount);
       throw new RetryLaterError(`model unavailable; retry in ${delay}s`, delay, { cause: error });
     }
     const notice = error.retryable ? GAVE_UP_NOTICE : permanentNotice(error);

@@ -6,6 +6,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError, RetryLaterError } from '../errors';
 import { decodeJob } from '../queue/job';
+import { retryDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { type AnswerDeps, answerMention } from './answer-mention';
 
@@ -39,7 +40,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
       const delays = new Map<string, number>();
       const recordHandler = async (record: SQSRecord): Promise<void> => {
         const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-        const defaultDelay = config.queue.retryDelaySeconds * 2 ** (receiveCount - 1);
+        const defaultDelay = retryDelaySeconds(config.queue.retryDelaySeconds, receiveCount);
         let job: ReturnType<typeof decodeJob>;
         try {
           job = decodeJob(record.body);
