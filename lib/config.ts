@@ -38,6 +38,12 @@ const workerSchema = z.object({
   SLACK_BOT_USER_ID: optionalNonEmpty,
   // Slack's chat.update is Tier 3 (~50/min per workspace): faster edits only buy 429s.
   SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000).refine((n) => n >= 250, 'must be at least 250'),
+  // chat.appendStream is Tier 4 (~100/min per workspace): one append per stream every 600 ms.
+  SLACK_APPEND_INTERVAL_MS: positiveNumber(600).refine((n) => n >= 100, 'must be at least 100'),
+  SLACK_STREAMING: optionalNonEmpty
+    .transform((v) => v?.toLowerCase() ?? 'auto')
+    .refine((v) => v === 'auto' || v === 'native' || v === 'edit', 'must be auto, native or edit'),
+  SLACK_TIMEOUT_MS: positiveNumber(10_000),
   OPENAI_API_KEY: optionalNonEmpty,
   OPENAI_BASE_URL: url('of an OpenAI-compatible API'),
   OPENAI_API_MODEL: optionalNonEmpty.transform((v) => v ?? 'gpt-4o-mini'),
@@ -91,6 +97,12 @@ export interface WorkerConfig {
     apiUrl: string | undefined;
     botUserId: string | undefined;
     updateIntervalMs: number;
+    /** Gap between two appends to one native stream. */
+    appendIntervalMs: number;
+    /** `auto`: native streaming, falling back to edits where Slack refuses it; `native`; `edit`. */
+    streaming: 'auto' | 'native' | 'edit';
+    /** The Web API client's timeout per call. */
+    timeoutMs: number;
   };
   openai: {
     apiKey: string;
@@ -167,6 +179,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       apiUrl: e.SLACK_API_URL,
       botUserId: e.SLACK_BOT_USER_ID,
       updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
+      appendIntervalMs: e.SLACK_APPEND_INTERVAL_MS,
+      streaming: e.SLACK_STREAMING as WorkerConfig['slack']['streaming'],
+      timeoutMs: e.SLACK_TIMEOUT_MS,
     },
     openai: {
       // A local OpenAI-compatible server (Ollama, vLLM) accepts any key.

@@ -85,22 +85,48 @@ export class LlmError extends AppError {
   }
 }
 
+/**
+ * How a Slack refusal is handled:
+ * - `transient`: rate limits, 5xx, network errors, timeouts; another try may work.
+ * - `auth`: the token or the app's configuration is broken (`invalid_auth`, `token_revoked`,
+ *   `account_inactive`, `missing_scope`, …): every event fails until someone fixes it, so the record
+ *   must reach the dead-letter queue and its alarm.
+ * - `conversation`: a refusal tied to one conversation (`not_in_channel`, `is_archived`,
+ *   `channel_not_found`, …): nothing can be posted there, the event is done.
+ * - `request`: anything else Slack refused for this request.
+ */
+export type SlackErrorCategory = 'transient' | 'auth' | 'conversation' | 'request';
+
 /** A Slack Web API call failed. `retryable` is true for rate limits, 5xx and network errors. */
 export class SlackCallError extends AppError {
   readonly method: string;
   readonly slackError: string | undefined;
   readonly retryable: boolean;
+  readonly category: SlackErrorCategory;
+  /**
+   * True when Slack may have done the work although no answer came back (a timeout, a dropped
+   * connection, a 5xx): a post may exist, an append may have been applied.
+   */
+  readonly uncertain: boolean;
   /** Seconds Slack asked us to wait (`Retry-After` on HTTP 429), when it was rate limited. */
   readonly retryAfterSeconds: number | undefined;
   constructor(
     method: string,
-    details: { slackError?: string; retryable: boolean; retryAfterSeconds?: number },
+    details: {
+      slackError?: string;
+      retryable: boolean;
+      category?: SlackErrorCategory;
+      uncertain?: boolean;
+      retryAfterSeconds?: number;
+    },
     options?: { cause?: unknown },
   ) {
     super(`Slack ${method} failed: ${details.slackError ?? 'request error'}`, options);
     this.method = method;
     this.slackError = details.slackError;
     this.retryable = details.retryable;
+    this.category = details.category ?? (details.retryable ? 'transient' : 'request');
+    this.uncertain = details.uncertain ?? false;
     this.retryAfterSeconds = details.retryAfterSeconds;
   }
 }

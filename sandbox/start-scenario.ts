@@ -1,4 +1,4 @@
-import { TYPING_MARKER } from '../lib/slack/live-reply';
+import { TYPING_MARKER } from '../lib/reply/edit-reply';
 import { PLACEHOLDER, RETRYING_NOTICE } from '../lib/worker/notices';
 import type { AnswerTracker, TrackedAnswer } from './answer-tracker';
 import { type EventFile, threadOf } from './event-files';

@@ -1,4 +1,4 @@
-import { TYPING_MARKER } from '../lib/slack/live-reply';
+import { TYPING_MARKER } from '../lib/reply/edit-reply';
 import { PLACEHOLDER } from '../lib/worker/notices';
 import type { SlackCall, SlackMessage, SlackPeer } from './peers/slack-peer';
 import { type Style, styleFor } from './terminal';

@@ -6,6 +6,8 @@ export interface ClaimState {
   status: 'answering' | 'done';
   /** The reply's Slack messages, so a redelivery edits them instead of posting again. */
   messageTs: string[];
+  /** How those messages were written: a native stream left open by a crash is stopped first. */
+  path?: 'native' | 'edit';
   /**
    * The finished answer, saved before it is written to Slack: a redelivery after a failed final
    * write shows this text again instead of asking the model for a different one.
@@ -59,6 +61,7 @@ function parseState(value: string): ClaimState {
     return {
       status: s.status === 'done' ? 'done' : 'answering',
       messageTs: Array.isArray(s.messageTs) ? s.messageTs.filter((t) => typeof t === 'string') : [],
+      ...(s.path === 'native' || s.path === 'edit' ? { path: s.path } : {}),
       ...(typeof s.final?.markdown === 'string'
         ? {
             final: {

@@ -5,7 +5,10 @@ import type { ChatMessage } from './prompt';
 /** The finished answer. */
 export interface ChatAnswer {
   text: string;
-  /** `stop`, or `length` when the model hit its output limit. */
+  /**
+   * `stop`; `length` when the model hit its output limit; `stopped` when `limits.signal` aborted
+   * the stream (the user pressed Stop): `text` is then what came until then.
+   */
   finishReason: string;
 }
 
@@ -14,13 +17,14 @@ export interface ChatModel {
   /**
    * Streams an answer; `onText` receives the whole text so far after each new piece.
    * @param limits `deadlineMs`: give up this many milliseconds from now, whole stream included;
-   *   `idleMs`: give up when no piece arrives for this long.
+   *   `idleMs`: give up when no piece arrives for this long; `signal`: abort at once (no more tokens
+   *   are paid for) and return the text so far with `finishReason: 'stopped'`.
    * @throws {LlmError} sorted into retryable (429, 5xx, connection, broken or stalled stream) and not.
    */
   stream(
     messages: ChatMessage[],
     onText: (textSoFar: string) => void,
-    limits: { deadlineMs: number; idleMs?: number },
+    limits: { deadlineMs: number; idleMs?: number; signal?: AbortSignal },
   ): Promise<ChatAnswer>;
 }
 
@@ -40,6 +44,9 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
       // The SDK's `timeout` covers only the wait for response headers; this bounds the whole
       // stream, so the invocation ends with time left to tell the user instead of being killed.
       const abort = new AbortController();
+      const stop = () => abort.abort(new Error('stopped'));
+      if (limits.signal?.aborted) return { text, finishReason: 'stopped' };
+      limits.signal?.addEventListener('abort', stop, { once: true });
       const deadline = setTimeout(() => abort.abort(new Error('deadline')), Math.max(0, limits.deadlineMs));
       let idle: NodeJS.Timeout | undefined;
       const armIdle = () => {
@@ -63,6 +70,9 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
           if (choice?.finish_reason) finishReason = choice.finish_reason;
         }
       } catch (cause) {
+        if (abort.signal.aborted && (abort.signal.reason as Error).message === 'stopped') {
+          return { text, finishReason: 'stopped' };
+        }
         if (abort.signal.aborted) {
           const why = (abort.signal.reason as Error).message === 'stalled' ? 'stalled' : 'ran out of time';
           throw new LlmError(`the model stream ${why}`, { retryable: true, partialText: text }, { cause });
@@ -71,6 +81,10 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
       } finally {
         clearTimeout(deadline);
         clearTimeout(idle);
+        limits.signal?.removeEventListener('abort', stop);
+      }
+      if (abort.signal.aborted && (abort.signal.reason as Error).message === 'stopped') {
+        return { text, finishReason: 'stopped' };
       }
       if (finishReason === 'content_filter') {
         throw new LlmError('the answer was stopped by the content filter', {

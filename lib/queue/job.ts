@@ -17,6 +17,8 @@ export const answerJobSchema = z.object({
   /** The `ts` of the message that asked. */
   ts: z.string().min(1),
   user: z.string().min(1),
+  /** The asking user's team: differs from `teamId` in shared channels (`chat.startStream` needs it). */
+  userTeamId: z.string().optional(),
   text: z.string(),
   isDm: z.boolean(),
   /** The bot's own user id when Slack told us (`authorizations`), to strip its mention. */

@@ -6,24 +6,24 @@ import type { ChatAnswer, ChatModel } from '../llm/openai-chat';
 import { buildPrompt, stripBotMention, type TokenCounter, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
-import { LiveReply } from '../slack/live-reply';
-import type { ReplySurface } from '../slack/reply-surface';
+import type { AnswerReply } from '../reply/answer-reply';
+import type { ReplyOpener } from '../reply/open-reply';
 import {
   EMPTY_ANSWER_NOTICE,
   EMPTY_QUESTION_REPLY,
   GAVE_UP_NOTICE,
   INTERRUPTED_NOTICE,
   LENGTH_NOTICE,
-  PLACEHOLDER,
   permanentNotice,
   RETRYING_NOTICE,
+  STOPPED_NOTICE,
 } from './notices';
 
 export { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from './notices';
 
 /** The ports and settings `answerMention` works with. */
 export interface AnswerDeps {
-  surface: ReplySurface;
+  replies: ReplyOpener;
   llm: ChatModel;
   history: ThreadHistory;
   claims: EventClaims;
@@ -32,7 +32,6 @@ export interface AnswerDeps {
   settings: {
     systemPrompt: string;
     historyTokenBudget: number;
-    updateIntervalMs: number;
     botUserId?: string | undefined;
     /** Tries of the model within one invocation (the SDK's own retry comes on top). */
     llmAttempts?: number;
@@ -53,42 +52,68 @@ export interface AnswerDeps {
 /** How one job ended. */
 export type AnswerOutcome = 'answered' | 'duplicate' | 'failed';
 
-/** Leave this much of the invocation for the final Slack writes and bookkeeping. */
-const RESERVE_MS = 15_000;
+/** Kept for the final writes and bookkeeping: a share of the invocation, within these bounds. */
+const RESERVE = { share: 0.15, minMs: 3_000, maxMs: 15_000 };
+/** Kept after the last Slack write for saving the claim and the history. */
+const BOOKKEEPING_MS = 1_000;
+/** A final write cut short by the end of the invocation is tried again this soon. */
+export const FINAL_WRITE_RETRY_SECONDS = 2;
+
+/**
+ * The time an answer keeps for its final writes: 15 % of what the invocation has when it starts,
+ * at least 3 s and at most 15 s, so a short function timeout still leaves the model most of it.
+ */
+export function reserveMs(remainingAtStartMs: number): number {
+  return Math.min(RESERVE.maxMs, Math.max(RESERVE.minMs, Math.round(remainingAtStartMs * RESERVE.share)));
+}
 
 /**
  * Answers one mention or DM: exactly one reply in the thread, shown at once, growing as the model
- * writes, ending as the complete answer, remembered for the thread.
+ * writes, ending as the complete answer with feedback buttons, remembered for the thread.
  *
- * - The event is claimed first; a finished event is skipped, a half-done one resumes by editing
- *   the messages it already posted (and rewrites a saved final answer without the model).
+ * The story: claim the event → open the reply (status or placeholder; an earlier attempt's messages
+ * are resumed) → gather the context → stream the model into the reply → finish → remember.
+ *
+ * - A finished event is skipped; a saved final answer is rewritten without the model.
  * - Momento being down costs the history, not the answer (on a first receive).
  * - Retryable model failures are retried here, then handed back to the queue as
  *   {@link RetryLaterError} (the reply says so). Permanent ones complete with an error shown.
+ * - Stop: the model is aborted, the partial answer is kept and remembered, the job completes.
+ * - Slack: a broken token or missing scope fails the record towards the dead-letter queue (its
+ *   alarm); a refusal tied to this conversation completes it; a final write that could not be made
+ *   in the time left comes back in seconds and is resumed.
  * - On the last receive, any failure is shown to the user and the job completes; if even that
- *   cannot be shown, the record goes to the dead-letter queue. A Slack refusal that no retry can
- *   fix (`not_in_channel`, `is_archived`, …) completes the job at once.
+ *   cannot be shown, the record goes to the dead-letter queue.
  *
  * @throws {RetryLaterError} to be retried soon; any other throw is retried by the queue.
  */
 export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<AnswerOutcome> {
   const { logger, delivery } = deps;
-  const session: { reply?: LiveReply } = {};
+  const session: { reply?: AnswerReply } = {};
   try {
     return await answer(job, deps, session);
   } catch (error) {
     if (error instanceof RetryLaterError) throw error;
+    if (error instanceof SlackCallError && error.category === 'auth') {
+      // Every event fails until the token or the app is fixed: let the dead-letter alarm tell someone.
+      logger.error('Slack refused the bot’s token or scopes; the record goes towards the dead-letter queue', {
+        method: error.method,
+        slackError: error.slackError,
+      });
+      throw error;
+    }
     if (error instanceof SlackCallError && !error.retryable) {
       logger.error('Slack refused the reply; no retry can fix it, so the event is done', {
         method: error.method,
         slackError: error.slackError,
       });
+      await session.reply?.abandon().catch(() => undefined);
       return 'failed';
     }
     if (delivery.receiveCount < delivery.maxReceiveCount || !session.reply) throw error;
     logger.error('the last try failed; telling the user', { receiveCount: delivery.receiveCount, error });
     // If this write fails too, the original error sends the record to the dead-letter queue.
-    await session.reply.finish('', GAVE_UP_NOTICE).catch(() => {
+    await session.reply.finish('', { notice: GAVE_UP_NOTICE }).catch(() => {
       throw error;
     });
     return 'failed';
@@ -98,13 +123,16 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
 async function answer(
   job: AnswerJob,
   deps: AnswerDeps,
-  session: { reply?: LiveReply },
+  session: { reply?: AnswerReply },
 ): Promise<AnswerOutcome> {
   const { logger, settings, delivery } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const thread: ThreadKey = { teamId: job.teamId, channel: job.channel, threadTs: job.threadTs };
+  const reserve = reserveMs(delivery.remainingMs());
 
+  // 1. Claim the event.
   let previous: ClaimState | undefined;
+  let claimed = true;
   try {
     const claim = await deps.claims.claim(job.eventId);
     previous = claim.fresh ? undefined : claim.state;
@@ -112,32 +140,64 @@ async function answer(
     // After a first receive, an earlier attempt may have posted: answering blind could post twice.
     if (!(error instanceof HistoryUnavailableError) || delivery.receiveCount > 1) throw error;
     logger.warn('Momento unavailable; answering without an exactly-once claim', { error });
+    claimed = false;
   }
   if (previous?.status === 'done') {
     logger.info('event already answered; skipping', { reason: 'duplicate delivery' });
     return 'duplicate';
   }
-  const saveClaim = (state: ClaimState) =>
-    bestEffort(logger, 'save claim', () => deps.claims.save(job.eventId, state), undefined);
-
-  const reply = new LiveReply({
-    surface: deps.surface,
-    channel: job.channel,
-    threadTs: job.threadTs,
+  let record: Pick<ClaimState, 'messageTs' | 'path'> = {
     messageTs: previous?.messageTs ?? [],
-    intervalMs: settings.updateIntervalMs,
-    onMessages: (messageTs) => saveClaim({ status: 'answering', messageTs }),
-    logger,
-  });
+    ...(previous?.path ? { path: previous.path } : {}),
+  };
+  const saveClaim = (state: Omit<ClaimState, 'messageTs' | 'path'>) =>
+    bestEffort(logger, 'save claim', () => deps.claims.save(job.eventId, { ...state, ...record }), undefined);
+
+  // 2. Open the reply: a status or placeholder, or what an earlier attempt posted.
+  const reply = await deps.replies.open(
+    {
+      eventId: job.eventId,
+      teamId: job.teamId,
+      channel: job.channel,
+      threadTs: job.threadTs,
+      askedTs: job.ts,
+      user: job.user,
+      userTeamId: job.userTeamId,
+      isDm: job.isDm,
+      botUserId: settings.botUserId ?? job.botUserId,
+    },
+    {
+      previous: previous?.messageTs.length
+        ? { path: previous.path ?? 'edit', messageTs: previous.messageTs }
+        : undefined,
+      // An earlier attempt whose claim save failed may have posted: its messages carry our tag.
+      lookInThread: claimed && previous !== undefined,
+    },
+    {
+      timeLeftMs: () => delivery.remainingMs() - BOOKKEEPING_MS,
+      onMessages: async (messages) => {
+        record = { messageTs: messages.messageTs, path: messages.path };
+        await saveClaim({ status: 'answering' });
+      },
+      logger,
+    },
+  );
   session.reply = reply;
-  if (previous)
-    logger.info('resuming a reply from an earlier attempt', { messages: previous.messageTs.length });
+  if (previous) logger.info('resuming a reply from an earlier attempt', { messages: reply.messageTs.length });
 
   const question = stripBotMention(job.text, settings.botUserId ?? job.botUserId);
   const complete = async (markdown: string, notice: string | undefined, remember: boolean) => {
     const final = { markdown, ...(notice ? { notice } : {}) };
-    await saveClaim({ status: 'answering', messageTs: [...reply.messageTs], final });
-    await reply.finish(markdown, notice);
+    await saveClaim({ status: 'answering', final });
+    try {
+      await reply.finish(markdown, { ...(notice ? { notice } : {}), feedback: remember });
+    } catch (error) {
+      if (!(error instanceof SlackCallError) || !error.retryable) throw error;
+      // The answer is saved: the redelivery, seconds from now, only writes it.
+      throw new RetryLaterError('the final write could not be made in time', FINAL_WRITE_RETRY_SECONDS, {
+        cause: error,
+      });
+    }
     if (remember) {
       await bestEffort(
         logger,
@@ -150,7 +210,7 @@ async function answer(
         undefined,
       );
     }
-    await saveClaim({ status: 'done', messageTs: [...reply.messageTs], final });
+    await saveClaim({ status: 'done', final });
   };
 
   if (previous?.final) {
@@ -158,12 +218,13 @@ async function answer(
     await complete(previous.final.markdown, previous.final.notice, true);
     return 'answered';
   }
-  await reply.open(PLACEHOLDER);
+  await reply.open();
   if (question === '') {
     await complete(EMPTY_QUESTION_REPLY, undefined, false);
     return 'answered';
   }
 
+  // 3. Gather the context.
   const history = await bestEffort(logger, 'load history', () => deps.history.load(thread), [] as Turn[]);
   const messages = await buildPrompt({
     systemPrompt: settings.systemPrompt,
@@ -174,30 +235,35 @@ async function answer(
   });
   logger.debug('prompt', { messages });
 
+  // 4. Stream the model into the reply.
   const attempts = settings.llmAttempts ?? 2;
   let result: ChatAnswer | undefined;
   let failure: LlmError | undefined;
   for (let attempt = 1; attempt <= attempts && !result; attempt++) {
     try {
-      const deadlineMs = delivery.remainingMs() - RESERVE_MS;
+      const deadlineMs = delivery.remainingMs() - reserve;
       if (deadlineMs <= 0) throw new LlmError('no time left in this invocation', { retryable: true });
-      result = await deps.llm.stream(messages, (soFar) => reply.show(soFar), { deadlineMs });
+      result = await deps.llm.stream(messages, (soFar) => reply.show(soFar), {
+        deadlineMs,
+        signal: reply.stopped,
+      });
     } catch (error) {
       if (!(error instanceof LlmError)) throw error;
       failure = error;
       logger.warn('model call failed', { attempt, retryable: error.retryable, status: error.status, error });
       const backoffMs = (settings.llmBackoffMs ?? 1_000) * 2 ** (attempt - 1);
-      if (!error.retryable || attempt === attempts || delivery.remainingMs() < RESERVE_MS + backoffMs) break;
+      if (!error.retryable || attempt === attempts || delivery.remainingMs() < reserve + backoffMs) break;
       if (error.partialText) reply.show(`${error.partialText}\n\n${RETRYING_NOTICE}`);
       await sleep(backoffMs);
     }
   }
 
+  // 5. Finish and remember.
   if (!result) {
     const error = failure!;
     if (error.retryable && delivery.receiveCount < delivery.maxReceiveCount) {
       // Never leave a broken stream looking complete: show what came and that we will retry.
-      await reply.finish(error.partialText, RETRYING_NOTICE);
+      await reply.finish(error.partialText, { notice: RETRYING_NOTICE });
       const delay = retryDelaySeconds(delivery.retryDelaySeconds, delivery.receiveCount);
       throw new RetryLaterError(`model unavailable; retry in ${delay}s`, delay, { cause: error });
     }
@@ -211,6 +277,12 @@ async function answer(
     return 'failed';
   }
 
+  if (result.finishReason === 'stopped') {
+    // The user pressed Stop: keep and remember what was shown; nothing more is written to the stream.
+    await complete(result.text, STOPPED_NOTICE, result.text.trim() !== '');
+    logger.info('stopped by the user', { chars: result.text.length, path: reply.path });
+    return 'answered';
+  }
   if (result.text.trim() === '') {
     await complete('', EMPTY_ANSWER_NOTICE, false);
     return 'answered';
@@ -220,6 +292,7 @@ async function answer(
     chars: result.text.length,
     messages: reply.messageTs.length,
     slackWrites: reply.writes,
+    path: reply.path,
   });
   return 'answered';
 }

@@ -32,3 +32,15 @@ export function permanentNotice(error: LlmError): string {
     return ':warning: _The model declined to answer this (content filter)._';
   return `:warning: _The model could not answer this request (${error.status ?? 'error'}). Try rephrasing it._`;
 }
+
+/** The loading status under the thread while the model starts (`assistant.threads.setStatus`). */
+export const THINKING_STATUS = {
+  text: 'is thinking…',
+  // https://docs.slack.dev/reference/methods/assistant.threads.setStatus: 1–10 messages, each ≤ 50 chars.
+  loadingMessages: ['Reading your question…', 'Thinking it through…', 'Writing an answer…'],
+};
+/** Posted when `SLACK_STREAMING=native` and Slack refuses to stream here. */
+export const STREAMING_REFUSED_NOTE =
+  ':warning: _I could not stream an answer here: Slack refused native streaming for this app. Please tell whoever runs this bot (SLACK_STREAMING=native)._';
+/** Follows an answer the user stopped (kept where the reply can still be written, e.g. a redelivery). */
+export const STOPPED_NOTICE = '_(Stopped.)_';

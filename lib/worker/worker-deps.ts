@@ -5,12 +5,15 @@ import type { WorkerConfig } from '../config';
 import { momentoEventClaims } from '../history/event-claims';
 import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
+import { momentoStreamingAvailability } from '../history/streaming-availability';
 import { momentoThreadHistory } from '../history/thread-history';
 import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
-import { slackReplySurface } from '../slack/reply-surface';
+import { replyOpener } from '../reply/open-reply';
+import { slackWrites } from '../reply/slack-writes';
+import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import type { WorkerDeps } from './worker-handler';
 
 /**
@@ -27,10 +30,10 @@ export function buildWorkerDeps(
 ): WorkerDeps & { close(): void } {
   const slack = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    timeout: 10_000,
+    timeout: config.slack.timeoutMs,
     // The default is ten retries over ~30 minutes; a worker invocation has two minutes. No client
-    // retries at all: a post retried after a timeout may appear twice. LiveReply retries what is
-    // safe to retry (edits, and posts after a 429).
+    // retries at all: a post retried after a timeout may appear twice. The reply adapters retry what
+    // is safe to retry (edits, and posts after a 429 or after finding them absent from the thread).
     retryConfig: { retries: 0 },
     // 429s come back to us with Retry-After, so streaming edits are skipped, not queued up.
     rejectRateLimitedCalls: true,
@@ -60,7 +63,14 @@ export function buildWorkerDeps(
   return {
     config,
     logger,
-    surface: slackReplySurface(slack),
+    replies: replyOpener({
+      slack: slackWrites(slack),
+      mode: config.slack.streaming,
+      availability: momentoStreamingAvailability(cache),
+      editIntervalMs: config.slack.updateIntervalMs,
+      appendIntervalMs: config.slack.appendIntervalMs,
+      texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
+    }),
     llm: openAiChat(openai, { model: config.openai.model, temperature: config.openai.temperature }),
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),

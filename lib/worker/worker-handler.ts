@@ -12,7 +12,7 @@ import { type AnswerDeps, answerMention } from './answer-mention';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
-  extends Pick<AnswerDeps, 'surface' | 'llm' | 'history' | 'claims' | 'countTokens'> {
+  extends Pick<AnswerDeps, 'replies' | 'llm' | 'history' | 'claims' | 'countTokens'> {
   config: WorkerConfig;
   retries: RetryScheduler;
   logger: Logger;
@@ -65,7 +65,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
         });
         try {
           await answerMention(job, {
-            surface: deps.surface,
+            replies: deps.replies,
             llm: deps.llm,
             history: deps.history,
             claims: deps.claims,
@@ -74,7 +74,6 @@ export function createWorkerHandler(deps: WorkerDeps) {
             settings: {
               systemPrompt: config.openai.systemPrompt,
               historyTokenBudget: config.openai.historyTokenBudget,
-              updateIntervalMs: config.slack.updateIntervalMs,
               botUserId: config.slack.botUserId,
               ...deps.settings,
             },

@@ -40,6 +40,10 @@ export interface OpenAIRequest {
   firstTokenAt?: number;
   /** `performance.now()` when the response ended (not set if the socket was dropped or closed). */
   finishedAt?: number;
+  /** `performance.now()` when the client went away mid-stream (it aborted the request). */
+  abortedAt?: number;
+  /** Content tokens written to the stream. */
+  tokensSent?: number;
   fault?: OpenAIFault;
 }
 
@@ -255,7 +259,11 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       const token = tokens[sent];
       if (token === undefined) break;
       if (tokenDelayMs > 0) await sleep(tokenDelayMs, undefined, { signal: closing.signal });
-      if (!(await write(res, frame(chunk({ content: token }))))) return;
+      if (!(await write(res, frame(chunk({ content: token }))))) {
+        record.abortedAt = performance.now();
+        return;
+      }
+      record.tokensSent = sent + 1;
       record.firstTokenAt ??= performance.now();
     }
     await write(res, frame(chunk({}, finishReason)));

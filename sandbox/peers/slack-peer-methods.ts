@@ -20,8 +20,10 @@ export interface SlackMessage {
   edits: number;
   /** Last `chat.update`, as Slack shows it. */
   edited?: { user: string; ts: string };
-  /** Set on messages made by `chat.startStream`. */
-  streaming?: 'in_progress' | 'stopped';
+  /** Set on messages made by `chat.startStream`; `stopped_by_user` once the user pressed Stop. */
+  streaming?: 'in_progress' | 'stopped' | 'stopped_by_user';
+  /** Message metadata (`event_type`, `event_payload`), https://docs.slack.dev/messaging/message-metadata */
+  metadata?: unknown;
   deleted: boolean;
   reactions?: Array<{ name: string; users: string[]; count: number }>;
 }
@@ -47,13 +49,17 @@ export interface SlackWorkspace {
     text: string;
     blocks?: unknown[];
     streaming?: boolean;
+    metadata?: unknown;
   }): SlackMessage;
-  edit(message: SlackMessage, change: { text?: string; blocks?: unknown[] }): SlackMessage;
+  edit(
+    message: SlackMessage,
+    change: { text?: string; blocks?: unknown[]; metadata?: unknown },
+  ): SlackMessage;
   remove(message: SlackMessage): void;
   /** Whether a stream still takes writes (false once stopped or stale). */
   isStreaming(message: SlackMessage): boolean;
   append(message: SlackMessage, text: string): void;
-  stop(message: SlackMessage, blocks?: unknown[]): SlackMessage;
+  stop(message: SlackMessage, blocks?: unknown[], metadata?: unknown): SlackMessage;
   setStatus(channel: string, threadTs: string, status: string): void;
   /** Parent (if any) and replies, in ts order, without deleted ones. */
   thread(channel: string, threadTs: string): SlackMessage[];
@@ -171,10 +177,11 @@ function ownMessage(ws: SlackWorkspace, args: SlackArgs, notOwn: string): SlackM
   return message;
 }
 
-/** A stream the bot may still write to, or `message_not_in_streaming_state`. */
+/** A stream the bot may still write to, or `stopped_by_user` / `message_not_in_streaming_state`. */
 function liveStream(ws: SlackWorkspace, args: SlackArgs): SlackMessage | SlackResponse {
   const found = ownMessage(ws, args, 'message_not_in_streaming_state');
   if ('ok' in found) return found;
+  if (found.streaming === 'stopped_by_user') return fail('stopped_by_user');
   if (!ws.isStreaming(found)) return fail('message_not_in_streaming_state');
   return found;
 }
@@ -207,6 +214,7 @@ const postMessage: Handler = (ws, args) => {
     thread_ts: str(args, 'thread_ts'),
     text: markdown ?? str(args, 'text') ?? '',
     blocks: args.blocks as unknown[] | undefined,
+    metadata: args.metadata,
   });
   return { ok: true, channel, ts: message.ts, message: ws.toApiMessage(message) };
 };
@@ -214,11 +222,17 @@ const postMessage: Handler = (ws, args) => {
 const update: Handler = (ws, args) => {
   const found = ownMessage(ws, args, 'cant_update_message');
   if ('ok' in found) return found;
+  // A message still streaming cannot be edited (seen on Slack; see PLATFORM.md).
+  if (ws.isStreaming(found)) return fail('streaming_state_conflict');
   const text = str(args, 'text') ?? str(args, 'markdown_text');
   if (text === undefined && !Array.isArray(args.blocks)) return fail('no_text');
   const problem = checkLengths(args);
   if (problem) return problem;
-  const message = ws.edit(found, { text, blocks: args.blocks as unknown[] | undefined });
+  const message = ws.edit(found, {
+    text,
+    blocks: args.blocks as unknown[] | undefined,
+    metadata: args.metadata,
+  });
   return {
     ok: true,
     channel: message.channel,
@@ -260,6 +274,8 @@ const appendStream: Handler = (ws, args) => {
   }
   const problem = checkLengths(args);
   if (problem) return problem;
+  // A streamed message holds about as much as one `markdown_text` (PLATFORM.md, seen on Slack).
+  if (found.text.length + streamedText(args).length > MARKDOWN_TEXT_LIMIT) return fail('msg_too_long');
   ws.append(found, streamedText(args));
   return { ok: true, channel: found.channel, ts: found.ts };
 };
@@ -269,8 +285,9 @@ const stopStream: Handler = (ws, args) => {
   if ('ok' in found) return found;
   const problem = checkLengths(args);
   if (problem) return problem;
+  if (found.text.length + streamedText(args).length > MARKDOWN_TEXT_LIMIT) return fail('msg_too_long');
   ws.append(found, streamedText(args));
-  const message = ws.stop(found, args.blocks as unknown[] | undefined);
+  const message = ws.stop(found, args.blocks as unknown[] | undefined, args.metadata);
   return { ok: true, channel: message.channel, ts: message.ts, message: ws.toApiMessage(message) };
 };
 
@@ -290,12 +307,22 @@ const replies: Handler = (ws, args) => {
   if (!isChannelId(channel)) return fail('channel_not_found');
   if (ts === undefined) return invalidArguments('ts');
   const root = ws.find(channel, ts)?.thread_ts ?? ts;
-  const thread = ws.thread(channel, root);
-  if (thread.length === 0) return fail('thread_not_found');
+  const all = ws.thread(channel, root);
+  if (all.length === 0) return fail('thread_not_found');
+  // `oldest` is exclusive unless `inclusive`; the parent is always first.
+  const oldest = str(args, 'oldest');
+  const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+  const after = (m: SlackMessage) =>
+    oldest === undefined || m.ts === root || Number(m.ts) > Number(oldest) || (inclusive && m.ts === oldest);
+  const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+  const thread = all.filter(after);
   const limit = Number(args.limit ?? 1000) || 1000;
   return {
     ok: true,
-    messages: thread.slice(0, limit).map((m) => ws.toApiMessage(m)),
+    messages: thread.slice(0, limit).map((m) => {
+      const { metadata, ...api } = ws.toApiMessage(m);
+      return withMetadata && metadata !== undefined ? { ...api, metadata } : api;
+    }),
     has_more: thread.length > limit,
     response_metadata: { next_cursor: '' },
   };

@@ -32,8 +32,15 @@ export interface SlackPeerOptions {
   now?: () => number;
 }
 
-/** An injected failure: HTTP 429 with `Retry-After`, a Slack error code, or a bare HTTP status. */
-export type SlackFailure = { rateLimited: { retryAfter: number } } | { error: string } | { status: number };
+/**
+ * An injected failure: HTTP 429 with `Retry-After`, a Slack error code, a bare HTTP status, or a
+ * call that does its work but answers only after `lateMs` (a response lost to the client's timeout).
+ */
+export type SlackFailure =
+  | { rateLimited: { retryAfter: number } }
+  | { error: string }
+  | { status: number }
+  | { lateMs: number };
 
 /** A feature that {@link SlackPeer.disable} can switch off. */
 export type SlackFeature = 'streaming';
@@ -85,6 +92,8 @@ export interface SlackPeer {
   }): SlackMessage;
   /** The next `times` calls of `method` fail this way, before any state changes. */
   failNext(method: string, failure: SlackFailure, times?: number): void;
+  /** The user presses Stop on a streaming message: its next append answers `stopped_by_user`. */
+  pressStop(channel: string, ts: string): void;
   /** `disable('streaming')`: the `chat.*Stream` methods answer `feature_not_enabled`. */
   disable(feature: SlackFeature): void;
   enable(feature: SlackFeature): void;
@@ -149,8 +158,9 @@ class Workspace implements SlackWorkspace {
     text: string;
     blocks?: unknown[];
     streaming?: boolean;
+    metadata?: unknown;
   }) {
-    const { channel, thread_ts, text, blocks, streaming } = input;
+    const { channel, thread_ts, text, blocks, streaming, metadata } = input;
     const ts = this.nextTs();
     const message: SlackMessage = {
       channel,
@@ -163,6 +173,7 @@ class Workspace implements SlackWorkspace {
     };
     if (thread_ts !== undefined) message.thread_ts = thread_ts;
     if (blocks !== undefined) message.blocks = blocks;
+    if (metadata !== undefined) message.metadata = metadata;
     if (streaming) {
       message.streaming = 'in_progress';
       this.touched.set(message, this.now());
@@ -173,9 +184,13 @@ class Workspace implements SlackWorkspace {
     return this.insert(message);
   }
 
-  edit(message: SlackMessage, change: { text?: string; blocks?: unknown[] }): SlackMessage {
+  edit(
+    message: SlackMessage,
+    change: { text?: string; blocks?: unknown[]; metadata?: unknown },
+  ): SlackMessage {
     if (change.text !== undefined) message.text = change.text;
     if (change.blocks !== undefined) message.blocks = change.blocks;
+    if (change.metadata !== undefined) message.metadata = change.metadata;
     message.edits += 1;
     message.edited = { user: this.botUserId, ts: this.nextTs() };
     return message;
@@ -197,9 +212,10 @@ class Workspace implements SlackWorkspace {
     this.touched.set(message, this.now());
   }
 
-  stop(message: SlackMessage, blocks?: unknown[]): SlackMessage {
+  stop(message: SlackMessage, blocks?: unknown[], metadata?: unknown): SlackMessage {
     message.streaming = 'stopped';
     if (blocks !== undefined) message.blocks = [...(message.blocks ?? []), ...blocks];
+    if (metadata !== undefined) message.metadata = metadata;
     return message;
   }
 
@@ -255,6 +271,7 @@ class Workspace implements SlackWorkspace {
         latest_reply: replies.at(-1)?.ts,
       }),
       ...(m.blocks !== undefined && { blocks: m.blocks }),
+      ...(m.metadata !== undefined && { metadata: m.metadata }),
       ...(m.edited !== undefined && { edited: m.edited }),
       ...(m.reactions !== undefined && m.reactions.length > 0 && { reactions: m.reactions }),
     };
@@ -326,7 +343,7 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
   const failures = new Map<string, SlackFailure[]>();
   const events = new EventEmitter<SlackPeerEvents>();
 
-  type Answer = Omit<SlackCall, 'at'> & { headers?: Record<string, string> };
+  type Answer = Omit<SlackCall, 'at'> & { headers?: Record<string, string>; lateMs?: number };
 
   /** Auth, then an injected failure, then the method itself. */
   function answer(method: string, parsed: Parsed, bearer: string | undefined): Answer {
@@ -349,6 +366,8 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
       return reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': retryAfter });
     }
     if (failure && 'status' in failure) return reply({ ok: false, error: 'internal_error' }, failure.status);
+    if (failure && 'lateMs' in failure)
+      return { ...reply(callMethod(ws, method, args)), lateMs: failure.lateMs };
     if (failure) return reply({ ok: false, error: failure.error });
     return reply(callMethod(ws, method, args));
   }
@@ -361,8 +380,10 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
     if (method === undefined) return sendJson(res, 404, { ok: false, error: 'not_found' });
     const parsed = parseArgs(req.headers['content-type'] ?? '', body, url.searchParams);
     const bearer = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const { headers, ...call } = { at, ...answer(method, parsed, bearer) };
-    sendJson(res, call.status, call.response, headers);
+    const { headers, lateMs, ...call } = { at, ...answer(method, parsed, bearer) };
+    // The work is done; the answer comes late (or never, if the client gave up and closed).
+    if (lateMs) await new Promise((r) => setTimeout(r, lateMs));
+    if (!res.destroyed) sendJson(res, call.status, call.response, headers);
     calls.push(call);
     events.emit('call', call);
   }
@@ -404,6 +425,10 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
       const queue = failures.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(failure);
       failures.set(method, queue);
+    },
+    pressStop(channel, ts) {
+      const message = ws.find(channel, ts);
+      if (message?.streaming === 'in_progress') message.streaming = 'stopped_by_user';
     },
     disable: (feature) => {
       ws.features[feature] = false;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { TYPING_MARKER } from '../../lib/slack/live-reply';
+import { TYPING_MARKER } from '../../lib/reply/edit-reply';
 import { PLACEHOLDER } from '../../lib/worker/notices';
 import { type SlackPeer, startSlackPeer } from '../../sandbox/peers/slack-peer';
 import { botMessage, mention } from '../support/slack-events';

@@ -1,0 +1,299 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { SlackCallError } from '../errors';
+import { feedbackBlock } from '../slack/feedback-block';
+import { neutraliseMentions } from '../slack/mentions';
+import { SLACK_MESSAGE_CHARS, splitMrkdwn, toMrkdwn } from '../slack/mrkdwn';
+import type { AnswerReply, ReplyRecord } from './answer-reply';
+import type { SlackWrites } from './slack-writes';
+import { withinTime } from './time-left';
+
+/** Shown after the text while the answer is still being written; never in the final text. */
+export const TYPING_MARKER = ' …';
+
+/** Options of an {@link EditReply}. */
+export interface EditReplyOptions {
+  slack: SlackWrites;
+  channel: string;
+  threadTs: string;
+  /** The Slack event answered: every message is tagged with it (see {@link ReplyTag}). */
+  eventId: string;
+  /** The asking message's `ts`: the reply's messages come after it. */
+  askedTs: string;
+  botUserId?: string | undefined;
+  /** Messages an earlier attempt already posted for this answer: they are edited, not re-posted. */
+  messageTs?: readonly string[];
+  /** The message shown by {@link EditReply.open}. */
+  placeholder: string;
+  /** Minimum gap between two streaming edits of the reply (Slack's chat.update is Tier 3). */
+  intervalMs: number;
+  /** Characters per Slack message before the answer continues in a new one. */
+  maxChars?: number;
+  /** Time left for Slack writes in this invocation. */
+  timeLeftMs: () => number;
+  /** Called whenever the set of messages changes, so a redelivery can resume them. */
+  onMessages?: (record: ReplyRecord) => Promise<void>;
+  logger: Logger;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const FINAL_WRITE_ATTEMPTS = 4;
+/** `chat.update` errors meaning the message cannot be edited any more. */
+const GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
+/** Section block text limit (https://docs.slack.dev/reference/block-kit/blocks/section-block). */
+const SECTION_CHARS = 3_000;
+
+type Content = { text: string; blocks?: unknown[] };
+
+/**
+ * The edit path of {@link AnswerReply}: a placeholder first, the first text as soon as it exists,
+ * then at most one `chat.update` per `intervalMs`, coalescing whatever arrived meanwhile, and at the
+ * end the complete answer. Text longer than one Slack message continues in further messages of the
+ * thread. A Slack 429 pauses streaming edits for its `Retry-After`; the final write waits it out
+ * while the invocation has time.
+ *
+ * Every post is tagged with the event and its chunk index. A post whose answer was lost (timeout,
+ * dropped connection, 5xx) may exist: before posting that chunk again, the thread is searched for
+ * it, so a lost answer never shows a message twice.
+ */
+export class EditReply implements AnswerReply {
+  readonly path = 'edit' as const;
+  readonly #o: EditReplyOptions & {
+    maxChars: number;
+    now: () => number;
+    sleep: (ms: number) => Promise<void>;
+  };
+  readonly #ts: string[];
+  /** What each message currently shows, so unchanged messages are not edited again. */
+  readonly #shown: string[] = [];
+  /** Chunks whose post may have been made although its answer was lost. */
+  readonly #uncertain = new Set<number>();
+  #pending: string | undefined;
+  #lastFlushAt: number | undefined;
+  #pausedUntil = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #inflight: Promise<void> | undefined;
+  #closed = false;
+  writes = 0;
+  /** The edit path has no Stop control: never aborted. */
+  readonly stopped = new AbortController().signal;
+
+  constructor(options: EditReplyOptions) {
+    this.#o = { maxChars: SLACK_MESSAGE_CHARS, now: Date.now, sleep: defaultSleep, ...options };
+    this.#ts = [...(options.messageTs ?? [])];
+  }
+
+  get messageTs(): readonly string[] {
+    return this.#ts;
+  }
+
+  /** Posts the placeholder, or on a redelivery resets the reply already posted to it. */
+  async open(): Promise<void> {
+    await this.#write([{ text: this.#o.placeholder }], true);
+  }
+
+  show(markdown: string): void {
+    if (this.#closed) return;
+    this.#pending = markdown;
+    this.#schedule();
+  }
+
+  async finish(markdown: string, options: { notice?: string; feedback?: boolean } = {}): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#inflight;
+    // Keep to one edit per interval to the end: the final edit waits for its turn (≤ intervalMs).
+    if (this.#lastFlushAt !== undefined) {
+      const waitMs = Math.max(this.#lastFlushAt + this.#o.intervalMs, this.#pausedUntil) - this.#o.now();
+      if (waitMs > 0 && waitMs < this.#o.timeLeftMs()) await this.#o.sleep(waitMs);
+    }
+    const body = render(markdown);
+    const { notice } = options;
+    const text = notice ? (body ? `${body}\n\n${notice}` : notice) : body;
+    // Slack rejects an empty message (`no_text`); callers pass a notice when there is no text.
+    const chunks: Content[] = splitMrkdwn(text || '…', this.#o.maxChars).map((t) => ({ text: t }));
+    if (options.feedback) {
+      const last = chunks.at(-1)!;
+      // With blocks, Slack shows the blocks instead of `text`: the text goes in as sections.
+      last.blocks = [
+        ...splitMrkdwn(last.text, SECTION_CHARS).map((t) => ({
+          type: 'section',
+          text: { type: 'mrkdwn', text: t },
+        })),
+        feedbackBlock(),
+      ];
+    }
+    await this.#write(chunks, true);
+  }
+
+  async abandon(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#inflight;
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#inflight || this.#pending === undefined) return;
+    const now = this.#o.now();
+    const readyAt = Math.max(
+      this.#lastFlushAt === undefined ? now : this.#lastFlushAt + this.#o.intervalMs,
+      this.#pausedUntil,
+    );
+    if (readyAt <= now) {
+      this.#flush();
+    } else {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#flush();
+      }, readyAt - now);
+    }
+  }
+
+  #flush(): void {
+    if (this.#closed || this.#pending === undefined) return;
+    const markdown = this.#pending;
+    this.#pending = undefined;
+    this.#lastFlushAt = this.#o.now();
+    const chunks = splitMrkdwn(`${render(markdown)}${TYPING_MARKER}`, this.#o.maxChars).map((text) => ({
+      text,
+    }));
+    this.#inflight = this.#write(chunks, false)
+      .catch((error) => {
+        if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
+          this.#pausedUntil = this.#o.now() + error.retryAfterSeconds * 1000;
+          this.#o.logger.warn('Slack rate limited a streaming edit; pausing edits', {
+            retryAfterSeconds: error.retryAfterSeconds,
+          });
+        } else {
+          // A streaming edit is best effort: the final write shows the whole answer anyway.
+          this.#o.logger.warn('streaming edit failed', { error: error as Error });
+        }
+      })
+      .finally(() => {
+        // Space edits from when the last one was answered, not sent: Slack (and our peer) then
+        // never receives two within one interval, whatever the network's jitter.
+        this.#lastFlushAt = this.#o.now();
+        this.#inflight = undefined;
+        this.#schedule();
+      });
+  }
+
+  /** Makes the reply's messages show `chunks`: edit what changed, post what is new. */
+  async #write(chunks: Content[], final: boolean): Promise<void> {
+    const { slack, channel } = this.#o;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      const key = JSON.stringify(chunk);
+      if (i < this.#ts.length) {
+        if (this.#shown[i] === key) continue;
+        try {
+          await this.#retrying(final, false, 'chat.update', () =>
+            slack.update({ channel, ts: this.#ts[i]!, ...chunk, tag: this.#tag(i) }),
+          );
+        } catch (error) {
+          if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
+          // Someone deleted our message (or it is not ours to edit): post its text anew.
+          this.#o.logger.warn('reply message gone; posting it again', { slackError: error.slackError });
+          this.#ts[i] = await this.#post(i, chunk, final);
+          await this.#recorded();
+        }
+      } else {
+        this.#ts.push(await this.#post(i, chunk, final));
+        await this.#recorded();
+      }
+      this.#shown[i] = key;
+      this.writes++;
+    }
+    if (final && this.#ts.length > chunks.length) {
+      const extra = this.#ts.splice(chunks.length);
+      this.#shown.splice(chunks.length);
+      for (const ts of extra)
+        await this.#retrying(true, false, 'chat.delete', () => this.#o.slack.remove(channel, ts));
+      await this.#recorded();
+    }
+  }
+
+  /**
+   * Posts chunk `i`. If an earlier post of it may have been made, looks for it in the thread
+   * first and reuses it. A post whose answer is lost is looked for at once, once.
+   */
+  async #post(i: number, chunk: Content, final: boolean): Promise<string> {
+    const { slack, channel, threadTs } = this.#o;
+    if (this.#uncertain.has(i)) {
+      const found = await this.#find(i);
+      this.#uncertain.delete(i);
+      if (found) return found;
+    }
+    try {
+      return await this.#retrying(final, true, 'chat.postMessage', () =>
+        slack.post({ channel, threadTs, ...chunk, tag: this.#tag(i) }),
+      );
+    } catch (error) {
+      if (!(error instanceof SlackCallError) || !error.uncertain) throw error;
+      this.#o.logger.warn('a post may have been made although its answer was lost; looking for it', {
+        chunk: i,
+        slackError: error.slackError,
+      });
+      const found = await this.#find(i).catch(() => undefined);
+      if (found) return found;
+      // Not visible (yet): look again before the next post of this chunk.
+      this.#uncertain.add(i);
+      throw error;
+    }
+  }
+
+  async #find(i: number): Promise<string | undefined> {
+    const { slack, channel, threadTs, askedTs, eventId } = this.#o;
+    const found = await withinTime('conversations.replies', this.#o.timeLeftMs(), () =>
+      slack.findReplies(channel, threadTs, askedTs),
+    );
+    const ts = found.find((m) => m.tag?.eventId === eventId && m.tag.chunk === i)?.ts;
+    if (ts) this.#o.logger.info('found a lost post in the thread; reusing it', { chunk: i });
+    return ts;
+  }
+
+  #tag(chunk: number) {
+    return { eventId: this.#o.eventId, chunk };
+  }
+
+  async #recorded(): Promise<void> {
+    await this.#o.onMessages?.({ path: 'edit', messageTs: [...this.#ts] });
+  }
+
+  /**
+   * Final writes wait out rate limits and retry transient failures while the invocation has time;
+   * streaming edits do not. A post is retried only after a 429, which proves it was not made: after
+   * a timeout or a 5xx it may have been (see {@link EditReply.#post}).
+   */
+  async #retrying<T>(final: boolean, isPost: boolean, method: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withinTime(method, this.#o.timeLeftMs(), fn);
+      } catch (error) {
+        if (!(error instanceof SlackCallError)) throw error;
+        const waitMs =
+          error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 250 * 2 ** attempt;
+        const retry =
+          final &&
+          error.retryable &&
+          error.slackError !== 'no_time_left' &&
+          (!isPost || error.retryAfterSeconds !== undefined) &&
+          attempt < FINAL_WRITE_ATTEMPTS &&
+          waitMs < this.#o.timeLeftMs();
+        if (!retry) throw error;
+        this.#o.logger.warn('Slack call failed; retrying', { method: error.method, waitMs, attempt });
+        await this.#o.sleep(waitMs);
+      }
+    }
+  }
+}
+
+/**
+ * Model Markdown as Slack mrkdwn that notifies nobody. Neutralised before the conversion (which
+ * escapes a mention's `>` when it has a label) and after it (in case the conversion forms one).
+ */
+function render(markdown: string): string {
+  return neutraliseMentions(toMrkdwn(neutraliseMentions(markdown)));
+}

@@ -1,0 +1,317 @@
+import { ErrorCode, type WebAPICallError, type WebClient } from '@slack/web-api';
+import { SlackCallError, type SlackErrorCategory } from '../errors';
+
+/**
+ * Identifies a message of a reply: the Slack event it answers and its place in the reply. Posted as
+ * message metadata (https://docs.slack.dev/messaging/message-metadata), so that after a post whose
+ * answer was lost the message can be found in the thread instead of being posted twice.
+ */
+export interface ReplyTag {
+  eventId: string;
+  /** 0 for the first message of the reply, 1 for its first continuation, … */
+  chunk: number;
+}
+
+/** The metadata `event_type` of every message this bot posts as a reply. */
+export const REPLY_EVENT_TYPE = 'slack_gpt_bot_reply';
+
+/** A message of the thread written by this bot, as {@link SlackWrites.findReplies} reports it. */
+export interface FoundReply {
+  ts: string;
+  /** From the message's metadata; absent when it carries none (e.g. a stream that never stopped). */
+  tag?: ReplyTag;
+}
+
+/** What the reply adapters need from Slack: thread messages, native streams and the thread status. */
+export interface SlackWrites {
+  /** Posts in the thread; returns the new message's `ts`. */
+  post(input: {
+    channel: string;
+    threadTs: string;
+    text: string;
+    blocks?: unknown[];
+    tag: ReplyTag;
+  }): Promise<string>;
+  update(input: {
+    channel: string;
+    ts: string;
+    text: string;
+    blocks?: unknown[];
+    tag?: ReplyTag;
+  }): Promise<void>;
+  remove(channel: string, ts: string): Promise<void>;
+  /** `chat.startStream`; returns the stream message's `ts`. */
+  startStream(input: {
+    channel: string;
+    threadTs: string;
+    markdown: string;
+    recipient?: { userId: string; teamId: string };
+  }): Promise<string>;
+  appendStream(channel: string, ts: string, markdown: string): Promise<void>;
+  stopStream(input: {
+    channel: string;
+    ts: string;
+    markdown?: string;
+    blocks?: unknown[];
+    tag?: ReplyTag;
+  }): Promise<void>;
+  /** Replaces a finished message's text with Markdown (`chat.update` `markdown_text`). */
+  rewrite(input: {
+    channel: string;
+    ts: string;
+    markdown: string;
+    blocks?: unknown[];
+    tag?: ReplyTag;
+  }): Promise<void>;
+  setStatus(channel: string, threadTs: string, status: string, loadingMessages?: string[]): Promise<void>;
+  /**
+   * This bot's messages in the thread after `afterTs`, oldest first, with their reply tags.
+   * @param botUserId the bot's user id, when known; otherwise messages are recognised by their tag.
+   */
+  findReplies(channel: string, threadTs: string, afterTs: string, botUserId?: string): Promise<FoundReply[]>;
+}
+
+/** At most this many pages of `conversations.replies` when looking for a reply's messages. */
+const FIND_PAGES = 3;
+
+const metadata = (tag: ReplyTag) => ({
+  event_type: REPLY_EVENT_TYPE,
+  event_payload: { event_id: tag.eventId, chunk: tag.chunk },
+});
+
+/**
+ * The Slack Web API as {@link SlackWrites}. Build the client with `rejectRateLimitedCalls: true` and
+ * no retries, so a 429 surfaces here with its `Retry-After` and nothing is sent twice behind our
+ * back: the reply adapters decide what is safe to retry (https://docs.slack.dev/apis/web-api/rate-limits).
+ * Posts never unfurl: an answer's links stay links without previews Slack would fetch for them.
+ */
+export function slackWrites(client: WebClient): SlackWrites {
+  return {
+    async post({ channel, threadTs, text, blocks, tag }) {
+      const res = await call('chat.postMessage', () =>
+        client.chat.postMessage({
+          channel,
+          thread_ts: threadTs,
+          text,
+          ...(blocks ? { blocks: blocks as never } : {}),
+          mrkdwn: true,
+          unfurl_links: false,
+          unfurl_media: false,
+          metadata: metadata(tag),
+        }),
+      );
+      if (!res.ts)
+        throw new SlackCallError('chat.postMessage', {
+          slackError: 'no_ts',
+          retryable: true,
+          uncertain: true,
+        });
+      return res.ts;
+    },
+    async update({ channel, ts, text, blocks, tag }) {
+      await call('chat.update', () =>
+        client.chat.update({
+          channel,
+          ts,
+          text,
+          // An empty list removes blocks an earlier write added (the feedback buttons of a final write).
+          blocks: (blocks ?? []) as never,
+          ...(tag ? { metadata: metadata(tag) } : {}),
+        }),
+      );
+    },
+    async remove(channel, ts) {
+      await call('chat.delete', () => client.chat.delete({ channel, ts }));
+    },
+    // https://docs.slack.dev/reference/methods/chat.startStream: in channels the stream names its
+    // recipient (the asking user and that user's team, not necessarily ours in shared channels).
+    async startStream({ channel, threadTs, markdown, recipient }) {
+      const res = await call('chat.startStream', () =>
+        client.chat.startStream({
+          channel,
+          thread_ts: threadTs,
+          markdown_text: markdown,
+          ...(recipient ? { recipient_user_id: recipient.userId, recipient_team_id: recipient.teamId } : {}),
+        }),
+      );
+      if (!res.ts)
+        throw new SlackCallError('chat.startStream', {
+          slackError: 'no_ts',
+          retryable: true,
+          uncertain: true,
+        });
+      return res.ts;
+    },
+    // https://docs.slack.dev/reference/methods/chat.appendStream (Tier 4)
+    async appendStream(channel, ts, markdown) {
+      await call('chat.appendStream', () =>
+        client.chat.appendStream({ channel, ts, markdown_text: markdown }),
+      );
+    },
+    // https://docs.slack.dev/reference/methods/chat.stopStream: `blocks` render under the text.
+    async stopStream({ channel, ts, markdown, blocks, tag }) {
+      await call('chat.stopStream', () =>
+        client.chat.stopStream({
+          channel,
+          ts,
+          ...(markdown ? { markdown_text: markdown } : {}),
+          ...(blocks ? { blocks: blocks as never } : {}),
+          ...(tag ? { metadata: metadata(tag) } : {}),
+        }),
+      );
+    },
+    async rewrite({ channel, ts, markdown, blocks, tag }) {
+      await call('chat.update', () =>
+        client.chat.update({
+          channel,
+          ts,
+          markdown_text: markdown,
+          ...(blocks ? { blocks: blocks as never } : {}),
+          ...(tag ? { metadata: metadata(tag) } : {}),
+        } as never),
+      );
+    },
+    // https://docs.slack.dev/reference/methods/assistant.threads.setStatus ('' clears it)
+    async setStatus(channel, threadTs, status, loadingMessages) {
+      await call('assistant.threads.setStatus', () =>
+        client.assistant.threads.setStatus({
+          channel_id: channel,
+          thread_ts: threadTs,
+          status,
+          ...(loadingMessages?.length ? { loading_messages: loadingMessages } : {}),
+        }),
+      );
+    },
+    // https://docs.slack.dev/reference/methods/conversations.replies (`include_all_metadata`)
+    async findReplies(channel, threadTs, afterTs, botUserId) {
+      const found: FoundReply[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < FIND_PAGES; page++) {
+        const res = await call('conversations.replies', () =>
+          client.conversations.replies({
+            channel,
+            ts: threadTs,
+            oldest: afterTs,
+            include_all_metadata: true,
+            limit: 200,
+            ...(cursor ? { cursor } : {}),
+          }),
+        ).catch((error: SlackCallError) => {
+          // No such thread: nothing of ours is in it.
+          if (error.slackError === 'thread_not_found')
+            return { ok: true, messages: [], has_more: false } as Awaited<
+              ReturnType<typeof client.conversations.replies>
+            >;
+          throw error;
+        });
+        for (const m of res.messages ?? []) {
+          if (!m.ts || m.ts === threadTs || compareTs(m.ts, afterTs) <= 0) continue;
+          const tag = readTag(m.metadata as { event_type?: string; event_payload?: Record<string, unknown> });
+          if (tag) found.push({ ts: m.ts, tag });
+          else if (botUserId !== undefined && m.user === botUserId && !m.metadata) found.push({ ts: m.ts });
+        }
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!res.has_more || !cursor) break;
+      }
+      return found.sort((a, b) => compareTs(a.ts, b.ts));
+    },
+  };
+}
+
+function readTag(
+  m: { event_type?: string; event_payload?: Record<string, unknown> } | undefined,
+): ReplyTag | undefined {
+  if (m?.event_type !== REPLY_EVENT_TYPE) return undefined;
+  const { event_id: eventId, chunk } = m.event_payload ?? {};
+  if (typeof eventId !== 'string' || typeof chunk !== 'number') return undefined;
+  return { eventId, chunk };
+}
+
+/** Orders Slack timestamps (`"1700000000.000100"`) without losing digits to floating point. */
+export function compareTs(a: string, b: string): number {
+  const [as = '0', af = ''] = a.split('.');
+  const [bs = '0', bf = ''] = b.split('.');
+  return as.length !== bs.length
+    ? as.length - bs.length
+    : `${as}.${af.padEnd(6, '0')}`.localeCompare(`${bs}.${bf.padEnd(6, '0')}`);
+}
+
+/** Errors Slack answers that another try can fix. */
+const RETRYABLE_SLACK_ERRORS = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/**
+ * The token or the app is broken: no event can be answered until someone fixes it.
+ * https://docs.slack.dev/reference/methods/chat.postMessage#errors
+ */
+const AUTH_ERRORS = new Set([
+  'not_authed',
+  'invalid_auth',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+  'missing_scope',
+  'no_permission',
+  'org_login_required',
+  'ekm_access_denied',
+  'team_access_not_granted',
+  'invalid_token',
+]);
+
+/** Nothing can be written in this one conversation; other conversations are fine. */
+const CONVERSATION_ERRORS = new Set([
+  'not_in_channel',
+  'is_archived',
+  'channel_not_found',
+  'restricted_action',
+  'restricted_action_read_only_channel',
+  'restricted_action_thread_only_channel',
+  'restricted_action_non_threadable_channel',
+  'thread_locked',
+  'cannot_reply_to_message',
+]);
+
+function categorise(slackError: string | undefined): SlackErrorCategory {
+  if (RETRYABLE_SLACK_ERRORS.has(slackError ?? '')) return 'transient';
+  if (AUTH_ERRORS.has(slackError ?? '')) return 'auth';
+  if (CONVERSATION_ERRORS.has(slackError ?? '')) return 'conversation';
+  return 'request';
+}
+
+/** Runs one Web API call and sorts what it throws into a {@link SlackCallError}. */
+export async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (cause) {
+    const error = cause as WebAPICallError & { retryAfter?: number; data?: { error?: string } };
+    switch (error.code) {
+      case ErrorCode.RateLimitedError:
+        // A 429 proves the call was not made.
+        throw new SlackCallError(
+          method,
+          { slackError: 'ratelimited', retryable: true, retryAfterSeconds: error.retryAfter ?? 1 },
+          { cause },
+        );
+      case ErrorCode.PlatformError: {
+        const slackError = error.data?.error;
+        const category = categorise(slackError);
+        throw new SlackCallError(
+          method,
+          { slackError, retryable: category === 'transient', category },
+          { cause },
+        );
+      }
+      default:
+        // RequestError / HTTPError: the network, a timeout or a 5xx. Slack may have done the work.
+        throw new SlackCallError(
+          method,
+          { slackError: error.code, retryable: true, uncertain: true },
+          { cause },
+        );
+    }
+  }
+}

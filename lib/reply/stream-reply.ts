@@ -1,0 +1,453 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { SlackCallError } from '../errors';
+import { feedbackBlock } from '../slack/feedback-block';
+import { neutraliseMentions, stablePrefix } from '../slack/mentions';
+import type { AnswerReply, ReplyRecord } from './answer-reply';
+import type { EditReply } from './edit-reply';
+import type { SlackWrites } from './slack-writes';
+import { withinTime } from './time-left';
+
+/**
+ * `chat.startStream` refusals that mean "no native streaming for this workspace": remembered, so
+ * its next answers go straight to the edit path (https://docs.slack.dev/reference/methods/chat.startStream#errors).
+ */
+export const WORKSPACE_UNAVAILABLE = new Set([
+  'feature_not_enabled',
+  'unknown_method',
+  'method_deprecated',
+  'not_allowed_token_type',
+]);
+/** Refusals that mean "not here": this answer falls back, the workspace is not remembered. */
+const HERE_UNAVAILABLE = new Set([
+  'channel_type_not_supported',
+  'method_not_supported_for_channel_type',
+  'missing_recipient_user_id',
+  'missing_recipient_team_id',
+]);
+/** `chat.appendStream` / `stopStream` answers meaning the message no longer takes text. */
+const ENDED = new Set(['message_not_in_streaming_state', 'message_not_found', 'msg_too_long']);
+/** `chat.appendStream` answer when the user pressed Stop on the stream. */
+const STOPPED_BY_USER = 'stopped_by_user';
+
+/**
+ * A streamed message takes about 12,000 characters (`markdown_text` limit, and the stream's total
+ * as seen on Slack): keep room for a closing notice.
+ */
+export const STREAM_MESSAGE_CHARS = 11_500;
+
+/** Options of a {@link StreamReply}. */
+export interface StreamReplyOptions {
+  slack: SlackWrites;
+  channel: string;
+  threadTs: string;
+  eventId: string;
+  /** The asking message's `ts`: the reply's messages come after it. */
+  askedTs: string;
+  botUserId?: string | undefined;
+  /** Outside DMs: the asking user and that user's team (https://docs.slack.dev/reference/methods/chat.startStream). */
+  recipient?: { userId: string; teamId: string } | undefined;
+  /** Shown under the thread until the first text (`assistant.threads.setStatus`). */
+  status?: { text: string; loadingMessages: string[] } | undefined;
+  /** Minimum gap between two appends (`chat.appendStream` is Tier 4, about 100 a minute). */
+  intervalMs: number;
+  maxChars?: number;
+  /**
+   * Builds the edit-path reply this answer continues on when the stream cannot be used (auto mode);
+   * also used to repair the messages when what was streamed is uncertain. Absent: native only.
+   */
+  fallback?: ((messageTs: readonly string[]) => EditReply) | undefined;
+  /** Streaming refused for the whole workspace; `auto` remembers it. Best effort. */
+  onUnavailable?: (slackError: string) => Promise<void>;
+  /** Posts the note shown when native-only streaming is refused. */
+  refusedNote: string;
+  timeLeftMs: () => number;
+  onMessages?: (record: ReplyRecord) => Promise<void>;
+  logger: Logger;
+  now?: () => number;
+}
+
+interface StreamMessage {
+  ts: string;
+  /** The Markdown sent to it, as far as we know. */
+  text: string;
+  /** False once a write's outcome is unknown: the final write then rewrites the message. */
+  exact: boolean;
+  open: boolean;
+}
+
+/**
+ * The native path of {@link AnswerReply}: Slack's AI streaming (https://docs.slack.dev/ai/developing-ai-apps#streaming).
+ * A loading status first, the first text in `chat.startStream` as soon as it exists, then appends of
+ * what is new at most once per `intervalMs`, and `chat.stopStream` with the feedback buttons at the
+ * end. A message full or ended by Slack (expired stream) is continued in a new stream message of
+ * the thread. Stop (`stopped_by_user`) aborts {@link stopped} and ends all writing.
+ *
+ * When streaming is refused as unavailable before anything was shown, the same answer continues on
+ * the edit path (auto mode) with nothing lost or doubled. When an append's outcome is unknown, or
+ * the text diverges from what was streamed (a retried model call), the final write hands the
+ * messages to the edit path, which rewrites them exactly.
+ */
+export class StreamReply implements AnswerReply {
+  readonly #o: StreamReplyOptions & { maxChars: number; now: () => number };
+  readonly #msgs: StreamMessage[] = [];
+  readonly #stop = new AbortController();
+  #edit: EditReply | undefined;
+  #latest: string | undefined;
+  #diverged = false;
+  #refused: SlackCallError | undefined;
+  #lastFlushAt: number | undefined;
+  #pausedUntil = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #inflight: Promise<void> | undefined;
+  #closed = false;
+  #writes = 0;
+
+  constructor(options: StreamReplyOptions) {
+    this.#o = { maxChars: STREAM_MESSAGE_CHARS, now: Date.now, ...options };
+  }
+
+  get path(): 'native' | 'edit' {
+    return this.#edit ? 'edit' : 'native';
+  }
+
+  get messageTs(): readonly string[] {
+    return this.#edit ? this.#edit.messageTs : this.#msgs.map((m) => m.ts);
+  }
+
+  get writes(): number {
+    return this.#writes + (this.#edit?.writes ?? 0);
+  }
+
+  get stopped(): AbortSignal {
+    return this.#stop.signal;
+  }
+
+  async open(): Promise<void> {
+    const { status } = this.#o;
+    if (!status) return;
+    // Best effort: a refused or rate-limited status never delays or fails the answer.
+    await this.#setStatus(status.text, status.loadingMessages);
+  }
+
+  show(markdown: string): void {
+    if (this.#closed) return;
+    if (this.#edit) {
+      this.#edit.show(markdown);
+      return;
+    }
+    this.#latest = markdown;
+    this.#schedule();
+  }
+
+  async finish(markdown: string, options: { notice?: string; feedback?: boolean } = {}): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#inflight;
+    if (this.#refused) throw this.#refused;
+    if (this.#stop.signal.aborted) return; // Slack ended the stream when the user pressed Stop.
+    if (!this.#edit) {
+      const body = neutraliseMentions(markdown);
+      const sent = this.#msgs.map((m) => m.text).join('');
+      if (!this.#diverged && body.startsWith(sent) && this.#msgs.every((m) => m.exact)) {
+        const rest = body.slice(sent.length);
+        const tail = options.notice ? `${rest}${body ? '\n\n' : ''}${options.notice}` : rest;
+        const exact = await this.#final(
+          tail || (this.#msgs.length === 0 ? '…' : ''),
+          options.feedback ?? false,
+        );
+        if (this.#refused) throw this.#refused;
+        if (this.#stop.signal.aborted || (exact && !this.#edit)) return;
+      }
+      // What Slack shows is uncertain or no longer what we want: end the streams, rewrite exactly.
+      if (!this.#edit) await this.#repair();
+    }
+    await this.#edit!.finish(markdown, options);
+  }
+
+  async abandon(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#inflight;
+    if (this.#edit) return this.#edit.abandon();
+    if (this.#msgs.length === 0 && this.#o.status) await this.#setStatus('');
+  }
+
+  async #setStatus(text: string, loadingMessages?: string[]): Promise<void> {
+    const { slack, channel, threadTs, logger } = this.#o;
+    try {
+      await withinTime('assistant.threads.setStatus', Math.min(this.#o.timeLeftMs(), 2_000), () =>
+        slack.setStatus(channel, threadTs, text, loadingMessages),
+      );
+    } catch (error) {
+      logger.warn('thread status not set', { slackError: (error as SlackCallError).slackError });
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#inflight || this.#latest === undefined) return;
+    const now = this.#o.now();
+    const readyAt = Math.max(
+      this.#lastFlushAt === undefined ? now : this.#lastFlushAt + this.#o.intervalMs,
+      this.#pausedUntil,
+    );
+    if (readyAt <= now) this.#flush();
+    else {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#flush();
+      }, readyAt - now);
+    }
+  }
+
+  #flush(): void {
+    if (this.#closed || this.#latest === undefined || this.#edit || this.#diverged) return;
+    const body = neutraliseMentions(stablePrefix(this.#latest, 120));
+    const sent = this.#msgs.map((m) => m.text).join('');
+    if (!body.startsWith(sent)) {
+      // A retried model call starts over: stop streaming, the final write rewrites the reply.
+      this.#diverged = true;
+      return;
+    }
+    const delta = body.slice(sent.length);
+    if (delta === '') return;
+    this.#lastFlushAt = this.#o.now();
+    this.#inflight = this.#deliver(delta, false)
+      .then(() => undefined)
+      .catch((error) => this.#streamingFailed(error))
+      .finally(() => {
+        this.#lastFlushAt = this.#o.now();
+        this.#inflight = undefined;
+        if (!this.#edit) this.#schedule();
+      });
+  }
+
+  #streamingFailed(error: unknown): void {
+    if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
+      this.#pausedUntil = this.#o.now() + error.retryAfterSeconds * 1000;
+      this.#o.logger.warn('Slack rate limited a stream write; pausing', {
+        retryAfterSeconds: error.retryAfterSeconds,
+      });
+    } else {
+      // Best effort while streaming: the final write delivers the whole answer.
+      this.#o.logger.warn('stream write failed', { error: error as Error });
+    }
+  }
+
+  /**
+   * Writes `delta` after what the reply already shows: appends to the open message, continuing in
+   * a new stream message when it is full or Slack ended it.
+   * @returns false when the answer moved to the edit path or the user stopped it.
+   */
+  async #deliver(delta: string, final: boolean): Promise<boolean> {
+    let rest = delta;
+    while (rest !== '') {
+      if (this.#edit || this.#stop.signal.aborted || this.#refused) return false;
+      const current = this.#msgs.at(-1);
+      if (!current?.open) {
+        const piece = cut(rest, this.#o.maxChars);
+        if (!(await this.#start(piece, final))) return false;
+        rest = rest.slice(piece.length);
+        continue;
+      }
+      const room = this.#o.maxChars - current.text.length;
+      if (room <= 0) {
+        await this.#close(current, undefined);
+        continue;
+      }
+      const piece = cut(rest, room);
+      try {
+        await this.#call(final, 'chat.appendStream', () =>
+          this.#o.slack.appendStream(this.#o.channel, current.ts, piece),
+        );
+        current.text += piece;
+        this.#writes++;
+        rest = rest.slice(piece.length);
+      } catch (error) {
+        if (!(error instanceof SlackCallError)) throw error;
+        if (error.slackError === STOPPED_BY_USER) {
+          this.#o.logger.info('the user stopped the answer');
+          current.open = false;
+          this.#stop.abort(new Error('stopped by user'));
+          return false;
+        }
+        if (ENDED.has(error.slackError ?? '')) {
+          // Expired or full: the message keeps what it had; the text continues in a new one.
+          this.#o.logger.warn('stream message ended by Slack; continuing in a new message', {
+            slackError: error.slackError,
+          });
+          current.open = false;
+          continue;
+        }
+        if (error.uncertain) {
+          // Maybe applied: count it as shown, and rewrite this message exactly at the end.
+          current.text += piece;
+          current.exact = false;
+          rest = rest.slice(piece.length);
+        }
+        throw error;
+      }
+    }
+    return true;
+  }
+
+  /** Starts a stream message with `piece`; falls back to the edit path when streaming is unavailable. */
+  async #start(piece: string, final: boolean): Promise<boolean> {
+    const { slack, channel, threadTs, recipient, logger } = this.#o;
+    try {
+      const ts = await this.#call(final, 'chat.startStream', () =>
+        slack.startStream({ channel, threadTs, markdown: piece, ...(recipient ? { recipient } : {}) }),
+      );
+      this.#msgs.push({ ts, text: piece, exact: true, open: true });
+      this.#writes++;
+      await this.#o.onMessages?.({ path: 'native', messageTs: this.#msgs.map((m) => m.ts) });
+      return true;
+    } catch (error) {
+      if (!(error instanceof SlackCallError)) throw error;
+      const code = error.slackError ?? '';
+      const unavailable = WORKSPACE_UNAVAILABLE.has(code) || HERE_UNAVAILABLE.has(code);
+      if (unavailable && this.#msgs.length === 0) {
+        if (WORKSPACE_UNAVAILABLE.has(code)) await this.#o.onUnavailable?.(code).catch(() => undefined);
+        if (this.#o.fallback) {
+          logger.info('native streaming is not available here; continuing on the edit path', {
+            slackError: code,
+          });
+          this.#edit = this.#o.fallback([]);
+          if (!this.#closed && this.#latest !== undefined) this.#edit.show(this.#latest);
+          return false;
+        }
+        logger.error('native streaming was refused and SLACK_STREAMING=native allows no fallback', {
+          slackError: code,
+        });
+        this.#refused = new SlackCallError(
+          'chat.startStream',
+          { slackError: code, retryable: false },
+          { cause: error },
+        );
+        this.#stop.abort(this.#refused); // no more tokens for an answer nobody can see
+        const tag = { eventId: this.#o.eventId, chunk: 0 };
+        await withinTime('chat.postMessage', this.#o.timeLeftMs(), () =>
+          slack.post({ channel, threadTs, text: this.#o.refusedNote, tag }),
+        ).catch(() => logger.warn('could not post the streaming refusal note'));
+        return false;
+      }
+      if (error.uncertain) {
+        // The stream may exist; it carries no tag until it is stopped. Messages of this thread are
+        // written one job at a time (the FIFO group is the thread), so an untagged message of ours
+        // after the question is this answer's.
+        const found = await slack
+          .findReplies(channel, threadTs, this.#o.askedTs, this.#o.botUserId)
+          .catch(() => []);
+        const known = new Set(this.#msgs.map((m) => m.ts));
+        const adopted = found.find((m) => !m.tag && !known.has(m.ts));
+        if (adopted) {
+          this.#msgs.push({ ts: adopted.ts, text: piece, exact: false, open: true });
+          await this.#o.onMessages?.({ path: 'native', messageTs: this.#msgs.map((m) => m.ts) });
+          return true;
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** Stops a stream message; the last one carries the feedback buttons. */
+  async #close(message: StreamMessage, extra: { markdown?: string; blocks?: unknown[] } | undefined) {
+    const chunk = this.#msgs.indexOf(message);
+    await this.#call(true, 'chat.stopStream', () =>
+      this.#o.slack.stopStream({
+        channel: this.#o.channel,
+        ts: message.ts,
+        ...extra,
+        tag: { eventId: this.#o.eventId, chunk },
+      }),
+    );
+    message.open = false;
+    if (extra?.markdown) message.text += extra.markdown;
+    this.#writes++;
+  }
+
+  /**
+   * Delivers the rest and stops the last stream with the buttons.
+   * @returns whether every message now shows exactly what was meant (false: repair it).
+   */
+  async #final(tail: string, feedback: boolean): Promise<boolean> {
+    const blocks = feedback ? [feedbackBlock()] : undefined;
+    const exact = () => this.#msgs.every((m) => m.exact);
+    let body = tail;
+    // Three rounds at most: a stream that expires just before its stop is continued once more.
+    for (let round = 0; round < 3; round++) {
+      const current = this.#msgs.at(-1);
+      // Keep a short ending for stopStream itself, so it costs one call.
+      if (!(current?.open && current.text.length + body.length <= this.#o.maxChars)) {
+        if (body === '') {
+          this.#o.logger.warn('the stream ended before its feedback buttons could be added');
+          return exact();
+        }
+        try {
+          if (!(await this.#deliver(body, true))) return false;
+        } catch (error) {
+          if (error instanceof SlackCallError && error.uncertain) return false;
+          throw error;
+        }
+        body = '';
+      }
+      const last = this.#msgs.at(-1)!;
+      try {
+        await this.#close(last, { ...(body ? { markdown: body } : {}), ...(blocks ? { blocks } : {}) });
+        return exact();
+      } catch (error) {
+        if (!(error instanceof SlackCallError)) throw error;
+        if (error.uncertain) {
+          last.exact = false;
+          return false;
+        }
+        if (!ENDED.has(error.slackError ?? '')) throw error;
+        // Expired before it was stopped: it keeps what it shows; the ending goes in a new message.
+        last.open = false;
+      }
+    }
+    return false;
+  }
+
+  /** Ends every open stream, then hands the messages to the edit path to rewrite them exactly. */
+  async #repair(): Promise<void> {
+    for (const m of this.#msgs.filter((x) => x.open)) {
+      await this.#close(m, undefined).catch((error) => {
+        this.#o.logger.warn('could not stop a stream before rewriting it', { slackError: error.slackError });
+      });
+    }
+    if (!this.#o.fallback)
+      throw new SlackCallError('chat.stopStream', { slackError: 'uncertain_stream', retryable: true });
+    this.#o.logger.info('rewriting the streamed reply exactly on the edit path', {
+      messages: this.#msgs.length,
+    });
+    this.#edit = this.#o.fallback(this.#msgs.map((m) => m.ts));
+  }
+
+  /** Final writes retry transient failures while time allows; streaming writes do not. */
+  async #call<T>(final: boolean, method: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withinTime(method, this.#o.timeLeftMs(), fn);
+      } catch (error) {
+        if (!(error instanceof SlackCallError)) throw error;
+        const waitMs =
+          error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 250 * 2 ** attempt;
+        const retry =
+          final &&
+          error.retryable &&
+          !error.uncertain &&
+          attempt < 4 &&
+          waitMs < this.#o.timeLeftMs() - 1_000;
+        if (!retry) throw error;
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
+  }
+}
+
+/** At most `max` characters of `text`, cut at a line break in the second half when there is one. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const nl = text.lastIndexOf('\n', max);
+  return text.slice(0, nl > max / 2 ? nl + 1 : max);
+}
