@@ -20,6 +20,8 @@ export interface LocalStackOptions {
   withoutOpenAI?: boolean;
   /** Skip the Momento peer (real Momento is configured in `env`). */
   withoutMomento?: boolean;
+  /** The Slack peer's clock (message ts, stream expiry); default `Date.now`. */
+  slackNow?: () => number;
 }
 
 /** Every local peer the bot talks to, and the configuration that points the handlers at them. */
@@ -46,7 +48,7 @@ let stackNo = 0;
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const [sqs, slack, openai, momento] = await Promise.all([
     startSqsPeer(),
-    startSlackPeer(),
+    startSlackPeer(options.slackNow ? { now: options.slackNow } : {}),
     options.withoutOpenAI ? undefined : startOpenAIPeer({ tokenDelayMs: options.tokenDelayMs ?? 0 }),
     options.withoutMomento ? undefined : startMomentoPeer({ log: () => undefined }),
   ]);

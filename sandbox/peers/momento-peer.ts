@@ -38,8 +38,10 @@ export interface MomentoPeer {
   close(): Promise<void>;
   /** Stop answering: every call fails UNAVAILABLE until {@link MomentoPeer.resume}. */
   pause(): void;
-  /** Answer calls again after {@link MomentoPeer.pause}. */
+  /** Answer calls again after {@link MomentoPeer.pause}; forgets pending {@link MomentoPeer.failNext} faults. */
   resume(): void;
+  /** The next `times` calls of one RPC (`Set`, `Get`, `SetIf`, …) fail UNAVAILABLE; the others are answered. */
+  failNext(rpc: string, times?: number): void;
   /** Number of calls per RPC name (`Get`, `CreateCache`, …), paused and unimplemented ones included. */
   calls: Map<string, number>;
 }
@@ -98,6 +100,7 @@ export async function startMomentoPeer(options: MomentoPeerOptions = {}): Promis
   const store = new Map<string, Items>(caches.map((name) => [name, new Map()]));
   const calls = new Map<string, number>();
   let paused = false;
+  const faults = new Map<string, number>();
 
   /** Counts the call; answers UNAVAILABLE when paused, else `run`'s result or its RpcError. */
   const unary =
@@ -105,6 +108,11 @@ export async function startMomentoPeer(options: MomentoPeerOptions = {}): Promis
     (call, callback) => {
       calls.set(name, (calls.get(name) ?? 0) + 1);
       if (paused) return callback({ code: status.UNAVAILABLE, details: 'momento-peer is paused' });
+      const pending = faults.get(name) ?? 0;
+      if (pending > 0) {
+        faults.set(name, pending - 1);
+        return callback({ code: status.UNAVAILABLE, details: `momento-peer: injected fault in ${name}` });
+      }
       try {
         callback(null, run(call.request, call.metadata));
       } catch (error) {
@@ -305,6 +313,10 @@ export async function startMomentoPeer(options: MomentoPeerOptions = {}): Promis
     },
     resume: () => {
       paused = false;
+      faults.clear();
+    },
+    failNext: (rpc, times = 1) => {
+      faults.set(rpc, (faults.get(rpc) ?? 0) + times);
     },
     close: async () => {
       if (closed) return;

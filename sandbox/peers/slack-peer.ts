@@ -284,6 +284,7 @@ const JSON_FIELDS: Record<string, string> = {
   attachments: 'invalid_attachments',
   chunks: 'invalid_chunks',
   metadata: 'invalid_metadata_format',
+  loading_messages: 'invalid_arguments',
 };
 
 type Parsed = { args: SlackArgs; error?: undefined } | { error: string };

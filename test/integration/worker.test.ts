@@ -1,111 +1,25 @@
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { WebClient } from '@slack/web-api';
 import { momentoEventClaims } from '../../lib/history/event-claims';
 import { MomentoCache } from '../../lib/history/momento-cache';
 import { createMomentoClient } from '../../lib/history/momento-client';
-import { createLogger } from '../../lib/logger';
-import { type AnswerJob, encodeJob } from '../../lib/queue/job';
-import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
+import { encodeJob } from '../../lib/queue/job';
 import { splitMrkdwn, toMrkdwn } from '../../lib/slack/mrkdwn';
 import { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from '../../lib/worker/answer-mention';
-import { buildWorkerDeps } from '../../lib/worker/worker-deps';
-import { createWorkerHandler } from '../../lib/worker/worker-handler';
 import { lambdaContext } from '../../sandbox/lambda-context';
 import { pollOnce } from '../../sandbox/local-event-source';
-import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
-import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
 import { toSqsEvent } from '../../sandbox/sqs-event';
+import { workerHarness } from '../support/worker-harness';
 
-const logger = createLogger('worker-test', {
-  logLevel: (process.env.TEST_LOG_LEVEL as 'SILENT') ?? 'SILENT',
-});
-
-let stack: LocalStack;
-let sqs: SQSClient;
-let queue: LocalFifoQueue;
-let deps: ReturnType<typeof buildWorkerDeps>;
-let handler: ReturnType<typeof createWorkerHandler>;
-let n = 0;
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-  sqs = stack.sqs.client();
-});
-afterAll(() => stack.close());
-
-function build(overrides: { maxReceiveCount?: number; updateIntervalMs?: number } = {}) {
-  deps?.close();
-  queue = stack.sqs.createFifoQueue(`worker-${++n}`, { maxReceiveCount: overrides.maxReceiveCount ?? 4 });
-  const config = {
-    ...stack.workerConfig,
-    // The edit path (post + chat.update); the native stream has its own tests.
-    slack: {
-      ...stack.workerConfig.slack,
-      streaming: 'edit' as const,
-      updateIntervalMs: overrides.updateIntervalMs ?? 1000,
-    },
-    queue: { url: queue.queueUrl, maxReceiveCount: queue.maxReceiveCount, retryDelaySeconds: 10 },
-  };
-  deps = buildWorkerDeps(config, logger, { sqs });
-  handler = createWorkerHandler({ ...deps, settings: { llmBackoffMs: 10 } });
-}
-
-beforeEach(() => {
-  stack.slack.reset();
-  stack.openai!.reset();
-  stack.momento!.resume();
-  build();
-});
-afterEach(() => deps.close());
-
-function job(overrides: Partial<AnswerJob> = {}): AnswerJob {
-  const ts = `1700001${String(++n).padStart(3, '0')}.000100`;
-  return {
-    v: 1,
-    eventId: `EvWORKER${n}${Date.now()}`,
-    teamId: 'T0LOCAL',
-    channel: 'C0GENERAL',
-    threadTs: ts,
-    ts,
-    user: 'U0ASKER',
-    text: `<@${stack.slack.botUserId}> What is a FIFO queue?`,
-    isDm: false,
-    receivedAt: Date.now(),
-    ...overrides,
-  };
-}
-
-async function enqueue(...jobs: AnswerJob[]) {
-  for (const j of jobs) await sqsJobQueue(sqs, queue.queueUrl).enqueue(j);
-}
-
-/** Runs the worker over what is on the queue, as Lambda's event source mapping would. */
-async function deliver() {
-  const result = await pollOnce(sqs, queue, handler, { context: () => lambdaContext('worker', 120_000) });
-  if (!result) throw new Error('nothing was on the queue');
-  return result;
-}
-
-function slackClient() {
-  return new WebClient(stack.slack.token, { slackApiUrl: stack.slack.url });
-}
-
-/** Runs `fn` with the event claims the worker uses, on its own Momento client. */
-async function withClaims(fn: (claims: ReturnType<typeof momentoEventClaims>) => Promise<unknown>) {
-  const momento = createMomentoClient(stack.workerConfig.momento);
-  await fn(momentoEventClaims(new MomentoCache(momento, stack.workerConfig.momento.cache)));
-}
-
-/** The bot's messages in a thread. */
-function botMessages(j: AnswerJob) {
-  return stack.slack.thread(j.channel, j.threadTs).filter((m) => m.user === stack.slack.botUserId);
-}
+// The edit path (post + chat.update); the native stream has its own tests.
+const h = workerHarness({ name: 'worker', defaults: { streaming: 'edit' } });
+const { build, job, enqueue, deliver, slackClient, withClaims, botMessages } = h;
 
 describe('worker: a mention becomes one streamed, complete reply', () => {
   it('answers in the thread with the model’s text rendered as mrkdwn, and remembers the thread', async () => {
     // Prepare
     const first = job();
-    stack.openai!.setAnswer('A **FIFO** queue keeps order.');
+    h.stack.openai!.setAnswer('A **FIFO** queue keeps order.');
     await enqueue(first);
     // Act
     const { response } = await deliver();
@@ -114,8 +28,8 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
     const [reply, ...more] = botMessages(first);
     expect(more).toEqual([]);
     expect(reply!.text).toBe(toMrkdwn('A **FIFO** queue keeps order.'));
-    expect(stack.slack.callsTo('chat.postMessage')[0]!.args.text).toBe(PLACEHOLDER);
-    const request = stack.openai!.requests[0]!.body;
+    expect(h.stack.slack.callsTo('chat.postMessage')[0]!.args.text).toBe(PLACEHOLDER);
+    const request = h.stack.openai!.requests[0]!.body;
     expect(request.messages.at(-1)).toEqual({ role: 'user', content: 'What is a FIFO queue?' });
     expect(request.model).toBe('gpt-4o-mini');
   });
@@ -123,15 +37,15 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
   it('sends the first question and answer to the model with the second question of a thread', async () => {
     // Prepare
     const first = job();
-    const second = job({ threadTs: first.threadTs, text: `<@${stack.slack.botUserId}> and why?` });
-    stack.openai!.setAnswer((req) => `answer ${req.messages.length}`);
+    const second = job({ threadTs: first.threadTs, text: `<@${h.stack.slack.botUserId}> and why?` });
+    h.stack.openai!.setAnswer((req) => `answer ${req.messages.length}`);
     // Act
     await enqueue(first);
     await deliver();
     await enqueue(second);
     await deliver();
     // Assess
-    const messages = stack.openai!.requests[1]!.body.messages.map((m) => [m.role, m.content]);
+    const messages = h.stack.openai!.requests[1]!.body.messages.map((m) => [m.role, m.content]);
     expect(messages.slice(1)).toEqual([
       ['user', 'What is a FIFO queue?'],
       ['assistant', 'answer 2'],
@@ -146,34 +60,34 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
     await enqueue(j);
     const { event } = await deliver();
     // Act: at-least-once delivery hands the worker the same record again.
-    const again = await handler(event, lambdaContext('worker', 120_000));
+    const again = await h.handler(event, lambdaContext('worker', 120_000));
     // Assess
     expect(again?.batchItemFailures).toEqual([]);
     expect(botMessages(j)).toHaveLength(1);
-    expect(stack.openai!.requests).toHaveLength(1);
+    expect(h.stack.openai!.requests).toHaveLength(1);
   });
 
   it('resumes a crashed attempt by editing the reply it already posted', async () => {
     // Prepare: what an attempt that died after its placeholder leaves behind.
     const j = job();
-    const slack = new WebClient(stack.slack.token, { slackApiUrl: stack.slack.url });
+    const slack = new WebClient(h.stack.slack.token, { slackApiUrl: h.stack.slack.url });
     const posted = await slack.chat.postMessage({
       channel: j.channel,
       thread_ts: j.threadTs,
       text: PLACEHOLDER,
     });
-    const momento = createMomentoClient(stack.workerConfig.momento);
-    const claims = momentoEventClaims(new MomentoCache(momento, stack.workerConfig.momento.cache));
+    const momento = createMomentoClient(h.stack.workerConfig.momento);
+    const claims = momentoEventClaims(new MomentoCache(momento, h.stack.workerConfig.momento.cache));
     expect(await claims.claim(j.eventId)).toEqual({ fresh: true });
     await claims.save(j.eventId, { status: 'answering', messageTs: [posted.ts!] });
     momento.close();
-    stack.openai!.setAnswer('The resumed answer.');
-    const postsBefore = stack.slack.callsTo('chat.postMessage').length;
+    h.stack.openai!.setAnswer('The resumed answer.');
+    const postsBefore = h.stack.slack.callsTo('chat.postMessage').length;
     await enqueue(j);
     // Act
     await deliver();
     // Assess
-    expect(stack.slack.callsTo('chat.postMessage')).toHaveLength(postsBefore);
+    expect(h.stack.slack.callsTo('chat.postMessage')).toHaveLength(postsBefore);
     expect(botMessages(j).map((m) => [m.ts, m.text])).toEqual([[posted.ts, 'The resumed answer.']]);
   });
 
@@ -196,7 +110,7 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
     // Act
     await deliver();
     // Assess
-    expect(stack.openai!.requests).toHaveLength(0);
+    expect(h.stack.openai!.requests).toHaveLength(0);
     expect(botMessages(j).map((m) => [m.ts, m.text])).toEqual([
       [posted.ts, toMrkdwn('The **saved** answer.')],
     ]);
@@ -211,7 +125,7 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
     });
     await withClaims((claims) => claims.save(j.eventId, { status: 'answering', messageTs: [posted.ts!] }));
     await slackClient().chat.delete({ channel: j.channel, ts: posted.ts! });
-    stack.openai!.setAnswer('Answer after a deletion.');
+    h.stack.openai!.setAnswer('Answer after a deletion.');
     await enqueue(j);
     const { response } = await deliver();
     expect(response.batchItemFailures).toEqual([]);
@@ -221,15 +135,15 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
   it('shows the first text right after the first token and then edits at most once a second', async () => {
     // Prepare: 200 tokens at 20 ms each, about four seconds of streaming.
     const words = Array.from({ length: 200 }, (_, i) => `w${i}`);
-    stack.openai!.setAnswer(words.join(' '));
-    stack.openai!.setTokenDelay(20);
+    h.stack.openai!.setAnswer(words.join(' '));
+    h.stack.openai!.setTokenDelay(20);
     const j = job();
     await enqueue(j);
     // Act
     await deliver();
     // Assess
-    const request = stack.openai!.requests[0]!;
-    const updates = stack.slack.callsTo('chat.update');
+    const request = h.stack.openai!.requests[0]!;
+    const updates = h.stack.slack.callsTo('chat.update');
     const first = updates[0]!;
     expect(first.at).toBeGreaterThanOrEqual(request.firstTokenAt!);
     // The first edit carries only the first few tokens: it did not wait for more text.
@@ -252,7 +166,7 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
     );
     const answer = sections.join('\n\n');
     expect(answer.length).toBeGreaterThan(15_000);
-    stack.openai!.setAnswer(answer);
+    h.stack.openai!.setAnswer(answer);
     const j = job();
     await enqueue(j);
     // Act
@@ -272,8 +186,8 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
 
   it('answers without history when Momento is down', async () => {
     // Prepare
-    stack.momento!.pause();
-    stack.openai!.setAnswer('Still here.');
+    h.stack.momento!.pause();
+    h.stack.openai!.setAnswer('Still here.');
     const j = job();
     await enqueue(j);
     // Act
@@ -281,23 +195,23 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(botMessages(j).map((m) => m.text)).toEqual(['Still here.']);
-    expect(stack.openai!.requests[0]!.body.messages).toHaveLength(2);
+    expect(h.stack.openai!.requests[0]!.body.messages).toHaveLength(2);
   });
 });
 
 describe('worker: failures', () => {
   it('completes at once when Slack refuses the reply for good (not_in_channel)', async () => {
-    stack.slack.failNext('chat.postMessage', { error: 'not_in_channel' });
+    h.stack.slack.failNext('chat.postMessage', { error: 'not_in_channel' });
     const j = job();
     await enqueue(j);
     const { response } = await deliver();
     expect(response.batchItemFailures).toEqual([]);
-    expect(stack.openai!.requests).toHaveLength(0);
+    expect(h.stack.openai!.requests).toHaveLength(0);
   });
 
   it('retries a Slack 5xx on the first post through the queue, and tells the user on the last receive', async () => {
     // Prepare
-    stack.slack.failNext('chat.postMessage', { status: 500 });
+    h.stack.slack.failNext('chat.postMessage', { status: 500 });
     const j = job();
     await enqueue(j);
     // Act: not the last receive → the record fails and comes back soon.
@@ -307,7 +221,7 @@ describe('worker: failures', () => {
     expect(botMessages(j)).toEqual([]); // a post after a 5xx is not retried blindly: it could double
     // Act: the same failure on the last receive.
     build({ maxReceiveCount: 1 });
-    stack.slack.failNext('chat.postMessage', { status: 500 });
+    h.stack.slack.failNext('chat.postMessage', { status: 500 });
     const k = job();
     await enqueue(k);
     const last = await deliver();
@@ -318,12 +232,14 @@ describe('worker: failures', () => {
 
   it('stops a stalled stream before the invocation runs out and retries through the queue', async () => {
     // Prepare: the model sends nothing for 5 s per token; the invocation has 5 s left.
-    stack.openai!.setTokenDelay(5_000);
+    h.stack.openai!.setTokenDelay(5_000);
     const j = job();
     await enqueue(j);
     // Act
     const started = Date.now();
-    const result = await pollOnce(sqs, queue, handler, { context: () => lambdaContext('worker', 5_000) });
+    const result = await pollOnce(h.sqs, h.queue, h.handler, {
+      context: () => lambdaContext('worker', 5_000),
+    });
     // Assess: gave up after ~2 s (5 s minus the 3 s reserve a short invocation keeps), within the
     // invocation, said so, asked to be retried.
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -334,7 +250,7 @@ describe('worker: failures', () => {
   it('retries a model 500 soon, saying so in the reply, then shows an error on the last receive', async () => {
     // Prepare
     build({ maxReceiveCount: 2 });
-    stack.openai!.failNext({ status: 500 }, 1000);
+    h.stack.openai!.failNext({ status: 500 }, 1000);
     const j = job();
     await enqueue(j);
     // Act
@@ -342,7 +258,7 @@ describe('worker: failures', () => {
     // Assess: failed, visible again within seconds rather than the queue's timeout.
     expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: first.event.Records[0]!.messageId }]);
     expect(botMessages(j).map((m) => m.text)).toEqual([RETRYING_NOTICE]);
-    const inflight = stack.sqs.server.inspectQueue(queue.queueName)!.messages.inflight[0]!;
+    const inflight = h.stack.sqs.server.inspectQueue(h.queue.queueName)!.messages.inflight[0]!;
     expect(inflight.visibilityDeadline - Date.now()).toBeLessThanOrEqual(10_000);
     // Act: the last receive.
     const handle = inflight.receiptHandle;
@@ -355,7 +271,7 @@ describe('worker: failures', () => {
         },
       ],
     };
-    const last = await handler(event, lambdaContext('worker', 120_000));
+    const last = await h.handler(event, lambdaContext('worker', 120_000));
     // Assess: the job completes with a clear error in the same message.
     expect(last?.batchItemFailures).toEqual([]);
     expect(botMessages(j).map((m) => m.text)).toEqual([GAVE_UP_NOTICE]);
@@ -366,22 +282,22 @@ describe('worker: failures', () => {
     ['a dropped socket', { dropAfterTokens: 3 }],
   ])('never shows %s as a complete answer, and retries it within the invocation', async (_name, fault) => {
     // Prepare
-    stack.openai!.setAnswer('one two three four five six');
-    stack.openai!.failNext(fault);
+    h.stack.openai!.setAnswer('one two three four five six');
+    h.stack.openai!.failNext(fault);
     const j = job();
     await enqueue(j);
     // Act
     const { response } = await deliver();
     // Assess: the second try succeeded and replaced the partial text.
     expect(response.batchItemFailures).toEqual([]);
-    expect(stack.openai!.requests.length).toBe(2);
+    expect(h.stack.openai!.requests.length).toBe(2);
     expect(botMessages(j).map((m) => m.text)).toEqual(['one two three four five six']);
   });
 
   it('shows a partial answer as interrupted when the stream keeps breaking on the last receive', async () => {
     build({ maxReceiveCount: 1 });
-    stack.openai!.setAnswer('one two three four five six');
-    stack.openai!.failNext({ dropAfterTokens: 3 }, 10);
+    h.stack.openai!.setAnswer('one two three four five six');
+    h.stack.openai!.failNext({ dropAfterTokens: 3 }, 10);
     const j = job();
     await enqueue(j);
     await deliver();
@@ -392,28 +308,28 @@ describe('worker: failures', () => {
   });
 
   it('shows a clear error and completes on a permanent error (401)', async () => {
-    stack.openai!.failNext({ status: 401 });
+    h.stack.openai!.failNext({ status: 401 });
     const j = job();
     await enqueue(j);
     const { response } = await deliver();
     expect(response.batchItemFailures).toEqual([]);
     expect(botMessages(j)[0]!.text).toContain('API key was refused');
-    expect(stack.openai!.requests).toHaveLength(1);
+    expect(h.stack.openai!.requests).toHaveLength(1);
   });
 
   it('honours Slack 429 on streaming edits and still ends with the full answer', async () => {
     // Prepare
     build({ updateIntervalMs: 100 });
     const words = Array.from({ length: 60 }, (_, i) => `w${i}`);
-    stack.openai!.setAnswer(words.join(' '));
-    stack.openai!.setTokenDelay(20);
-    stack.slack.failNext('chat.update', { rateLimited: { retryAfter: 1 } }, 1);
+    h.stack.openai!.setAnswer(words.join(' '));
+    h.stack.openai!.setTokenDelay(20);
+    h.stack.slack.failNext('chat.update', { rateLimited: { retryAfter: 1 } }, 1);
     const j = job();
     await enqueue(j);
     // Act
     await deliver();
     // Assess: after the 429, no edit came before Retry-After passed.
-    const updates = stack.slack.callsTo('chat.update');
+    const updates = h.stack.slack.callsTo('chat.update');
     const limited = updates.findIndex((u) => u.status === 429);
     expect(limited).toBeGreaterThanOrEqual(0);
     const next = updates[limited + 1];
@@ -441,15 +357,15 @@ describe('worker: failures', () => {
         message(encodeJob(a3), groupA, 'a3'),
         message(encodeJob(b1), `T0LOCAL:C0GENERAL:${b1.threadTs}`, 'b1'),
       ],
-      queue.queueArn,
+      h.queue.queueArn,
     );
     // Act
-    const response = await handler(event, lambdaContext('worker', 120_000));
+    const response = await h.handler(event, lambdaContext('worker', 120_000));
     // Assess
     expect(response?.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['a2', 'a3']);
     expect(botMessages(a1)).toHaveLength(1);
     expect(botMessages(a3)).toHaveLength(1); // the same thread: still only a1's reply
     expect(botMessages(b1)).toHaveLength(1);
-    expect(stack.openai!.requests).toHaveLength(2);
+    expect(h.stack.openai!.requests).toHaveLength(2);
   });
 });

@@ -1,0 +1,117 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { WebClient } from '@slack/web-api';
+import type { WorkerConfig } from '../../lib/config';
+import { type EventClaims, momentoEventClaims } from '../../lib/history/event-claims';
+import { MomentoCache } from '../../lib/history/momento-cache';
+import { createMomentoClient } from '../../lib/history/momento-client';
+import { createLogger, type LogLevelName } from '../../lib/logger';
+import type { AnswerJob } from '../../lib/queue/job';
+import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
+import { buildWorkerDeps } from '../../lib/worker/worker-deps';
+import { createWorkerHandler } from '../../lib/worker/worker-handler';
+import { lambdaContext } from '../../sandbox/lambda-context';
+import { pollOnce } from '../../sandbox/local-event-source';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../sandbox/local-stack';
+import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
+
+/** Settings of one worker build. */
+export interface BuildOptions {
+  maxReceiveCount?: number;
+  updateIntervalMs?: number;
+  streaming?: WorkerConfig['slack']['streaming'];
+  slackTimeoutMs?: number;
+}
+
+/**
+ * The real worker handler over a FIFO queue on fauxqs, with the Slack, OpenAI and Momento peers:
+ * registers its own Jest hooks (peers started once per file, a fresh queue and peer state per test).
+ * `TEST_LOG_LEVEL=INFO` shows the worker's logs.
+ */
+export function workerHarness(options: { name: string; stack?: LocalStackOptions; defaults?: BuildOptions }) {
+  const logger = createLogger(`${options.name}-test`, {
+    logLevel: (process.env.TEST_LOG_LEVEL as LogLevelName | undefined) ?? 'SILENT',
+  });
+  const h = {
+    stack: undefined as unknown as LocalStack,
+    sqs: undefined as unknown as SQSClient,
+    queue: undefined as unknown as LocalFifoQueue,
+    deps: undefined as unknown as ReturnType<typeof buildWorkerDeps>,
+    handler: undefined as unknown as ReturnType<typeof createWorkerHandler>,
+    /** Builds the worker anew on a new queue. */
+    build(overrides: BuildOptions = {}) {
+      const o = { ...options.defaults, ...overrides };
+      h.deps?.close();
+      h.queue = h.stack.sqs.createFifoQueue(`${options.name}-${++n}`, {
+        maxReceiveCount: o.maxReceiveCount ?? 4,
+      });
+      const base = h.stack.workerConfig;
+      const config: WorkerConfig = {
+        ...base,
+        slack: {
+          ...base.slack,
+          streaming: o.streaming ?? base.slack.streaming,
+          updateIntervalMs: o.updateIntervalMs ?? 1000,
+          timeoutMs: o.slackTimeoutMs ?? base.slack.timeoutMs,
+        },
+        queue: { url: h.queue.queueUrl, maxReceiveCount: h.queue.maxReceiveCount, retryDelaySeconds: 10 },
+      };
+      h.deps = buildWorkerDeps(config, logger, { sqs: h.sqs });
+      h.handler = createWorkerHandler({ ...h.deps, settings: { llmBackoffMs: 10 } });
+    },
+    /** A mention in a new thread of `#C0GENERAL` by `U0ASKER`. */
+    job(overrides: Partial<AnswerJob> = {}): AnswerJob {
+      const ts = `1700001${String(++n).padStart(3, '0')}.000100`;
+      return {
+        v: 1,
+        eventId: `Ev${options.name.toUpperCase().replace(/\W/g, '')}${n}${Date.now()}`,
+        teamId: 'T0LOCAL',
+        channel: 'C0GENERAL',
+        threadTs: ts,
+        ts,
+        user: 'U0ASKER',
+        text: `<@${h.stack.slack.botUserId}> What is a FIFO queue?`,
+        isDm: false,
+        receivedAt: Date.now(),
+        ...overrides,
+      };
+    },
+    async enqueue(...jobs: AnswerJob[]) {
+      for (const j of jobs) await sqsJobQueue(h.sqs, h.queue.queueUrl).enqueue(j);
+    },
+    /** Runs the worker over what is on the queue, as Lambda's event source mapping would. */
+    async deliver(timeoutMs = 120_000) {
+      const result = await pollOnce(h.sqs, h.queue, h.handler, {
+        context: () => lambdaContext('worker', timeoutMs),
+      });
+      if (!result) throw new Error('nothing was on the queue');
+      return result;
+    },
+    slackClient() {
+      return new WebClient(h.stack.slack.token, { slackApiUrl: h.stack.slack.url });
+    },
+    /** Runs `fn` with the event claims the worker uses, on its own Momento client. */
+    async withClaims(fn: (claims: EventClaims) => Promise<unknown>) {
+      const momento = createMomentoClient(h.stack.workerConfig.momento);
+      await fn(momentoEventClaims(new MomentoCache(momento, h.stack.workerConfig.momento.cache)));
+    },
+    /** The bot's messages in a thread. */
+    botMessages(j: AnswerJob) {
+      return h.stack.slack.thread(j.channel, j.threadTs).filter((m) => m.user === h.stack.slack.botUserId);
+    },
+  };
+  let n = 0;
+
+  beforeAll(async () => {
+    h.stack = await startLocalStack(options.stack);
+    h.sqs = h.stack.sqs.client();
+  });
+  afterAll(() => h.stack.close());
+  beforeEach(() => {
+    h.stack.slack.reset();
+    h.stack.openai!.reset();
+    h.stack.momento!.resume();
+    h.build();
+  });
+  afterEach(() => h.deps.close());
+  return h;
+}
