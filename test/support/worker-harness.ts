@@ -10,7 +10,7 @@ import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { createWorkerHandler } from '../../lib/worker/worker-handler';
 import { lambdaContext } from '../../sandbox/lambda-context';
-import { pollOnce } from '../../sandbox/local-event-source';
+import { type PollResult, pollOnce } from '../../sandbox/local-event-source';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../sandbox/local-stack';
 import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
 
@@ -27,10 +27,19 @@ export interface BuildOptions {
  * registers its own Jest hooks (peers started once per file, a fresh queue and peer state per test).
  * `TEST_LOG_LEVEL=INFO` shows the worker's logs.
  */
-export function workerHarness(options: { name: string; stack?: LocalStackOptions; defaults?: BuildOptions }) {
+export function workerHarness(options: {
+  name: string;
+  stack?: LocalStackOptions;
+  defaults?: BuildOptions;
+  /** Record the worker's log lines (INFO and up) in `logs` instead of printing them. */
+  captureLogs?: boolean;
+}) {
   const logger = createLogger(`${options.name}-test`, {
-    logLevel: (process.env.TEST_LOG_LEVEL as LogLevelName | undefined) ?? 'SILENT',
+    logLevel: options.captureLogs
+      ? 'INFO'
+      : ((process.env.TEST_LOG_LEVEL as LogLevelName | undefined) ?? 'SILENT'),
   });
+  const logs: Array<Record<string, unknown> & { level: string; message: string }> = [];
   const h = {
     stack: undefined as unknown as LocalStack,
     sqs: undefined as unknown as SQSClient,
@@ -86,6 +95,18 @@ export function workerHarness(options: { name: string; stack?: LocalStackOptions
       if (!result) throw new Error('nothing was on the queue');
       return result;
     },
+    /** The worker's log lines since the test began (with `captureLogs`). */
+    logs,
+    /** Hands the worker a record of `result` again, as receive number `receiveCount`. */
+    async redeliver(result: PollResult, receiveCount: number, timeoutMs = 120_000) {
+      const event = {
+        Records: result.event.Records.map((r) => ({
+          ...r,
+          attributes: { ...r.attributes, ApproximateReceiveCount: String(receiveCount) },
+        })),
+      };
+      return h.handler(event, lambdaContext('worker', timeoutMs));
+    },
     slackClient() {
       return new WebClient(h.stack.slack.token, { slackApiUrl: h.stack.slack.url });
     },
@@ -106,12 +127,33 @@ export function workerHarness(options: { name: string; stack?: LocalStackOptions
     h.sqs = h.stack.sqs.client();
   });
   afterAll(() => h.stack.close());
+  let restore: (() => void) | undefined;
   beforeEach(() => {
+    logs.length = 0;
+    if (options.captureLogs) {
+      // Powertools writes each entry as one JSON line, to stdout or (WARN, ERROR) stderr.
+      const record = (chunk: string | Uint8Array) => {
+        for (const line of String(chunk).split('\n')) {
+          if (line.startsWith('{')) logs.push(JSON.parse(line));
+        }
+        return true;
+      };
+      const spies = [
+        jest.spyOn(process.stdout, 'write').mockImplementation(record),
+        jest.spyOn(process.stderr, 'write').mockImplementation(record),
+      ];
+      restore = () => {
+        for (const spy of spies) spy.mockRestore();
+      };
+    }
     h.stack.slack.reset();
     h.stack.openai!.reset();
     h.stack.momento!.resume();
     h.build();
   });
-  afterEach(() => h.deps.close());
+  afterEach(() => {
+    restore?.();
+    h.deps.close();
+  });
   return h;
 }
