@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { PLACEHOLDER } from '../lib/worker/notices';
-import type { SlackCall, SlackPeer } from './peers/slack-peer';
+import type { SlackCall, SlackMessage, SlackPeer } from './peers/slack-peer';
 import type { JobOutcome, LocalBot } from './run-local';
 
 /** One answer being waited for: when its event was sent, and what the bot did about it in Slack. */
@@ -11,7 +11,7 @@ export interface TrackedAnswer {
   threadTs: string;
   /** `performance.now()` just before the event was POSTed (the Slack peer's clock too). */
   sentAt: number;
-  /** The first `chat.update` showing text other than the placeholder. */
+  /** The first write showing text other than the placeholder (an edit, or a stream's start). */
   firstTextAt: number | undefined;
   /** The last write to the thread before the worker finished: the complete answer. */
   lastWriteAt: number | undefined;
@@ -19,11 +19,19 @@ export interface TrackedAnswer {
   doneAt: number | undefined;
   /** The messages the bot posted for this answer and did not delete. */
   messageTs: string[];
-  /** Replies started: posts of the placeholder. One per answer, however long the answer. */
+  /**
+   * Replies started: the answer's first message, and any placeholder posted after it (a second
+   * reply). One per answer, however long the answer or however many messages it continues in.
+   */
   replies: number;
+  /** How the answer was shown: `native` once a stream started for it, else `edit`. */
+  path: 'native' | 'edit';
   /** Worker invocations that failed this record (it was retried). */
   failedAttempts: number;
 }
+
+/** Web API writes to a message the bot already created. */
+const WRITES = new Set(['chat.update', 'chat.delete', 'chat.appendStream', 'chat.stopStream']);
 
 const threadKey = (channel: unknown, threadTs: unknown) => `${String(channel)}/${String(threadTs)}`;
 
@@ -61,6 +69,7 @@ export class AnswerTracker {
       doneAt: undefined,
       messageTs: [],
       replies: 0,
+      path: 'edit',
       failedAttempts: 0,
     };
     const key = threadKey(channel, threadTs);
@@ -106,8 +115,13 @@ export class AnswerTracker {
 
   /** Texts of the answer's messages as they are now in the Slack peer. */
   texts(answer: TrackedAnswer): string[] {
+    return this.messages(answer).map((m) => m?.text ?? '');
+  }
+
+  /** The answer's messages as they are now in the Slack peer (undefined: deleted). */
+  messages(answer: TrackedAnswer): Array<SlackMessage | undefined> {
     const thread = this.#slack.thread(answer.channel, answer.threadTs);
-    return answer.messageTs.map((ts) => thread.find((m) => m.ts === ts)?.text ?? '');
+    return answer.messageTs.map((ts) => thread.find((m) => m.ts === ts));
   }
 
   stop(): void {
@@ -119,20 +133,22 @@ export class AnswerTracker {
     if (!call.response.ok) return;
     const { args } = call;
     const message = threadKey(args.channel, call.response.ts ?? args.ts);
+    const creates = call.method === 'chat.postMessage' || call.method === 'chat.startStream';
     let key: string | undefined;
-    if (call.method === 'chat.postMessage') {
+    if (creates) {
       key = threadKey(args.channel, args.thread_ts ?? call.response.ts);
       this.#messageThread.set(message, key);
-    } else if (call.method === 'chat.update' || call.method === 'chat.delete') {
+    } else if (WRITES.has(call.method)) {
       key = this.#messageThread.get(message);
     }
     const answer = key === undefined ? undefined : this.#pending.get(key)?.[0];
     if (!answer) return;
     const ts = String(call.response.ts ?? args.ts);
-    if (call.method === 'chat.postMessage') {
+    if (creates) {
+      if (answer.messageTs.length === 0 || args.text === PLACEHOLDER) answer.replies++;
       answer.messageTs.push(ts);
-      if (args.text === PLACEHOLDER) answer.replies++;
     }
+    if (call.method === 'chat.startStream') answer.path = 'native';
     if (call.method === 'chat.delete') answer.messageTs = answer.messageTs.filter((t) => t !== ts);
     if (call.method !== 'chat.delete' && args.text !== PLACEHOLDER) answer.firstTextAt ??= call.at;
     answer.lastWriteAt = call.at;

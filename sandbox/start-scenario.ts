@@ -3,6 +3,7 @@ import { PLACEHOLDER, RETRYING_NOTICE } from '../lib/worker/notices';
 import type { AnswerTracker, TrackedAnswer } from './answer-tracker';
 import { type EventFile, threadOf } from './event-files';
 import type { Expectation } from './expectations';
+import type { SlackMessage } from './peers/slack-peer';
 import type { EventRestamper } from './restamp-event';
 import type { LocalBot } from './run-local';
 import { postSlackEvent } from './slack-request';
@@ -47,7 +48,10 @@ export interface ScenarioResult {
 }
 
 /** Why a final reply is not a complete answer, if it is not. */
-function incomplete(text: string): string | undefined {
+function incomplete(message: SlackMessage | undefined): string | undefined {
+  if (!message) return 'was deleted';
+  const { text } = message;
+  if (message.streaming === 'in_progress') return 'is still streaming';
   if (text === PLACEHOLDER) return 'still shows the placeholder';
   if (text.endsWith(TYPING_MARKER)) return 'still shows the typing marker';
   if (text.includes(RETRYING_NOTICE)) return 'says it will retry';
@@ -160,8 +164,8 @@ function check({ result, expectation, eventId, thread, answer }: Sent, deps: Sce
   if (answer.failedAttempts > 0)
     result.problems.push(`the worker failed ${answer.failedAttempts} time(s) first`);
   const texts = tracker.texts(answer);
-  for (const text of texts) {
-    const why = incomplete(text);
+  for (const message of tracker.messages(answer)) {
+    const why = incomplete(message);
     if (why) result.problems.push(`the reply ${why}`);
   }
   if (deps.localModel) {

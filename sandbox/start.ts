@@ -81,7 +81,10 @@ async function main(): Promise<number> {
       const full = answer.lastWriteAt === undefined ? undefined : answer.lastWriteAt - answer.sentAt;
       return {
         title: answer.label,
-        footer: s.dim(`first text after ${formatMs(first)} · complete after ${formatMs(full)}`),
+        footer: s.dim(
+          `${answer.path === 'native' ? 'streamed natively (chat.startStream)' : 'edited in place (chat.update)'}` +
+            ` · first text after ${formatMs(first)} · complete after ${formatMs(full)}`,
+        ),
       };
     },
   });

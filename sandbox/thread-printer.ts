@@ -19,7 +19,16 @@ export interface ThreadPrinterOptions {
   live?: boolean;
 }
 
-const WRITES = new Set(['chat.postMessage', 'chat.update', 'chat.delete']);
+const WRITES = new Set([
+  'chat.postMessage',
+  'chat.update',
+  'chat.delete',
+  'chat.startStream',
+  'chat.appendStream',
+  'chat.stopStream',
+]);
+/** Writes that create a message of the thread. */
+const CREATES = new Set(['chat.postMessage', 'chat.startStream']);
 const LIVE_REDRAW_MS = 80;
 
 /**
@@ -69,7 +78,7 @@ export class ThreadPrinter {
     const channel = String(call.args.channel);
     const ts = String(call.response.ts ?? call.args.ts);
     let thread = this.#messageThread.get(`${channel}/${ts}`);
-    if (!thread && call.method === 'chat.postMessage') {
+    if (!thread && CREATES.has(call.method)) {
       thread = { channel, threadTs: String(call.args.thread_ts ?? ts) };
       this.#messageThread.set(`${channel}/${ts}`, thread);
     }
@@ -77,14 +86,16 @@ export class ThreadPrinter {
     const key = `${thread.channel}/${thread.threadTs}`;
     const messages = this.#slack.thread(thread.channel, thread.threadTs);
     const unfinished = messages.some(
-      (m) => m.user === this.#slack.botUserId && (m.text === PLACEHOLDER || m.text.endsWith(TYPING_MARKER)),
+      (m) =>
+        m.user === this.#slack.botUserId &&
+        (m.text === PLACEHOLDER || m.text.endsWith(TYPING_MARKER) || m.streaming === 'in_progress'),
     );
     if (unfinished) {
       this.#active.set(key, thread);
       this.#scheduleLive();
       return;
     }
-    if (!this.#active.delete(key) && call.method !== 'chat.postMessage') return;
+    if (!this.#active.delete(key) && !CREATES.has(call.method)) return;
     this.log(this.#render(thread.channel, thread.threadTs, messages));
   }
 
