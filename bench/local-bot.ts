@@ -36,10 +36,15 @@ export interface LocalBot {
 /**
  * Starts the local peers, the real ingress handler behind a local Function URL and the real
  * worker handler (the same `lib/` code the bundles hold), with the deployed defaults
- * (`SLACK_UPDATE_INTERVAL_MS` 1000). Logs are silenced: the figures here are not about logging.
+ * (`SLACK_UPDATE_INTERVAL_MS` 1000, `SLACK_APPEND_INTERVAL_MS` 600). Answers are shown on the edit
+ * path unless `streaming: 'native'`, so figures stay comparable across runs of this bench.
+ * Logs are silenced: the figures here are not about logging.
  */
-export async function startLocalBot(): Promise<LocalBot> {
-  const stack = await startLocalStack({ tokenDelayMs: 0 });
+export async function startLocalBot(options: { streaming?: 'native' | 'edit' } = {}): Promise<LocalBot> {
+  const stack = await startLocalStack({
+    tokenDelayMs: 0,
+    env: { SLACK_STREAMING: options.streaming ?? 'edit' },
+  });
   // Set in the constructor: the worker's per-record child loggers copy it from there.
   const logger = new Logger({ serviceName: 'bench', logLevel: 'SILENT' });
   const ingressSqs = stack.sqs.client();

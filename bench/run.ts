@@ -7,7 +7,7 @@ import { startLocalBot } from './local-bot';
 import { measurePipeline } from './pipeline';
 import { benchLine, describe, type Figure, machine, textTable, writeResults } from './report';
 import { median, percentile } from './stats';
-import { measureStreaming } from './streaming';
+import { measureStreaming, streamingFigures } from './streaming';
 import { measureThroughput } from './throughput';
 import { dependencyCosts, WORKER_ENV } from './worker-init';
 
@@ -219,51 +219,24 @@ async function main(): Promise<void> {
     done = step(`streaming, ${RUNS.streaming} answers of 300 tokens at 20 ms/token`);
     const streaming = await measureStreaming(bot, { runs: RUNS.streaming, tokens: 300, tokenDelayMs: 20 });
     done();
-    const firstText = median(streaming.map((s) => s.firstTextMs));
-    figures.push({
-      figure: 4,
-      name: 'first_visible_text',
-      value: firstText,
-      unit: 'ms',
-      target: '<=50',
-      pass: firstText <= 50,
-      detail: 'first token leaving the OpenAI peer → first Slack call showing text',
-    });
-    const maxRate = Math.max(...streaming.map((s) => s.maxUpdatesPerSecond));
-    const updates = median(streaming.map((s) => s.updates));
-    const seconds = median(streaming.map((s) => s.streamSeconds));
-    const allowedUpdates = Math.ceil(seconds) + 1;
-    figures.push({
-      figure: 5,
-      name: 'answer_update_calls',
-      value: updates,
-      unit: 'calls',
-      target: `<=${allowedUpdates}`,
-      pass: updates <= allowedUpdates,
-      detail: `chat.update per answer over a ${seconds.toFixed(1)} s stream (one per second + the final); ${median(
-        streaming.map((s) => s.slackCalls),
-      )} Slack calls in all`,
-    });
-    figures.push({
-      figure: 5,
-      name: 'answer_max_updates_in_1s',
-      value: maxRate,
-      unit: 'calls',
-      target: '<=1',
-      pass: maxRate <= 1,
-      detail: 'most chat.update calls on one message in any 1-second window, as the Slack peer received them',
-    });
-    const complete = streaming.filter((s) => s.finalTextComplete).length;
-    figures.push({
-      figure: 5,
-      name: 'answer_final_text_complete',
-      value: `${complete}/${streaming.length}`,
-      unit: 'answers',
-      target: `=${streaming.length}/${streaming.length}`,
-      pass: complete === streaming.length,
-      detail: 'one reply whose final text is the whole answer',
-    });
+    figures.push(...streamingFigures('edit', streaming));
     raw.streaming = streaming;
+
+    // 4, 5 again on the native path: the same answers through chat.startStream/appendStream/stopStream.
+    done = step(`native streaming, ${RUNS.streaming} answers of 300 tokens at 20 ms/token`);
+    const nativeBot = await startLocalBot({ streaming: 'native' });
+    try {
+      const native = await measureStreaming(nativeBot, {
+        runs: RUNS.streaming,
+        tokens: 300,
+        tokenDelayMs: 20,
+      });
+      figures.push(...streamingFigures('native', native));
+      raw.nativeStreaming = native;
+    } finally {
+      await nativeBot.close();
+    }
+    done();
 
     // 8. Throughput.
     done = step('throughput, 500 mentions over 50 threads');
