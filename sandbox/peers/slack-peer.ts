@@ -9,10 +9,11 @@ import {
   type SlackMessage,
   type SlackResponse,
   type SlackWorkspace,
+  type SuggestedPrompts,
 } from './slack-peer-methods';
 import { type SocketModePeer, startSocketModePeer } from './socket-mode-peer';
 
-export type { SlackArgs, SlackMessage, SlackResponse } from './slack-peer-methods';
+export type { SlackArgs, SlackMessage, SlackResponse, SuggestedPrompts } from './slack-peer-methods';
 
 /** Options of {@link startSlackPeer}. */
 export interface SlackPeerOptions {
@@ -75,6 +76,13 @@ export interface SlackPeer {
   thread(channel: string, threadTs: string): SlackMessage[];
   /** The thread's `assistant.threads.setStatus` status, `''` once cleared. */
   status(channel: string, threadTs: string): string | undefined;
+  /**
+   * The last `assistant.threads.setSuggestedPrompts` of a thread, or of the DM itself when
+   * `threadTs` is omitted (agent view: no `thread_ts`).
+   */
+  suggestedPrompts(channel: string, threadTs?: string): SuggestedPrompts | undefined;
+  /** The thread's last `assistant.threads.setTitle`. */
+  title(channel: string, threadTs: string): string | undefined;
   /** Puts a user's message into a channel or thread, as if they had posted it. */
   seedMessage(input: {
     channel: string;
@@ -110,6 +118,8 @@ class Workspace implements SlackWorkspace {
   readonly features = { streaming: true };
   private readonly channels = new Map<string, SlackMessage[]>();
   private readonly statuses = new Map<string, string>();
+  private readonly prompts = new Map<string, SuggestedPrompts>();
+  private readonly titles = new Map<string, string>();
   private readonly touched = new Map<SlackMessage, number>();
   private lastMicros = 0n;
 
@@ -207,6 +217,8 @@ class Workspace implements SlackWorkspace {
   clear(): void {
     this.channels.clear();
     this.statuses.clear();
+    this.prompts.clear();
+    this.titles.clear();
     this.touched.clear();
     this.features.streaming = true;
   }
@@ -217,6 +229,22 @@ class Workspace implements SlackWorkspace {
 
   status(channel: string, threadTs: string): string | undefined {
     return this.statuses.get(`${channel}/${threadTs}`);
+  }
+
+  setSuggestedPrompts(channel: string, threadTs: string | undefined, prompts: SuggestedPrompts): void {
+    this.prompts.set(`${channel}/${threadTs ?? ''}`, prompts);
+  }
+
+  suggestedPrompts(channel: string, threadTs?: string): SuggestedPrompts | undefined {
+    return this.prompts.get(`${channel}/${threadTs ?? ''}`);
+  }
+
+  setTitle(channel: string, threadTs: string, title: string): void {
+    this.titles.set(`${channel}/${threadTs}`, title);
+  }
+
+  title(channel: string, threadTs: string): string | undefined {
+    return this.titles.get(`${channel}/${threadTs}`);
   }
 
   thread(channel: string, threadTs: string): SlackMessage[] {
@@ -267,6 +295,7 @@ const JSON_FIELDS: Record<string, string> = {
   attachments: 'invalid_attachments',
   chunks: 'invalid_chunks',
   metadata: 'invalid_metadata_format',
+  prompts: 'invalid_arguments',
 };
 
 type Parsed = { args: SlackArgs; error?: undefined } | { error: string };
@@ -385,6 +414,8 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
     callsTo: (method) => calls.filter((c) => c.method === method),
     thread: (channel, threadTs) => structuredClone(ws.thread(channel, threadTs)),
     status: (channel, threadTs) => ws.status(channel, threadTs),
+    suggestedPrompts: (channel, threadTs) => structuredClone(ws.suggestedPrompts(channel, threadTs)),
+    title: (channel, threadTs) => ws.title(channel, threadTs),
     seedMessage(input) {
       const { channel, user, text } = input;
       const message: SlackMessage = {
