@@ -23,6 +23,54 @@ const positiveNumber = (fallback: number) =>
     .transform((v) => (v === undefined ? fallback : Number(v)))
     .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
 
+/** One suggested prompt: the button's `title` and the `message` it sends. */
+export interface SuggestedPrompt {
+  title: string;
+  message: string;
+}
+
+/** Shown when a user opens the bot's assistant thread or agent conversation; override with `SUGGESTED_PROMPTS`. */
+export const DEFAULT_SUGGESTED_PROMPTS: SuggestedPrompt[] = [
+  {
+    title: 'Explain a concept',
+    message: 'Explain how an SQS FIFO queue keeps messages in order, in two sentences.',
+  },
+  { title: 'Draft a message', message: 'Help me draft a short, friendly announcement for my team.' },
+  { title: 'Summarise text', message: 'Summarise the following text in three bullet points:' },
+];
+
+/** Slack takes at most four prompts (https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts). */
+export const MAX_SUGGESTED_PROMPTS = 4;
+
+const suggestedPrompts = z
+  .array(
+    z.strictObject({
+      title: z.string().trim().min(1, 'needs a title'),
+      message: z.string().trim().min(1, 'needs a message'),
+    }),
+  )
+  .min(1, 'must hold at least one prompt')
+  .max(MAX_SUGGESTED_PROMPTS, `must hold at most ${MAX_SUGGESTED_PROMPTS} prompts`);
+
+/** `SUGGESTED_PROMPTS`: a JSON array of `{title, message}`; unset or empty means the defaults. */
+const suggestedPromptsVariable = optionalNonEmpty.transform((v, ctx): SuggestedPrompt[] => {
+  if (v === undefined) return DEFAULT_SUGGESTED_PROMPTS;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {"title", "message"} objects' });
+    return z.NEVER;
+  }
+  const parsed = suggestedPrompts.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const at = issue?.path[0];
+  const where = typeof at === 'number' ? `prompt ${at + 1} ` : '';
+  ctx.addIssue({ code: 'custom', message: `${where}${issue?.message ?? 'is malformed'}` });
+  return z.NEVER;
+});
+
 const ingressSchema = z.object({
   SLACK_SIGNING_SECRET: nonEmpty,
   QUEUE_URL: nonEmpty.refine((v) => URL.canParse(v), 'must be the queue URL'),
@@ -38,6 +86,7 @@ const workerSchema = z.object({
   SLACK_BOT_USER_ID: optionalNonEmpty,
   // Slack's chat.update is Tier 3 (~50/min per workspace): faster edits only buy 429s.
   SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000).refine((n) => n >= 250, 'must be at least 250'),
+  SUGGESTED_PROMPTS: suggestedPromptsVariable,
   OPENAI_API_KEY: optionalNonEmpty,
   OPENAI_BASE_URL: url('of an OpenAI-compatible API'),
   OPENAI_API_MODEL: optionalNonEmpty.transform((v) => v ?? 'gpt-4o-mini'),
@@ -91,6 +140,8 @@ export interface WorkerConfig {
     apiUrl: string | undefined;
     botUserId: string | undefined;
     updateIntervalMs: number;
+    /** Set when a user opens the assistant thread / agent conversation (1 to 4). */
+    suggestedPrompts: SuggestedPrompt[];
   };
   openai: {
     apiKey: string;
@@ -167,6 +218,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       apiUrl: e.SLACK_API_URL,
       botUserId: e.SLACK_BOT_USER_ID,
       updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
+      suggestedPrompts: e.SUGGESTED_PROMPTS,
     },
     openai: {
       // A local OpenAI-compatible server (Ollama, vLLM) accepts any key.

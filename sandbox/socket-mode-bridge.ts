@@ -91,7 +91,7 @@ export async function startSocketModeBridge(options: SocketModeBridgeOptions): P
       await ack();
       return report({ ...base, outcome: 'rejected', reason: error.message });
     }
-    if (decision.kind !== 'answer') {
+    if (decision.kind === 'challenge' || decision.kind === 'ignore') {
       await ack();
       const reason = decision.kind === 'ignore' ? decision.reason : 'url_verification';
       logger.info('ignored event', {
@@ -110,7 +110,7 @@ export async function startSocketModeBridge(options: SocketModeBridgeOptions): P
       eventId: job.eventId,
       channel: job.channel,
       threadTs: job.threadTs,
-      eventType: job.isDm ? 'message.im' : 'app_mention',
+      eventType: job.kind === 'prompts' ? 'assistant thread opened' : job.isDm ? 'message.im' : 'app_mention',
     };
     try {
       await queue.enqueue(job);

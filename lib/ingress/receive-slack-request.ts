@@ -109,13 +109,15 @@ export async function receiveSlackRequest(
     case 'ignore':
       logger.info('ignored event', { eventId: decision.eventId, reason: decision.reason, ...retry });
       return { statusCode: 200, body: '' };
-    case 'answer': {
+    case 'answer':
+    case 'prompts': {
       const { job } = decision;
       const keys = {
         eventId: job.eventId,
         team: job.teamId,
         channel: job.channel,
         thread: job.threadTs,
+        kind: decision.kind,
         ...retry,
       };
       try {

@@ -10,6 +10,7 @@ import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
+import { slackAssistantThreads } from '../slack/assistant-threads';
 import { slackReplySurface } from '../slack/reply-surface';
 import type { WorkerDeps } from './worker-handler';
 
@@ -61,6 +62,7 @@ export function buildWorkerDeps(
     config,
     logger,
     surface: slackReplySurface(slack),
+    assistant: slackAssistantThreads(slack),
     llm: openAiChat(openai, { model: config.openai.model, temperature: config.openai.temperature }),
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),

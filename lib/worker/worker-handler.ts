@@ -8,12 +8,16 @@ import { BadInputError, RetryLaterError } from '../errors';
 import { decodeJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
+import type { AssistantThreads } from '../slack/assistant-threads';
 import { type AnswerDeps, answerMention } from './answer-mention';
+import { suggestPrompts } from './suggest-prompts';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
   extends Pick<AnswerDeps, 'surface' | 'llm' | 'history' | 'claims' | 'countTokens'> {
   config: WorkerConfig;
+  /** Suggested prompts (and thread titles), through the same Slack client as the replies. */
+  assistant: AssistantThreads;
   retries: RetryScheduler;
   logger: Logger;
   /** Overrides for tests and benchmarks (e.g. a shorter in-invocation backoff). */
@@ -21,8 +25,8 @@ export interface WorkerDeps
 }
 
 /**
- * Builds the worker Lambda handler: an SQS FIFO batch → one `answerMention` per record, in order,
- * with partial batch responses.
+ * Builds the worker Lambda handler: an SQS FIFO batch → one `answerMention` per record (or
+ * `suggestPrompts` for a `prompts` job), in order, with partial batch responses.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
  *
  * Powertools' `SqsFifoPartialProcessorAsync` with `skipGroupOnError` fails a failed record and every
@@ -64,6 +68,14 @@ export function createWorkerHandler(deps: WorkerDeps) {
           },
         });
         try {
+          if (job.kind === 'prompts') {
+            await suggestPrompts(job, {
+              assistant: deps.assistant,
+              prompts: config.slack.suggestedPrompts,
+              logger: recordLogger,
+            });
+            return;
+          }
           await answerMention(job, {
             surface: deps.surface,
             llm: deps.llm,
