@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createIngressHandler } from '../../lib/ingress/ingress-handler';
@@ -5,9 +7,10 @@ import { createLogger } from '../../lib/logger';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { FEEDBACK_ACTION_ID, FEEDBACK_VALUES, feedbackBlock } from '../../lib/slack/feedback-block';
 import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
+import { encodeSlackBody } from '../../sandbox/slack-request';
 import { captureLogs } from '../support/capture-logs';
 import { lambdaContext } from '../support/lambda-context';
-import { feedbackClick, interactionEvent, SECRET, TEAM } from '../support/slack-events';
+import { feedbackClick, functionUrlEvent, interactionEvent, SECRET, TEAM } from '../support/slack-events';
 
 /**
  * Feedback clicks: interactivity requests reach the same Function URL as events, as signed form
@@ -37,7 +40,7 @@ beforeEach(() => {
 });
 afterEach(() => logs.restore());
 
-async function call(event: ReturnType<typeof interactionEvent>) {
+async function call(event: ReturnType<typeof functionUrlEvent>) {
   return (await handler(event, lambdaContext('ingress'))) as APIGatewayProxyStructuredResultV2;
 }
 
@@ -140,5 +143,23 @@ describe('feedbackBlock', () => {
     for (const button of [block.elements[0]!.positive_button, block.elements[0]!.negative_button]) {
       expect(button.text.text.length).toBeLessThanOrEqual(75);
     }
+  });
+});
+
+describe('events/feedback-click.json as npm start and npm run replay send it', () => {
+  it('goes as a signed form body and is recorded as a vote', async () => {
+    // Prepare
+    const click = JSON.parse(readFileSync(resolve(__dirname, '../../events/feedback-click.json'), 'utf8'));
+    const { raw, contentType } = encodeSlackBody(click);
+    // Act
+    const response = await call(functionUrlEvent(raw, { headers: { 'content-type': contentType } }));
+    // Assess
+    expect(contentType).toBe('application/x-www-form-urlencoded');
+    expect(response.statusCode).toBe(200);
+    expect(entries('feedback')[0]).toMatchObject({
+      channel: 'D0DIRECT',
+      messageTs: '1732550010.300400',
+      value: 'good',
+    });
   });
 });

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { TYPING_MARKER } from '../../lib/slack/live-reply';
 import { PLACEHOLDER } from '../../lib/worker/notices';
 import { type SlackPeer, startSlackPeer } from '../../sandbox/peers/slack-peer';
-import { botMessage, mention } from '../support/slack-events';
+import { botMessage, feedbackClick, mention } from '../support/slack-events';
 
 /**
  * `npm run dev` (sandbox/dev.ts) as a developer runs it, in its own process, against the local
@@ -129,6 +129,26 @@ describe('npm run dev: Socket Mode against the local Slack peer', () => {
     await waitFor('the ignore line', () => /ignored: from a bot/.test(dev.output()) || undefined);
     // Assess
     expect(botReplies(event.channel, event.ts)).toHaveLength(0);
+  });
+
+  it('acknowledges an interactive feedback click and records it through the ingress code path', async () => {
+    // Prepare
+    const click = feedbackClick({}, { value: 'bad' });
+    const messageTs = (click.message as { ts: string }).ts;
+    // Act
+    const envelopeId = slack.socketMode.sendEvent(click, { type: 'interactive' });
+    const ack = await slack.socketMode.waitForAck(envelopeId);
+    await waitFor(
+      'the feedback line',
+      () => /feedback \(bad\) on an answer in C0GENERAL/.test(dev.output()) || undefined,
+    );
+    // Assess
+    expect(ack.envelope_id).toBe(envelopeId);
+    expect(
+      slack
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === 'C0GENERAL' && c.args.thread_ts === messageTs),
+    ).toHaveLength(0);
   });
 
   it('disconnects and exits 0 on SIGTERM', async () => {
