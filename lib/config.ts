@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError, type ConfigIssue } from './errors';
+import { MAX_MODEL_CALLS_PER_EVENT, MAX_RECEIVES_WITHIN_BUDGET } from './llm/model-call-budget';
 
 /**
  * Configuration, validated once at cold start. This is the only module that reads the
@@ -105,7 +106,14 @@ const workerSchema = z.object({
   MOMENTO_CACHE: optionalNonEmpty.transform((v) => v ?? 'slack-bot'),
   MOMENTO_TTL: positiveNumber(24),
   QUEUE_URL: optionalNonEmpty,
-  QUEUE_MAX_RECEIVE_COUNT: positiveNumber(4).refine(Number.isInteger, 'must be a whole number'),
+  // Each receive may make up to 4 model requests (lib/llm/model-call-budget.ts): more receives
+  // than MAX_RECEIVES_WITHIN_BUDGET would break the per-event cap.
+  QUEUE_MAX_RECEIVE_COUNT: positiveNumber(5)
+    .refine(Number.isInteger, 'must be a whole number')
+    .refine(
+      (n) => n <= MAX_RECEIVES_WITHIN_BUDGET,
+      `must be at most ${MAX_RECEIVES_WITHIN_BUDGET} (MAX_MODEL_CALLS_PER_EVENT is ${MAX_MODEL_CALLS_PER_EVENT})`,
+    ),
   RETRY_DELAY_SECONDS: positiveNumber(10).refine(
     (n) => Number.isInteger(n) && n <= 43_200,
     'must be a whole number of seconds up to 43200',

@@ -6,6 +6,7 @@ import { momentoEventClaims } from '../history/event-claims';
 import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
 import { momentoThreadHistory } from '../history/thread-history';
+import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
@@ -42,7 +43,8 @@ export function buildWorkerDeps(
     ...(config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : {}),
     timeout: config.openai.timeoutMs,
     // One quick retry before the stream starts; answerMention retries further within its deadline.
-    maxRetries: 1,
+    // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
+    maxRetries: MODEL_CALL_BUDGET.sdkMaxRetries,
   });
   const momento = createMomentoClient(config.momento);
   const cache = new MomentoCache(momento, config.momento.cache);

@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError, RetryLaterError } from '../errors';
+import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { decodeJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
@@ -88,6 +89,8 @@ export function createWorkerHandler(deps: WorkerDeps) {
               historyTokenBudget: config.openai.historyTokenBudget,
               updateIntervalMs: config.slack.updateIntervalMs,
               botUserId: config.slack.botUserId,
+              // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
+              llmAttempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
               ...deps.settings,
             },
             delivery: {
