@@ -162,3 +162,52 @@ describe('setThreadTitle', () => {
     expect(logs.text().join('\n')).not.toContain('payroll');
   });
 });
+
+describe('the Slack peer: assistant.threads.setSuggestedPrompts as Slack validates it', () => {
+  const quiet = {
+    debug() {},
+    info() {},
+    warn() {},
+    error() {},
+    setLevel() {},
+    getLevel: () => LogLevel.ERROR,
+    setName() {},
+  };
+  const client = () =>
+    new WebClient(stack.slack.token, {
+      slackApiUrl: stack.slack.url,
+      retryConfig: { retries: 0 },
+      logger: quiet,
+    });
+  const refusal = async (args: Record<string, unknown>) => {
+    const error = await client()
+      .apiCall('assistant.threads.setSuggestedPrompts', args)
+      .catch((e: { data?: { error?: string; response_metadata?: { messages?: string[] } } }) => e);
+    return (error as { data?: { error?: string; response_metadata?: { messages?: string[] } } }).data;
+  };
+  const prompt = { title: 't', message: 'm' };
+
+  it.each([
+    [
+      'five prompts',
+      { channel_id: 'D0DIRECT', prompts: Array(5).fill(prompt) },
+      'invalid_arguments',
+      /no more than 4 items allowed \[json-pointer:\/prompts\]/,
+    ],
+    [
+      'a prompt without a message',
+      { channel_id: 'D0DIRECT', prompts: [{ title: 't' }] },
+      'invalid_arguments',
+      /missing required field: message \[json-pointer:\/prompts\/0\/message\]/,
+    ],
+    ['no prompts', { channel_id: 'D0DIRECT' }, 'invalid_arguments', /missing required field: prompts/],
+    ['no channel', { prompts: [prompt] }, 'channel_not_found', undefined],
+  ])('refuses %s', async (_what, args, error, message) => {
+    // Act
+    const data = await refusal(args);
+    // Assess
+    expect(data?.error).toBe(error);
+    if (message) expect(data?.response_metadata?.messages?.join(' ')).toMatch(message);
+    expect(stack.slack.suggestedPrompts('D0DIRECT')).toBeUndefined();
+  });
+});
