@@ -40,6 +40,8 @@ const SAFE_ERROR_FIELDS = new Set([
   'requestID',
   'method',
   'slackError',
+  // SlackCallError's category (being added in parallel): a fixed word, not text.
+  'category',
   'retryable',
   'retryAfter',
   'retryAfterSeconds',
