@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError, type ConfigIssue } from './errors';
+import { MAX_MODEL_CALLS_PER_EVENT, MAX_RECEIVES_WITHIN_BUDGET } from './llm/model-call-budget';
 
 /**
  * Configuration, validated once at cold start. This is the only module that reads the
@@ -23,6 +24,54 @@ const positiveNumber = (fallback: number) =>
     .transform((v) => (v === undefined ? fallback : Number(v)))
     .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
 
+/** One suggested prompt: the button's `title` and the `message` it sends. */
+export interface SuggestedPrompt {
+  title: string;
+  message: string;
+}
+
+/** Shown when a user opens the bot's assistant thread or agent conversation; override with `SUGGESTED_PROMPTS`. */
+export const DEFAULT_SUGGESTED_PROMPTS: SuggestedPrompt[] = [
+  {
+    title: 'Explain a concept',
+    message: 'Explain how an SQS FIFO queue keeps messages in order, in two sentences.',
+  },
+  { title: 'Draft a message', message: 'Help me draft a short, friendly announcement for my team.' },
+  { title: 'Summarise text', message: 'Summarise the following text in three bullet points:' },
+];
+
+/** Slack takes at most four prompts (https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts). */
+export const MAX_SUGGESTED_PROMPTS = 4;
+
+const suggestedPrompts = z
+  .array(
+    z.strictObject({
+      title: z.string().trim().min(1, 'needs a title'),
+      message: z.string().trim().min(1, 'needs a message'),
+    }),
+  )
+  .min(1, 'must hold at least one prompt')
+  .max(MAX_SUGGESTED_PROMPTS, `must hold at most ${MAX_SUGGESTED_PROMPTS} prompts`);
+
+/** `SUGGESTED_PROMPTS`: a JSON array of `{title, message}`; unset or empty means the defaults. */
+const suggestedPromptsVariable = optionalNonEmpty.transform((v, ctx): SuggestedPrompt[] => {
+  if (v === undefined) return DEFAULT_SUGGESTED_PROMPTS;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {"title", "message"} objects' });
+    return z.NEVER;
+  }
+  const parsed = suggestedPrompts.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const at = issue?.path[0];
+  const where = typeof at === 'number' ? `prompt ${at + 1} ` : '';
+  ctx.addIssue({ code: 'custom', message: `${where}${issue?.message ?? 'is malformed'}` });
+  return z.NEVER;
+});
+
 const ingressSchema = z.object({
   SLACK_SIGNING_SECRET: nonEmpty,
   QUEUE_URL: nonEmpty.refine((v) => URL.canParse(v), 'must be the queue URL'),
@@ -44,6 +93,7 @@ const workerSchema = z.object({
     .transform((v) => v?.toLowerCase() ?? 'auto')
     .refine((v) => v === 'auto' || v === 'native' || v === 'edit', 'must be auto, native or edit'),
   SLACK_TIMEOUT_MS: positiveNumber(10_000),
+  SUGGESTED_PROMPTS: suggestedPromptsVariable,
   OPENAI_API_KEY: optionalNonEmpty,
   OPENAI_BASE_URL: url('of an OpenAI-compatible API'),
   OPENAI_API_MODEL: optionalNonEmpty.transform((v) => v ?? 'gpt-4o-mini'),
@@ -62,7 +112,14 @@ const workerSchema = z.object({
   MOMENTO_CACHE: optionalNonEmpty.transform((v) => v ?? 'slack-bot'),
   MOMENTO_TTL: positiveNumber(24),
   QUEUE_URL: optionalNonEmpty,
-  QUEUE_MAX_RECEIVE_COUNT: positiveNumber(4).refine(Number.isInteger, 'must be a whole number'),
+  // Each receive may make up to 4 model requests (lib/llm/model-call-budget.ts): more receives
+  // than MAX_RECEIVES_WITHIN_BUDGET would break the per-event cap.
+  QUEUE_MAX_RECEIVE_COUNT: positiveNumber(5)
+    .refine(Number.isInteger, 'must be a whole number')
+    .refine(
+      (n) => n <= MAX_RECEIVES_WITHIN_BUDGET,
+      `must be at most ${MAX_RECEIVES_WITHIN_BUDGET} (MAX_MODEL_CALLS_PER_EVENT is ${MAX_MODEL_CALLS_PER_EVENT})`,
+    ),
   RETRY_DELAY_SECONDS: positiveNumber(10).refine(
     (n) => Number.isInteger(n) && n <= 43_200,
     'must be a whole number of seconds up to 43200',
@@ -103,6 +160,8 @@ export interface WorkerConfig {
     streaming: 'auto' | 'native' | 'edit';
     /** The Web API client's timeout per call. */
     timeoutMs: number;
+    /** Set when a user opens the assistant thread / agent conversation (1 to 4). */
+    suggestedPrompts: SuggestedPrompt[];
   };
   openai: {
     apiKey: string;
@@ -182,6 +241,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       appendIntervalMs: e.SLACK_APPEND_INTERVAL_MS,
       streaming: e.SLACK_STREAMING as WorkerConfig['slack']['streaming'],
       timeoutMs: e.SLACK_TIMEOUT_MS,
+      suggestedPrompts: e.SUGGESTED_PROMPTS,
     },
     openai: {
       // A local OpenAI-compatible server (Ollama, vLLM) accepts any key.

@@ -71,8 +71,12 @@ export class QueueSendError extends AppError {
 export class LlmError extends AppError {
   readonly retryable: boolean;
   readonly status: number | undefined;
-  /** Text already streamed before the failure (never shown as a complete answer). */
-  readonly partialText: string;
+  /**
+   * Text already streamed before the failure (never shown as a complete answer). Not enumerable:
+   * it is the model's answer to a user, and loggers and serialisers that walk an error's own
+   * enumerable properties must not write it (lib/logger.ts logs its length only).
+   */
+  declare readonly partialText: string;
   constructor(
     message: string,
     details: { retryable: boolean; status?: number; partialText?: string },
@@ -81,7 +85,11 @@ export class LlmError extends AppError {
     super(message, options);
     this.retryable = details.retryable;
     this.status = details.status;
-    this.partialText = details.partialText ?? '';
+    Object.defineProperty(this, 'partialText', {
+      value: details.partialText ?? '',
+      enumerable: false,
+      writable: false,
+    });
   }
 }
 

@@ -103,6 +103,10 @@ async function main(): Promise<number> {
     if (event.outcome === 'answer' && event.eventId) {
       received.set(event.eventId, { at: performance.now(), label });
       console.log(`${s.cyan('←')} ${label}: acknowledged and queued`);
+    } else if (event.outcome === 'feedback') {
+      console.log(
+        `${s.cyan('←')} feedback (${event.reason}) on an answer in ${event.channel}: acknowledged and recorded`,
+      );
     } else if (event.outcome === 'unqueued') {
       console.log(`${s.red('✗')} ${label}: not queued (${event.reason}); not acknowledged, Slack resends it`);
     } else {

@@ -91,3 +91,22 @@ export function threadOf(body: Record<string, unknown>): { channel: string; thre
   const threadTs = typeof event.thread_ts === 'string' ? event.thread_ts : event.ts;
   return typeof threadTs === 'string' ? { channel: event.channel, threadTs } : undefined;
 }
+
+/**
+ * Where an event asks for suggested prompts: the assistant thread of `assistant_thread_started`,
+ * or the DM of `app_home_opened` on the Messages tab (agent view: no thread).
+ */
+export function promptsTargetOf(
+  body: Record<string, unknown>,
+): { channel: string; threadTs?: string } | undefined {
+  const event = body.event as
+    | { type?: unknown; channel?: unknown; assistant_thread?: { channel_id?: unknown; thread_ts?: unknown } }
+    | undefined;
+  if (event?.type === 'assistant_thread_started') {
+    const { channel_id: channel, thread_ts: threadTs } = event.assistant_thread ?? {};
+    if (typeof channel === 'string' && typeof threadTs === 'string') return { channel, threadTs };
+  }
+  if (event?.type === 'app_home_opened' && typeof event.channel === 'string')
+    return { channel: event.channel };
+  return undefined;
+}

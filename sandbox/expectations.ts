@@ -7,8 +7,11 @@ import type { EventFile } from './event-files';
  * `events/expectations.json` (file name → expectation), so a new event file states its outcome.
  */
 const expectation = z.strictObject({
-  /** `reply`: exactly one complete answer in its thread; `none`: no answer; `challenge`: echoed. */
-  expect: z.enum(['reply', 'none', 'challenge']),
+  /**
+   * `reply`: exactly one complete answer in its thread; `none`: no answer; `challenge`: echoed;
+   * `prompts`: suggested prompts set where the user opened the assistant thread, nothing posted.
+   */
+  expect: z.enum(['reply', 'none', 'challenge', 'prompts']),
   /** Send only after this file's answer is complete (a follow-up in the same thread). */
   after: z.string().optional(),
   /** Texts the reply must contain when the local OpenAI peer answers (its answers are predictable). */

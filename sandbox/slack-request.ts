@@ -31,9 +31,42 @@ export interface PostOptions {
 }
 
 /**
+ * Interactivity payload types (https://docs.slack.dev/interactivity/handling-user-interaction):
+ * Slack POSTs these to the interactivity request URL as a form body, not as JSON.
+ */
+const INTERACTION_TYPES = new Set([
+  'block_actions',
+  'block_suggestion',
+  'interactive_message',
+  'message_action',
+  'shortcut',
+  'view_closed',
+  'view_submission',
+]);
+
+/** Whether `body` is an interactivity payload (sent as `payload=<JSON>`) rather than an Events API body. */
+export function isInteractionPayload(body: unknown): boolean {
+  const type = (body as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && INTERACTION_TYPES.has(type);
+}
+
+/** The bytes and content type Slack would send for `body`. */
+export function encodeSlackBody(body: unknown): { raw: string; contentType: string } {
+  if (typeof body === 'string') return { raw: body, contentType: 'application/json' };
+  if (isInteractionPayload(body)) {
+    // https://docs.slack.dev/interactivity/handling-user-interaction#payloads
+    const raw = new URLSearchParams({ payload: JSON.stringify(body) }).toString();
+    return { raw, contentType: 'application/x-www-form-urlencoded' };
+  }
+  return { raw: JSON.stringify(body), contentType: 'application/json' };
+}
+
+/**
  * POSTs a Slack Events API body as Slack does: signed with the current timestamp
  * (https://api.slack.com/authentication/verifying-requests-from-slack), JSON, Slack's user agent,
- * and for a retry `x-slack-retry-num` with `x-slack-retry-reason: http_timeout`.
+ * and for a retry `x-slack-retry-num` with `x-slack-retry-reason: http_timeout`. An interactivity
+ * payload (e.g. a `block_actions` feedback click) goes as Slack sends those: a form body
+ * `payload=<JSON>`, signed the same way over the exact bytes sent.
  * @throws {UnreachableUrlError} when no HTTP answer came.
  */
 export async function postSlackEvent(
@@ -41,10 +74,10 @@ export async function postSlackEvent(
   body: unknown,
   options: PostOptions,
 ): Promise<SlackDelivery> {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const { raw, contentType } = encodeSlackBody(body);
   const timestamp = Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
-    'content-type': 'application/json',
+    'content-type': contentType,
     'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
     'x-slack-request-timestamp': String(timestamp),
     'x-slack-signature': signSlackBody(options.secret, timestamp, raw),

@@ -1,5 +1,6 @@
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import { BadInputError } from '../lib/errors';
+import { recordInteraction } from '../lib/ingress/receive-interaction';
 import type { Logger } from '../lib/logger';
 import type { JobQueue } from '../lib/queue/sqs-job-queue';
 import { classifySlackEvent, type SlackEventDecision } from '../lib/slack/classify-event';
@@ -7,8 +8,11 @@ import { classifySlackEvent, type SlackEventDecision } from '../lib/slack/classi
 /** What happened to one envelope. */
 export interface BridgedEvent {
   envelopeId: string;
-  /** `answer` (queued), `ignore`, `rejected` (malformed), `unqueued` (the queue failed: not acked). */
-  outcome: 'answer' | 'ignore' | 'rejected' | 'unqueued';
+  /**
+   * `answer` (queued), `feedback` (a feedback click, recorded), `ignore`, `rejected` (malformed),
+   * `unqueued` (the queue failed: not acked).
+   */
+  outcome: 'answer' | 'feedback' | 'ignore' | 'rejected' | 'unqueued';
   eventId?: string | undefined;
   /** Why it was ignored or rejected. */
   reason?: string;
@@ -77,8 +81,35 @@ export async function startSocketModeBridge(options: SocketModeBridgeOptions): P
         .catch((error: unknown) =>
           logger.warn('could not acknowledge an envelope', { error: error as Error }),
         );
+    if (args.type === 'interactive') {
+      // The same code path as the ingress's interactivity requests, without the form encoding:
+      // a Socket Mode envelope carries the payload as JSON. Acknowledged whatever it holds:
+      // sending a malformed one again would not fix it.
+      await ack();
+      try {
+        const outcome = recordInteraction(args.body, logger);
+        if (outcome.kind === 'ignore') return report({ ...base, outcome: 'ignore', reason: outcome.reason });
+        const { vote } = outcome;
+        return report({
+          ...base,
+          outcome: 'feedback',
+          eventType: 'feedback',
+          channel: vote.channel,
+          threadTs: vote.thread ?? vote.messageTs,
+          reason: vote.value,
+        });
+      } catch (error) {
+        if (!(error instanceof BadInputError)) throw error;
+        logger.warn('rejected interaction', {
+          reason: 'bad input',
+          field: error.field,
+          detail: error.message,
+        });
+        return report({ ...base, outcome: 'rejected', reason: error.message });
+      }
+    }
     if (args.type !== 'events_api') {
-      // Slash commands and interactivity are not this bot's: acknowledge so Slack does not resend.
+      // Slash commands are not this bot's: acknowledge so Slack does not resend.
       await ack();
       return report({ ...base, outcome: 'ignore', reason: `envelope type ${args.type}` });
     }
@@ -91,7 +122,7 @@ export async function startSocketModeBridge(options: SocketModeBridgeOptions): P
       await ack();
       return report({ ...base, outcome: 'rejected', reason: error.message });
     }
-    if (decision.kind !== 'answer') {
+    if (decision.kind === 'challenge' || decision.kind === 'ignore') {
       await ack();
       const reason = decision.kind === 'ignore' ? decision.reason : 'url_verification';
       logger.info('ignored event', {
@@ -110,7 +141,7 @@ export async function startSocketModeBridge(options: SocketModeBridgeOptions): P
       eventId: job.eventId,
       channel: job.channel,
       threadTs: job.threadTs,
-      eventType: job.isDm ? 'message.im' : 'app_mention',
+      eventType: job.kind === 'prompts' ? 'assistant thread opened' : job.isDm ? 'message.im' : 'app_mention',
     };
     try {
       await queue.enqueue(job);

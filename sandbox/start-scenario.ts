@@ -1,7 +1,7 @@
 import { TYPING_MARKER } from '../lib/reply/edit-reply';
 import { PLACEHOLDER, RETRYING_NOTICE } from '../lib/worker/notices';
 import type { AnswerTracker, TrackedAnswer } from './answer-tracker';
-import { type EventFile, threadOf } from './event-files';
+import { type EventFile, promptsTargetOf, threadOf } from './event-files';
 import type { Expectation } from './expectations';
 import type { SlackMessage } from './peers/slack-peer';
 import type { EventRestamper } from './restamp-event';
@@ -64,6 +64,8 @@ interface Sent {
   result: EventResult;
   expectation: Expectation;
   file: EventFile;
+  /** The body as sent (restamped). */
+  body: Record<string, unknown>;
   eventId: string;
   thread: { channel: string; threadTs: string } | undefined;
   answer: TrackedAnswer | undefined;
@@ -95,7 +97,7 @@ export async function runStartScenario(deps: ScenarioDeps): Promise<ScenarioResu
     const body = deps.restamper.stamp(file.body);
     const thread = threadOf(body);
     const eventId = String(body.event_id ?? '');
-    const sent: Sent = { result, expectation, file, eventId, thread, answer: undefined };
+    const sent: Sent = { result, expectation, file, body, eventId, thread, answer: undefined };
     if (expectation.expect === 'reply') {
       if (!thread) {
         result.problems.push('expects a reply but has no event.channel and event.ts');
@@ -137,8 +139,13 @@ export async function runStartScenario(deps: ScenarioDeps): Promise<ScenarioResu
   return { events: all.map((s) => s.result), problems };
 }
 
-function check({ result, expectation, eventId, thread, answer }: Sent, deps: ScenarioDeps): void {
+function check(sent: Sent, deps: ScenarioDeps): void {
+  const { result, expectation, eventId, thread, answer } = sent;
   const { tracker, bot } = deps;
+  if (expectation.expect === 'prompts') {
+    checkPrompts(sent, deps);
+    return;
+  }
   if (expectation.expect === 'none') {
     const jobs = tracker.jobsFor(eventId);
     const replies = thread
@@ -175,4 +182,22 @@ function check({ result, expectation, eventId, thread, answer }: Sent, deps: Sce
         result.problems.push(`the reply does not contain ${JSON.stringify(expected)}`);
     }
   }
+}
+
+/** Suggested prompts set where the user opened the assistant thread (or agent DM), nothing posted. */
+function checkPrompts({ result, eventId, body }: Sent, deps: ScenarioDeps): void {
+  const slack = deps.bot.stack.slack;
+  const target = promptsTargetOf(body);
+  if (!target) {
+    result.problems.push('expects prompts but is neither assistant_thread_started nor app_home_opened');
+    return;
+  }
+  if (deps.tracker.jobsFor(eventId) !== 1)
+    result.problems.push(`expected one prompts job, got ${deps.tracker.jobsFor(eventId)}`);
+  if (!slack.suggestedPrompts(target.channel, target.threadTs)?.prompts.length)
+    result.problems.push('no suggested prompts were set');
+  const posted = target.threadTs
+    ? slack.thread(target.channel, target.threadTs).filter((m) => m.user === slack.botUserId)
+    : [];
+  if (posted.length > 0) result.problems.push(`expected no message, got ${posted.length}`);
 }

@@ -154,6 +154,7 @@ function printSummary(results: EventResult[], summary: ReturnType<typeof summari
     if (r.problems.length > 0) return s.red(r.problems.join('; '));
     if (r.expect === 'reply') return s.green('one complete reply');
     if (r.expect === 'challenge') return s.green('challenge echoed');
+    if (r.expect === 'prompts') return s.green('suggested prompts set, no message');
     return s.green('no reply, as expected');
   };
   console.log('');

@@ -3,6 +3,7 @@ import { BadInputError, SignatureError } from '../errors';
 import type { JobQueue } from '../queue/sqs-job-queue';
 import { classifySlackEvent } from '../slack/classify-event';
 import { verifySlackSignature } from '../slack/signature';
+import { isInteractionRequest, parseInteractionBody, recordInteraction } from './receive-interaction';
 
 /** Slack bodies are small; anything larger is not an Events API request. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -44,7 +45,8 @@ const noRetry = { 'x-slack-no-retry': '1' };
 
 /**
  * Handles one Slack Events API request: verify, answer `url_verification`, drop what must not be
- * answered, and queue the rest. Slack wants a 2xx within 3 seconds, so only the queue send is
+ * answered, and queue the rest. Interactivity requests (form bodies, e.g. a feedback click) are
+ * verified the same way and handed to `recordInteraction`. Slack wants a 2xx within 3 seconds, so only the queue send is
  * awaited. A 2xx is returned only when the event is queued (or deliberately ignored); a failed
  * send answers 503 so Slack retries, and the retry carries the same `event_id` for deduplication.
  */
@@ -74,6 +76,18 @@ export async function receiveSlackRequest(
     return { statusCode: 401, headers: noRetry, body: '' };
   }
 
+  if (isInteractionRequest(request.headers, request.rawBody)) {
+    // A button click (feedback), signed like events: acknowledge at once, nothing is queued.
+    try {
+      recordInteraction(parseInteractionBody(request.rawBody), logger);
+    } catch (error) {
+      if (!(error instanceof BadInputError)) throw error;
+      logger.warn('rejected interaction', { reason: 'bad input', field: error.field, detail: error.message });
+      return json(400, { error: 'bad_request', field: error.field, message: error.message }, noRetry);
+    }
+    return { statusCode: 200, body: '' };
+  }
+
   let decision: ReturnType<typeof classifySlackEvent>;
   try {
     let body: unknown;
@@ -95,13 +109,15 @@ export async function receiveSlackRequest(
     case 'ignore':
       logger.info('ignored event', { eventId: decision.eventId, reason: decision.reason, ...retry });
       return { statusCode: 200, body: '' };
-    case 'answer': {
+    case 'answer':
+    case 'prompts': {
       const { job } = decision;
       const keys = {
         eventId: job.eventId,
         team: job.teamId,
         channel: job.channel,
         thread: job.threadTs,
+        kind: decision.kind,
         ...retry,
       };
       try {

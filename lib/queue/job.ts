@@ -7,9 +7,17 @@ import { BadInputError } from '../errors';
  */
 export const answerJobSchema = z.object({
   v: z.literal(1),
+  /** Absent on answer jobs (and on every job queued before other kinds existed). */
+  kind: z.literal('answer').optional(),
   /** Slack's `event_id`; also the SQS deduplication id and the worker's claim key. */
   eventId: z.string().min(1),
   teamId: z.string().min(1),
+  /**
+   * The asking user's own team: in a shared (Slack Connect) channel it is not the app's team.
+   * `chat.startStream` needs it as `recipient_team_id` outside DMs
+   * (https://docs.slack.dev/reference/methods/chat.startStream). Absent in jobs queued before it.
+   */
+  userTeamId: z.string().optional(),
   enterpriseId: z.string().optional(),
   channel: z.string().min(1),
   /** The thread the reply goes to: `event.thread_ts ?? event.ts`. */
@@ -17,8 +25,6 @@ export const answerJobSchema = z.object({
   /** The `ts` of the message that asked. */
   ts: z.string().min(1),
   user: z.string().min(1),
-  /** The asking user's team: differs from `teamId` in shared channels (`chat.startStream` needs it). */
-  userTeamId: z.string().optional(),
   text: z.string(),
   isDm: z.boolean(),
   /** The bot's own user id when Slack told us (`authorizations`), to strip its mention. */
@@ -27,15 +33,40 @@ export const answerJobSchema = z.object({
   receivedAt: z.number(),
 });
 
-/** One unit of work for the worker. */
+/** One question to answer. */
 export type AnswerJob = z.infer<typeof answerJobSchema>;
+
+/**
+ * A user opened the bot's assistant thread (`assistant_thread_started`) or, on the agent view,
+ * its Messages tab (`app_home_opened` with `tab: "messages"`): set the suggested prompts there.
+ * https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts
+ */
+export const promptsJobSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal('prompts'),
+  eventId: z.string().min(1),
+  teamId: z.string().min(1),
+  enterpriseId: z.string().optional(),
+  /** The DM channel of the assistant thread or agent conversation. */
+  channel: z.string().min(1),
+  /** The assistant thread; absent on the agent view, where prompts are set without `thread_ts`. */
+  threadTs: z.string().min(1).optional(),
+  user: z.string().min(1),
+  receivedAt: z.number(),
+});
+
+/** Set the suggested prompts; no message is posted. */
+export type PromptsJob = z.infer<typeof promptsJobSchema>;
+
+/** One unit of work for the worker: `kind` tells which (an answer job may have none). */
+export type Job = AnswerJob | PromptsJob;
 
 /**
  * Serialises a job for an SQS message body, with every non-ASCII character written as a
  * `\uXXXX` JSON escape. The body stays valid JSON (parsing restores the text exactly), is valid
  * on real SQS, and survives peers that reject characters above U+FFFF (see PLATFORM.md, fauxqs).
  */
-export function encodeJob(job: AnswerJob): string {
+export function encodeJob(job: Job): string {
   return JSON.stringify(job).replace(
     /[\u007f-\uffff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
@@ -43,17 +74,19 @@ export function encodeJob(job: AnswerJob): string {
 }
 
 /**
- * Parses and validates an SQS message body.
+ * Parses and validates an SQS message body: a `prompts` job by its `kind`, anything else as an
+ * answer job, exactly as before kinds existed.
  * @throws {BadInputError} naming the first field that is wrong.
  */
-export function decodeJob(body: string): AnswerJob {
+export function decodeJob(body: string): Job {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
   } catch (cause) {
     throw new BadInputError('body', 'is not JSON', { cause });
   }
-  const result = answerJobSchema.safeParse(raw);
+  const isPrompts = (raw as { kind?: unknown } | null)?.kind === 'prompts';
+  const result = (isPrompts ? promptsJobSchema : answerJobSchema).safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new BadInputError(issue?.path.join('.') || 'body', issue?.message ?? 'is not a job', {
@@ -61,4 +94,14 @@ export function decodeJob(body: string): AnswerJob {
     });
   }
   return result.data;
+}
+
+/**
+ * {@link decodeJob} for a body that must hold an answer job (tests, tools).
+ * @throws {BadInputError} naming `kind` for any other kind of job.
+ */
+export function decodeAnswerJob(body: string): AnswerJob {
+  const job = decodeJob(body);
+  if (job.kind === 'prompts') throw new BadInputError('kind', 'is prompts, not an answer job');
+  return job;
 }

@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { QueueSendError } from '../errors';
-import { type AnswerJob, encodeJob } from './job';
+import { encodeJob, type Job } from './job';
 import { messageGroupId, toSqsId } from './message-group-id';
 
 /** Where the ingress puts jobs. */
@@ -10,7 +10,7 @@ export interface JobQueue {
    * deduplication window is accepted and dropped by SQS).
    * @throws {QueueSendError} when the job was not queued.
    */
-  enqueue(job: AnswerJob): Promise<void>;
+  enqueue(job: Job): Promise<void>;
 }
 
 /**
@@ -27,7 +27,8 @@ export function sqsJobQueue(client: SQSClient, queueUrl: string): JobQueue {
           new SendMessageCommand({
             QueueUrl: queueUrl,
             MessageBody: encodeJob(job),
-            MessageGroupId: messageGroupId(job.teamId, job.channel, job.threadTs),
+            // A prompts job without a thread (agent view) is grouped by its DM channel.
+            MessageGroupId: messageGroupId(job.teamId, job.channel, job.threadTs ?? 'messages'),
             MessageDeduplicationId: toSqsId(job.eventId),
           }),
         );

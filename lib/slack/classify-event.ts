@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { BadInputError } from '../errors';
-import type { AnswerJob } from '../queue/job';
+import type { AnswerJob, PromptsJob } from '../queue/job';
 
 /**
  * Sorts a parsed Slack Events API body into what the ingress does with it.
@@ -9,11 +9,16 @@ import type { AnswerJob } from '../queue/job';
  * that is still a person writing (`file_share`, `thread_broadcast`).
  * Ignored: anything from a bot (`bot_id`, `subtype: bot_message`), any other subtype
  * (`message_changed`, `message_deleted`, …), and the bot's own messages.
+ * Suggested prompts: `assistant_thread_started` (assistant view) and `app_home_opened` with
+ * `tab: "messages"` (agent view, which replaces `assistant_thread_started`:
+ * https://docs.slack.dev/ai/migrating-to-agent-messaging/) become a `prompts` job;
+ * `assistant_thread_context_changed` is acknowledged and ignored.
  */
 export type SlackEventDecision =
   | { kind: 'challenge'; challenge: string }
   | { kind: 'ignore'; reason: string; eventId?: string }
-  | { kind: 'answer'; job: AnswerJob };
+  | { kind: 'answer'; job: AnswerJob }
+  | { kind: 'prompts'; job: PromptsJob };
 
 /**
  * Subtypes that are still a person writing to the bot: a message with a file attached, and a
@@ -33,6 +38,19 @@ const innerEvent = z.looseObject({
   channel_type: z.string().optional(),
   ts: z.string().optional(),
   thread_ts: z.string().optional(),
+  /** The author's own team (shared channels); `team` is the workspace the message was posted in. */
+  user_team: z.string().optional(),
+  team: z.string().optional(),
+  /** `app_home_opened`: `home` or `messages`. https://docs.slack.dev/reference/events/app_home_opened */
+  tab: z.string().optional(),
+  assistant_thread: z.unknown().optional(),
+});
+
+// https://docs.slack.dev/reference/events/assistant_thread_started
+const assistantThread = z.looseObject({
+  user_id: z.string().min(1),
+  channel_id: z.string().min(1),
+  thread_ts: z.string().min(1),
 });
 
 const eventCallback = z.looseObject({
@@ -84,6 +102,33 @@ export function classifySlackEvent(
     context.botUserId ?? parsed.data.authorizations?.find((a) => a.is_bot && a.user_id)?.user_id;
 
   const ignore = (reason: string): SlackEventDecision => ({ kind: 'ignore', reason, eventId });
+  const receivedAt = context.now ?? Date.now();
+  const promptsJob = (where: { channel: string; threadTs?: string; user: string }): SlackEventDecision => ({
+    kind: 'prompts',
+    job: {
+      v: 1,
+      kind: 'prompts',
+      eventId,
+      teamId,
+      ...(parsed.data.enterprise_id ? { enterpriseId: parsed.data.enterprise_id } : {}),
+      ...where,
+      receivedAt,
+    },
+  });
+
+  if (event.type === 'assistant_thread_started') {
+    const thread = assistantThread.safeParse(event.assistant_thread);
+    if (!thread.success) throw firstIssue(thread.error, 'event.assistant_thread');
+    const { channel_id: channel, thread_ts: threadTs, user_id: user } = thread.data;
+    return promptsJob({ channel, threadTs, user });
+  }
+  if (event.type === 'assistant_thread_context_changed') return ignore('assistant thread context changed');
+  if (event.type === 'app_home_opened') {
+    if (event.tab !== 'messages') return ignore(`app_home_opened tab ${event.tab ?? 'none'}`);
+    const missing = (['user', 'channel'] as const).find((k) => !event[k]);
+    if (missing) throw new BadInputError(`event.${missing}`, 'is required to set suggested prompts');
+    return promptsJob({ channel: event.channel!, user: event.user! });
+  }
   if (event.bot_id || event.subtype === 'bot_message') return ignore('from a bot');
   if (event.subtype && !USER_SUBTYPES.has(event.subtype)) return ignore(`subtype ${event.subtype}`);
   if (botUserId && event.user === botUserId) return ignore('own message');
@@ -102,6 +147,9 @@ export function classifySlackEvent(
       v: 1,
       eventId,
       teamId,
+      // https://docs.slack.dev/reference/events/message: `user_team` is the author's team in a
+      // shared channel; `team` the workspace the message came from; else the app's own team.
+      userTeamId: event.user_team ?? event.team ?? teamId,
       ...(parsed.data.enterprise_id ? { enterpriseId: parsed.data.enterprise_id } : {}),
       channel: event.channel!,
       threadTs: event.thread_ts ?? event.ts!,
@@ -110,7 +158,7 @@ export function classifySlackEvent(
       text: event.text ?? '',
       isDm,
       ...(botUserId ? { botUserId } : {}),
-      receivedAt: context.now ?? Date.now(),
+      receivedAt,
     },
   };
 }

@@ -7,12 +7,14 @@ import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
 import { momentoStreamingAvailability } from '../history/streaming-availability';
 import { momentoThreadHistory } from '../history/thread-history';
+import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { replyOpener } from '../reply/open-reply';
 import { slackWrites } from '../reply/slack-writes';
+import { slackAssistantThreads } from '../slack/assistant-threads';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import type { WorkerDeps } from './worker-handler';
 
@@ -44,7 +46,8 @@ export function buildWorkerDeps(
     ...(config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : {}),
     timeout: config.openai.timeoutMs,
     // One quick retry before the stream starts; answerMention retries further within its deadline.
-    maxRetries: 1,
+    // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
+    maxRetries: MODEL_CALL_BUDGET.sdkMaxRetries,
   });
   const momento = createMomentoClient(config.momento);
   const cache = new MomentoCache(momento, config.momento.cache);
@@ -71,6 +74,7 @@ export function buildWorkerDeps(
       appendIntervalMs: config.slack.appendIntervalMs,
       texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
     }),
+    assistant: slackAssistantThreads(slack),
     llm: openAiChat(openai, { model: config.openai.model, temperature: config.openai.temperature }),
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),

@@ -5,15 +5,20 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError, RetryLaterError } from '../errors';
+import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { decodeJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
+import type { AssistantThreads } from '../slack/assistant-threads';
 import { type AnswerDeps, answerMention } from './answer-mention';
+import { suggestPrompts } from './suggest-prompts';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
   extends Pick<AnswerDeps, 'replies' | 'llm' | 'history' | 'claims' | 'countTokens'> {
   config: WorkerConfig;
+  /** Suggested prompts (and thread titles), through the same Slack client as the replies. */
+  assistant: AssistantThreads;
   retries: RetryScheduler;
   logger: Logger;
   /** Overrides for tests and benchmarks (e.g. a shorter in-invocation backoff). */
@@ -21,8 +26,8 @@ export interface WorkerDeps
 }
 
 /**
- * Builds the worker Lambda handler: an SQS FIFO batch → one `answerMention` per record, in order,
- * with partial batch responses.
+ * Builds the worker Lambda handler: an SQS FIFO batch → one `answerMention` per record (or
+ * `suggestPrompts` for a `prompts` job), in order, with partial batch responses.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
  *
  * Powertools' `SqsFifoPartialProcessorAsync` with `skipGroupOnError` fails a failed record and every
@@ -64,6 +69,14 @@ export function createWorkerHandler(deps: WorkerDeps) {
           },
         });
         try {
+          if (job.kind === 'prompts') {
+            await suggestPrompts(job, {
+              assistant: deps.assistant,
+              prompts: config.slack.suggestedPrompts,
+              logger: recordLogger,
+            });
+            return;
+          }
           await answerMention(job, {
             replies: deps.replies,
             llm: deps.llm,
@@ -75,6 +88,8 @@ export function createWorkerHandler(deps: WorkerDeps) {
               systemPrompt: config.openai.systemPrompt,
               historyTokenBudget: config.openai.historyTokenBudget,
               botUserId: config.slack.botUserId,
+              // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
+              llmAttempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
               ...deps.settings,
             },
             delivery: {

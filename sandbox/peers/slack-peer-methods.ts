@@ -28,6 +28,12 @@ export interface SlackMessage {
   reactions?: Array<{ name: string; users: string[]; count: number }>;
 }
 
+/** What `assistant.threads.setSuggestedPrompts` was given for a thread. */
+export interface SuggestedPrompts {
+  title?: string;
+  prompts: Array<{ title: string; message: string }>;
+}
+
 /** Arguments of one call, after form fields holding JSON (`blocks`, `chunks`, …) were parsed. */
 export type SlackArgs = Record<string, unknown>;
 
@@ -61,6 +67,9 @@ export interface SlackWorkspace {
   append(message: SlackMessage, text: string): void;
   stop(message: SlackMessage, blocks?: unknown[], metadata?: unknown): SlackMessage;
   setStatus(channel: string, threadTs: string, status: string): void;
+  /** Records the prompts of a thread, or of the DM when `threadTs` is undefined (agent view). */
+  setSuggestedPrompts(channel: string, threadTs: string | undefined, prompts: SuggestedPrompts): void;
+  setTitle(channel: string, threadTs: string, title: string): void;
   /** Parent (if any) and replies, in ts order, without deleted ones. */
   thread(channel: string, threadTs: string): SlackMessage[];
   /** Adds the bot's reaction; false if it was already there. */
@@ -301,6 +310,51 @@ const setStatus: Handler = (ws, args) => {
   return { ok: true };
 };
 
+/** `assistant.threads.setSuggestedPrompts` takes "up to four" prompts. */
+export const MAX_SUGGESTED_PROMPTS = 4;
+
+// https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts
+const setSuggestedPrompts: Handler = (ws, args) => {
+  const channel = str(args, 'channel_id');
+  if (!isChannelId(channel)) return fail('channel_not_found');
+  const prompts = args.prompts;
+  if (prompts === undefined) return invalidArguments('prompts');
+  if (!Array.isArray(prompts)) return invalid('invalid_arguments', 'must provide an array', '/prompts');
+  if (prompts.length === 0) return invalid('invalid_arguments', 'must provide at least 1 item', '/prompts');
+  if (prompts.length > MAX_SUGGESTED_PROMPTS) {
+    return invalid('invalid_arguments', `no more than ${MAX_SUGGESTED_PROMPTS} items allowed`, '/prompts');
+  }
+  for (const [i, prompt] of prompts.entries()) {
+    for (const field of ['title', 'message'] as const) {
+      const value = (prompt as Record<string, unknown> | null)?.[field];
+      if (typeof value !== 'string' || value === '') {
+        return invalid('invalid_arguments', `missing required field: ${field}`, `/prompts/${i}/${field}`);
+      }
+    }
+  }
+  const title = str(args, 'title');
+  ws.setSuggestedPrompts(channel, str(args, 'thread_ts'), {
+    ...(title !== undefined ? { title } : {}),
+    prompts: (prompts as Array<{ title: string; message: string }>).map(({ title, message }) => ({
+      title,
+      message,
+    })),
+  });
+  return { ok: true };
+};
+
+// https://docs.slack.dev/reference/methods/assistant.threads.setTitle
+const setTitle: Handler = (ws, args) => {
+  const channel = str(args, 'channel_id');
+  const threadTs = str(args, 'thread_ts');
+  const title = str(args, 'title');
+  if (!isChannelId(channel)) return fail('channel_not_found');
+  if (threadTs === undefined) return invalidArguments('thread_ts');
+  if (title === undefined) return invalidArguments('title');
+  ws.setTitle(channel, threadTs, title);
+  return { ok: true };
+};
+
 const replies: Handler = (ws, args) => {
   const channel = str(args, 'channel');
   const ts = str(args, 'ts');
@@ -355,6 +409,8 @@ const handlers: Record<string, Handler> = {
   'chat.appendStream': appendStream,
   'chat.stopStream': stopStream,
   'assistant.threads.setStatus': setStatus,
+  'assistant.threads.setSuggestedPrompts': setSuggestedPrompts,
+  'assistant.threads.setTitle': setTitle,
   'conversations.replies': replies,
   'reactions.add': addReaction,
 };

@@ -9,10 +9,11 @@ import {
   type SlackMessage,
   type SlackResponse,
   type SlackWorkspace,
+  type SuggestedPrompts,
 } from './slack-peer-methods';
 import { type SocketModePeer, startSocketModePeer } from './socket-mode-peer';
 
-export type { SlackArgs, SlackMessage, SlackResponse } from './slack-peer-methods';
+export type { SlackArgs, SlackMessage, SlackResponse, SuggestedPrompts } from './slack-peer-methods';
 
 /** Options of {@link startSlackPeer}. */
 export interface SlackPeerOptions {
@@ -82,6 +83,13 @@ export interface SlackPeer {
   thread(channel: string, threadTs: string): SlackMessage[];
   /** The thread's `assistant.threads.setStatus` status, `''` once cleared. */
   status(channel: string, threadTs: string): string | undefined;
+  /**
+   * The last `assistant.threads.setSuggestedPrompts` of a thread, or of the DM itself when
+   * `threadTs` is omitted (agent view: no `thread_ts`).
+   */
+  suggestedPrompts(channel: string, threadTs?: string): SuggestedPrompts | undefined;
+  /** The thread's last `assistant.threads.setTitle`. */
+  title(channel: string, threadTs: string): string | undefined;
   /** Puts a user's message into a channel or thread, as if they had posted it. */
   seedMessage(input: {
     channel: string;
@@ -119,6 +127,8 @@ class Workspace implements SlackWorkspace {
   readonly features = { streaming: true };
   private readonly channels = new Map<string, SlackMessage[]>();
   private readonly statuses = new Map<string, string>();
+  private readonly prompts = new Map<string, SuggestedPrompts>();
+  private readonly titles = new Map<string, string>();
   private readonly touched = new Map<SlackMessage, number>();
   private lastMicros = 0n;
 
@@ -223,6 +233,8 @@ class Workspace implements SlackWorkspace {
   clear(): void {
     this.channels.clear();
     this.statuses.clear();
+    this.prompts.clear();
+    this.titles.clear();
     this.touched.clear();
     this.features.streaming = true;
   }
@@ -233,6 +245,22 @@ class Workspace implements SlackWorkspace {
 
   status(channel: string, threadTs: string): string | undefined {
     return this.statuses.get(`${channel}/${threadTs}`);
+  }
+
+  setSuggestedPrompts(channel: string, threadTs: string | undefined, prompts: SuggestedPrompts): void {
+    this.prompts.set(`${channel}/${threadTs ?? ''}`, prompts);
+  }
+
+  suggestedPrompts(channel: string, threadTs?: string): SuggestedPrompts | undefined {
+    return this.prompts.get(`${channel}/${threadTs ?? ''}`);
+  }
+
+  setTitle(channel: string, threadTs: string, title: string): void {
+    this.titles.set(`${channel}/${threadTs}`, title);
+  }
+
+  title(channel: string, threadTs: string): string | undefined {
+    return this.titles.get(`${channel}/${threadTs}`);
   }
 
   thread(channel: string, threadTs: string): SlackMessage[] {
@@ -285,6 +313,7 @@ const JSON_FIELDS: Record<string, string> = {
   chunks: 'invalid_chunks',
   metadata: 'invalid_metadata_format',
   loading_messages: 'invalid_arguments',
+  prompts: 'invalid_arguments',
 };
 
 type Parsed = { args: SlackArgs; error?: undefined } | { error: string };
@@ -407,6 +436,8 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
     callsTo: (method) => calls.filter((c) => c.method === method),
     thread: (channel, threadTs) => structuredClone(ws.thread(channel, threadTs)),
     status: (channel, threadTs) => ws.status(channel, threadTs),
+    suggestedPrompts: (channel, threadTs) => structuredClone(ws.suggestedPrompts(channel, threadTs)),
+    title: (channel, threadTs) => ws.title(channel, threadTs),
     seedMessage(input) {
       const { channel, user, text } = input;
       const message: SlackMessage = {

@@ -48,10 +48,14 @@ export interface SocketModePeer {
   waitForConnection(timeoutMs?: number): Promise<void>;
   /**
    * Sends an Events API body (an `event_callback`) to the newest connection, as Slack delivers
-   * each envelope to one of the app's connections. Returns the envelope id.
+   * each envelope to one of the app's connections; with `type: 'interactive'`, an interactivity
+   * payload (e.g. `block_actions`). Returns the envelope id.
    * @throws {Error} when no client is connected.
    */
-  sendEvent(body: unknown, options?: { retryAttempt?: number; retryReason?: string }): string;
+  sendEvent(
+    body: unknown,
+    options?: { retryAttempt?: number; retryReason?: string; type?: SocketModeEnvelope['type'] },
+  ): string;
   /** Resolves with the acknowledgement of `envelopeId`. */
   waitForAck(envelopeId: string, timeoutMs?: number): Promise<SocketModeAck>;
   /** Sends `{ type: 'disconnect', reason }` to every connection, as Slack does before recycling a server. */
@@ -184,7 +188,7 @@ export async function startSocketModePeer(options: SocketModePeerOptions = {}): 
       if (!socket) throw new Error('socket-mode-peer: no client is connected');
       const envelope: SocketModeEnvelope = {
         envelope_id: randomUUID(),
-        type: 'events_api',
+        type: sendOptions.type ?? 'events_api',
         payload: body,
         accepts_response_payload: false,
         retry_attempt: sendOptions.retryAttempt ?? 0,

@@ -2,7 +2,7 @@ import { ReceiveMessageCommand, type SQSClient, SQSClient as Sqs } from '@aws-sd
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createIngressHandler } from '../../lib/ingress/ingress-handler';
 import { createLogger } from '../../lib/logger';
-import { decodeJob } from '../../lib/queue/job';
+import { decodeAnswerJob as decodeJob } from '../../lib/queue/job';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import {
   LOCAL_AWS_CREDENTIALS,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
-import { decodeJob } from '../../lib/queue/job';
+import { decodeAnswerJob as decodeJob } from '../../lib/queue/job';
 import { TYPING_MARKER } from '../../lib/reply/edit-reply';
 import { PLACEHOLDER } from '../../lib/worker/notices';
 import { lambdaContext } from '../../sandbox/lambda-context';

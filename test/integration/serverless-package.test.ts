@@ -3,6 +3,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { MAX_MODEL_CALLS_PER_EVENT, modelCallsPerEvent } from '../../lib/llm/model-call-budget';
 import { decodeJob } from '../../lib/queue/job';
 import { LOCAL_AWS_CREDENTIALS, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
 import { PackagedFunction } from '../support/packaged-function';
@@ -11,6 +12,7 @@ import {
   type CfnTemplate,
   PROJECT_ROOT,
   packageService,
+  printService,
 } from '../support/serverless-package';
 import { BOT_USER, functionUrlEvent, mention, SECRET } from '../support/slack-events';
 
@@ -112,8 +114,9 @@ describe('serverless package, offline', () => {
     expect(dlq).toMatchObject({ FifoQueue: true });
     expect(String(dlq.QueueName)).toMatch(/\.fifo$/);
     expect(redrive.deadLetterTargetArn).toEqual(getAtt('JobsDeadLetterQueue', 'Arn'));
-    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(3);
-    expect(redrive.maxReceiveCount).toBeLessThanOrEqual(5);
+    // AWS recommends at least 5 with a concurrency cap (throttled receives count).
+    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(5);
+    expect(modelCallsPerEvent(redrive.maxReceiveCount)).toBeLessThanOrEqual(MAX_MODEL_CALLS_PER_EVENT);
   });
 
   it('keeps the visibility timeout at least six times the worker timeout', () => {
@@ -133,8 +136,40 @@ describe('serverless package, offline', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 1,
       Enabled: true,
+      // A flood waits in the queue instead of taking the account's concurrency.
+      ScalingConfig: { MaximumConcurrency: 10 },
     });
   });
+
+  it('reserves no concurrency by default (a new account’s quota of 10 would refuse it)', () => {
+    // Assess
+    expect(fn('Ingress')).not.toHaveProperty('ReservedConcurrentExecutions');
+    expect(fn('Worker')).not.toHaveProperty('ReservedConcurrentExecutions');
+  });
+
+  it('takes the concurrency settings from --param', async () => {
+    // Act
+    const config = await printService({
+      stage: 'ci',
+      region: 'eu-west-1',
+      env: PACKAGE_ENV,
+      params: {
+        ingressReservedConcurrency: '3',
+        workerReservedConcurrency: '12',
+        workerMaximumConcurrency: '12',
+      },
+    });
+    // Assess
+    const functions = config.functions as Record<
+      string,
+      { reservedConcurrency?: unknown; events: unknown[] }
+    >;
+    expect(functions.ingress!.reservedConcurrency).toBe(3);
+    expect(functions.worker!.reservedConcurrency).toBe(12);
+    expect(functions.worker!.events).toEqual([
+      expect.objectContaining({ sqs: expect.objectContaining({ maximumConcurrency: 12 }) }),
+    ]);
+  }, 30_000);
 
   it('exposes only the ingress, through a Function URL with both permissions AWS requires', () => {
     // Prepare

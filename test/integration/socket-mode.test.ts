@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { TYPING_MARKER } from '../../lib/reply/edit-reply';
 import { PLACEHOLDER } from '../../lib/worker/notices';
 import { type SlackMessage, type SlackPeer, startSlackPeer } from '../../sandbox/peers/slack-peer';
-import { botMessage, mention } from '../support/slack-events';
+import { botMessage, envelope, feedbackClick, mention } from '../support/slack-events';
 
 /**
  * `npm run dev` (sandbox/dev.ts) as a developer runs it, in its own process, against the local
@@ -130,6 +130,45 @@ describe('npm run dev: Socket Mode against the local Slack peer', () => {
     await waitFor('the ignore line', () => /ignored: from a bot/.test(dev.output()) || undefined);
     // Assess
     expect(botReplies(event.channel, event.ts)).toHaveLength(0);
+  });
+
+  it('sets the suggested prompts when a user opens the assistant thread, posting nothing', async () => {
+    // Prepare
+    const threadTs = '1729999327.187299';
+    const body = envelope({
+      type: 'assistant_thread_started',
+      assistant_thread: { user_id: 'U0ASKER', context: {}, channel_id: 'D0DIRECT', thread_ts: threadTs },
+      event_ts: '1729999327.187300',
+    });
+    // Act
+    const envelopeId = slack.socketMode.sendEvent(body);
+    await slack.socketMode.waitForAck(envelopeId);
+    const prompts = await waitFor('the suggested prompts', () =>
+      slack.suggestedPrompts('D0DIRECT', threadTs),
+    );
+    // Assess
+    expect(prompts.prompts.length).toBeGreaterThanOrEqual(1);
+    expect(botReplies('D0DIRECT', threadTs)).toHaveLength(0);
+  });
+
+  it('acknowledges an interactive feedback click and records it through the ingress code path', async () => {
+    // Prepare
+    const click = feedbackClick({}, { value: 'bad' });
+    const messageTs = (click.message as { ts: string }).ts;
+    // Act
+    const envelopeId = slack.socketMode.sendEvent(click, { type: 'interactive' });
+    const ack = await slack.socketMode.waitForAck(envelopeId);
+    await waitFor(
+      'the feedback line',
+      () => /feedback \(bad\) on an answer in C0GENERAL/.test(dev.output()) || undefined,
+    );
+    // Assess
+    expect(ack.envelope_id).toBe(envelopeId);
+    expect(
+      slack
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === 'C0GENERAL' && c.args.thread_ts === messageTs),
+    ).toHaveLength(0);
   });
 
   it('disconnects and exits 0 on SIGTERM', async () => {

@@ -48,6 +48,35 @@ export async function packageService(options: {
   region: string;
   env: Record<string, string>;
 }): Promise<PackagedService> {
+  const { stdout, stderr } = await runServerless(['package'], options);
+  const dir = path.join(PROJECT_ROOT, '.serverless');
+  const template = JSON.parse(
+    readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as CfnTemplate;
+  return { dir, template, log: stderr + stdout };
+}
+
+/**
+ * `serverless print --format json` offline, as {@link packageService} runs `package`: the
+ * configuration with every variable resolved, e.g. to see what `--param` values become. Quick
+ * (no bundling).
+ */
+export async function printService(options: {
+  stage: string;
+  region: string;
+  env: Record<string, string>;
+  /** `--param="name=value"` for each entry. */
+  params?: Record<string, string>;
+}): Promise<Record<string, unknown>> {
+  const params = Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`);
+  const { stdout } = await runServerless(['print', '--format', 'json', ...params], options);
+  return JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, unknown>;
+}
+
+async function runServerless(
+  command: string[],
+  options: { stage: string; region: string; env: Record<string, string> },
+): Promise<{ stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
     if (/^AWS_/.test(name)) delete env[name];
@@ -59,20 +88,15 @@ export async function packageService(options: {
     AWS_SHARED_CREDENTIALS_FILE: path.join(PROJECT_ROOT, '.serverless-no-aws-credentials'),
   });
   const cli = require.resolve('osls/bin/serverless.js');
-  const args = ['package', '--stage', options.stage, '--region', options.region];
-  const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
+  const args = [...command, '--stage', options.stage, '--region', options.region];
+  return await run(process.execPath, [cli, ...args], {
     cwd: PROJECT_ROOT,
     env,
     timeout: 100_000,
     maxBuffer: 16 * 1024 * 1024,
   }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
-    throw new Error(`serverless package failed: ${error.stderr ?? ''}${error.stdout ?? ''}`, {
+    throw new Error(`serverless ${command[0]} failed: ${error.stderr ?? ''}${error.stdout ?? ''}`, {
       cause: error,
     });
   });
-  const dir = path.join(PROJECT_ROOT, '.serverless');
-  const template = JSON.parse(
-    readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as CfnTemplate;
-  return { dir, template, log: stderr + stdout };
 }

@@ -134,3 +134,45 @@ export function functionUrlEvent(body: unknown, options: SignOptions = {}): APIG
     isBase64Encoded: Boolean(options.base64),
   };
 }
+
+/**
+ * A `block_actions` payload for a click on the answer's feedback buttons, as Slack sends it to the
+ * interactivity request URL (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload).
+ */
+export function feedbackClick(overrides: Event = {}, action: Event = {}): Event {
+  const ts = nextTs();
+  return {
+    type: 'block_actions',
+    user: { id: 'U0ASKER', username: 'asker', name: 'asker', team_id: TEAM },
+    api_app_id: 'A0LOCAL',
+    token: 'deprecated-verification-token',
+    container: { type: 'message', message_ts: ts, channel_id: 'C0GENERAL', is_ephemeral: false },
+    trigger_id: '1234.5678.abcd',
+    team: { id: TEAM, domain: 'local-workspace' },
+    channel: { id: 'C0GENERAL', name: 'general' },
+    message: { type: 'message', user: BOT_USER, ts, thread_ts: '1700000000.000100', text: 'the answer' },
+    response_url: 'https://hooks.slack.com/actions/T0LOCAL/1/abc',
+    actions: [
+      {
+        type: 'feedback_buttons',
+        action_id: 'answer_feedback',
+        block_id: 'feedback',
+        value: 'good',
+        text: { type: 'plain_text', text: '👍' },
+        action_ts: `${Math.floor(Date.now() / 1000)}.000100`,
+        ...action,
+      },
+    ],
+    ...overrides,
+  };
+}
+
+/** A Function URL event carrying an interactivity payload as Slack does: a signed form body `payload=<JSON>`. */
+export function interactionEvent(payload: unknown, options: SignOptions = {}): APIGatewayProxyEventV2 {
+  const raw =
+    typeof payload === 'string' ? payload : `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return functionUrlEvent(raw, {
+    ...options,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers },
+  });
+}

@@ -22,6 +22,7 @@ describe('classifySlackEvent', () => {
         v: 1,
         eventId: body.event_id,
         teamId: 'T0LOCAL',
+        userTeamId: 'T0LOCAL',
         channel: 'C0GENERAL',
         threadTs: '1699999999.000100',
         ts: (body.event as { ts: string }).ts,

@@ -1,0 +1,128 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import * as z from 'zod';
+import { BadInputError } from '../errors';
+import { FEEDBACK_ACTION_ID, isFeedbackValue } from '../slack/feedback-block';
+
+/**
+ * Interactivity requests: what Slack sends to the app's `interactivity.request_url` when a user
+ * clicks a button, here the feedback buttons under an answer.
+ * https://docs.slack.dev/interactivity/handling-user-interaction
+ * They come to the same Function URL as events, as `application/x-www-form-urlencoded` with one
+ * field, `payload`, holding the JSON; they are signed exactly like events (the v0 HMAC over the
+ * raw body: https://docs.slack.dev/authentication/verifying-requests-from-slack), so the caller
+ * verifies the signature before anything here runs. Slack wants the 200 within 3 seconds.
+ */
+
+/** What one interaction led to. */
+export type InteractionOutcome =
+  | { kind: 'feedback'; vote: FeedbackVote }
+  | { kind: 'ignore'; reason: string };
+
+/** A recorded feedback click: ids and the value, never message text. */
+export interface FeedbackVote {
+  team: string;
+  enterprise?: string;
+  channel: string;
+  /** The `ts` of the message that carries the buttons (the answer). */
+  messageTs: string;
+  /** The answer's thread, when Slack says. */
+  thread?: string;
+  user: string;
+  value: 'good' | 'bad';
+}
+
+const envelope = z.looseObject({ type: z.string() });
+
+const action = z.looseObject({
+  type: z.string(),
+  action_id: z.string().optional(),
+  block_id: z.string().optional(),
+  value: z.unknown().optional(),
+});
+
+// https://docs.slack.dev/reference/interaction-payloads/block_actions-payload
+const blockActions = z.looseObject({
+  type: z.literal('block_actions'),
+  team: z.looseObject({ id: z.string().min(1), enterprise_id: z.string().nullish() }),
+  user: z.looseObject({ id: z.string().min(1) }),
+  channel: z.looseObject({ id: z.string().min(1) }).optional(),
+  container: z
+    .looseObject({ channel_id: z.string().optional(), message_ts: z.string().optional() })
+    .optional(),
+  message: z.looseObject({ ts: z.string().optional(), thread_ts: z.string().optional() }).optional(),
+  actions: z.array(action).min(1, 'must hold at least one action'),
+});
+
+function firstIssue(error: z.ZodError): BadInputError {
+  const issue = error.issues[0];
+  return new BadInputError(issue?.path.join('.') || 'payload', issue?.message ?? 'unexpected shape', {
+    cause: error,
+  });
+}
+
+/** Whether a request is an interactivity request (a form body) rather than an Events API one (JSON). */
+export function isInteractionRequest(headers: Record<string, string | undefined>, rawBody: Buffer): boolean {
+  const type = headers['content-type']?.toLowerCase() ?? '';
+  if (type.startsWith('application/x-www-form-urlencoded')) return true;
+  return !type.startsWith('application/json') && rawBody.subarray(0, 8).toString('latin1') === 'payload=';
+}
+
+/**
+ * Reads the `payload` field of a form-encoded interactivity body.
+ * @throws {BadInputError} naming `payload` when it is missing or not JSON.
+ */
+export function parseInteractionBody(rawBody: Buffer): unknown {
+  const payload = new URLSearchParams(rawBody.toString('utf8')).get('payload');
+  if (payload === null || payload === '') throw new BadInputError('payload', 'is required');
+  try {
+    return JSON.parse(payload);
+  } catch (cause) {
+    throw new BadInputError('payload', 'is not valid JSON', { cause });
+  }
+}
+
+/**
+ * Decides what an interaction payload is and records a feedback vote as one INFO log line
+ * (`feedback`, with team, channel, message ts, user and value: ids only, no text). Any other
+ * interaction type, or an action that is not ours, is ignored. Shared by the HTTP ingress and the
+ * Socket Mode bridge (`interactive` envelopes carry the same payload, unencoded).
+ * @throws {BadInputError} naming the field when a `block_actions` payload is malformed.
+ */
+export function recordInteraction(payload: unknown, logger: Logger): InteractionOutcome {
+  const outer = envelope.safeParse(payload);
+  if (!outer.success) throw firstIssue(outer.error);
+  if (outer.data.type !== 'block_actions') return ignore(logger, `interaction type ${outer.data.type}`);
+
+  const parsed = blockActions.safeParse(payload);
+  if (!parsed.success) throw firstIssue(parsed.error);
+  const body = parsed.data;
+  const index = body.actions.findIndex((a) => a.action_id === FEEDBACK_ACTION_ID);
+  const clicked = body.actions[index];
+  if (!clicked) return ignore(logger, 'not a feedback action');
+  if (clicked.type !== 'feedback_buttons')
+    throw new BadInputError(`actions.${index}.type`, 'must be feedback_buttons for this action_id');
+  if (!isFeedbackValue(clicked.value))
+    throw new BadInputError(`actions.${index}.value`, 'must be one of the feedback values (good, bad)');
+
+  const channel = body.channel?.id ?? body.container?.channel_id;
+  if (!channel) throw new BadInputError('channel.id', 'is required for a feedback click');
+  const messageTs = body.message?.ts ?? body.container?.message_ts;
+  if (!messageTs) throw new BadInputError('message.ts', 'is required for a feedback click');
+
+  const vote: FeedbackVote = {
+    team: body.team.id,
+    ...(body.team.enterprise_id ? { enterprise: body.team.enterprise_id } : {}),
+    channel,
+    messageTs,
+    ...(body.message?.thread_ts ? { thread: body.message.thread_ts } : {}),
+    user: body.user.id,
+    value: clicked.value,
+  };
+  logger.info('feedback', { ...vote });
+  return { kind: 'feedback', vote };
+}
+
+function ignore(logger: Logger, reason: string): InteractionOutcome {
+  logger.info('ignored interaction', { reason });
+  return { kind: 'ignore', reason };
+}

@@ -1,0 +1,114 @@
+import { ErrorCode, type WebAPICallError, type WebClient } from '@slack/web-api';
+import type { SuggestedPrompt } from '../config';
+import { SlackCallError } from '../errors';
+import type { Logger } from '../logger';
+
+/**
+ * Slack's assistant thread methods the worker uses besides the reply itself. Both need the
+ * `assistant:write` bot scope and are Tier 4.
+ * https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts
+ * https://docs.slack.dev/reference/methods/assistant.threads.setTitle
+ */
+export interface AssistantThreads {
+  /**
+   * Shows up to four prompts in the user's assistant thread or agent conversation.
+   * `threadTs` only for the assistant view: on the agent view a call with `thread_ts` silently
+   * does nothing (https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts).
+   * @throws {SlackCallError} when Slack refuses.
+   */
+  setSuggestedPrompts(input: {
+    channel: string;
+    threadTs?: string | undefined;
+    prompts: SuggestedPrompt[];
+    title?: string;
+  }): Promise<void>;
+  /** @throws {SlackCallError} when Slack refuses. */
+  setTitle(input: { channel: string; threadTs: string; title: string }): Promise<void>;
+}
+
+/** The Web API as {@link AssistantThreads}; the client is the worker's one `WebClient`. */
+export function slackAssistantThreads(client: WebClient): AssistantThreads {
+  return {
+    async setSuggestedPrompts({ channel, threadTs, prompts, title }) {
+      await call('assistant.threads.setSuggestedPrompts', () =>
+        // The SDK's type still lists `thread_ts` as required; Slack's method page makes it optional.
+        client.assistant.threads.setSuggestedPrompts({
+          channel_id: channel,
+          prompts,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          ...(title ? { title } : {}),
+        } as Parameters<WebClient['assistant']['threads']['setSuggestedPrompts']>[0]),
+      );
+    },
+    async setTitle({ channel, threadTs, title }) {
+      await call('assistant.threads.setTitle', () =>
+        client.assistant.threads.setTitle({ channel_id: channel, thread_ts: threadTs, title }),
+      );
+    },
+  };
+}
+
+/** Thread titles are short; the first question is cut at a word near this length. */
+export const MAX_THREAD_TITLE_CHARS = 60;
+
+/** A short thread title from the first question: one line, at most {@link MAX_THREAD_TITLE_CHARS}. */
+export function threadTitleFrom(question: string): string {
+  const line = question.replace(/\s+/g, ' ').trim();
+  if (line.length <= MAX_THREAD_TITLE_CHARS) return line;
+  const cut = line.slice(0, MAX_THREAD_TITLE_CHARS - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${space > MAX_THREAD_TITLE_CHARS / 2 ? cut.slice(0, space) : cut}…`;
+}
+
+/**
+ * Best effort: titles the user's DM assistant thread from its first question
+ * (`assistant.threads.setTitle`). A refusal (no `assistant:write`, not an assistant thread, rate
+ * limited) is logged at WARN with its Slack error and never fails the answer. Logs no text.
+ * @returns whether Slack took the title.
+ * @example
+ * if (job.isDm) await setThreadTitle(assistant, { channel: job.channel, threadTs: job.threadTs, question }, logger);
+ */
+export async function setThreadTitle(
+  assistant: AssistantThreads,
+  input: { channel: string; threadTs: string; question: string },
+  logger: Logger,
+): Promise<boolean> {
+  const title = threadTitleFrom(input.question);
+  if (title === '') return false;
+  try {
+    await assistant.setTitle({ channel: input.channel, threadTs: input.threadTs, title });
+    return true;
+  } catch (error) {
+    if (!(error instanceof SlackCallError)) throw error;
+    logger.warn('could not set the thread title; the answer goes on', {
+      method: error.method,
+      slackError: error.slackError,
+      titleChars: title.length,
+    });
+    return false;
+  }
+}
+
+/** Slack errors that another try can fix. */
+const RETRYABLE = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+
+// The same sorting as the reply surface's: rate limits and network errors are retryable.
+async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (cause) {
+    const error = cause as WebAPICallError & { retryAfter?: number; data?: { error?: string } };
+    if (error.code === ErrorCode.RateLimitedError) {
+      throw new SlackCallError(
+        method,
+        { slackError: 'ratelimited', retryable: true, retryAfterSeconds: error.retryAfter ?? 1 },
+        { cause },
+      );
+    }
+    if (error.code === ErrorCode.PlatformError) {
+      const slackError = error.data?.error;
+      throw new SlackCallError(method, { slackError, retryable: RETRYABLE.has(slackError ?? '') }, { cause });
+    }
+    throw new SlackCallError(method, { slackError: error.code, retryable: true }, { cause });
+  }
+}

@@ -1,0 +1,115 @@
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createIngressHandler } from '../../lib/ingress/ingress-handler';
+import { createLogger } from '../../lib/logger';
+import { decodeJob } from '../../lib/queue/job';
+import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
+import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
+import { lambdaContext } from '../support/lambda-context';
+import { envelope, functionUrlEvent, SECRET, TEAM } from '../support/slack-events';
+
+/** The assistant / agent surface events through the real ingress and a real SQS client (fauxqs). */
+
+let peer: SqsPeer;
+let client: SQSClient;
+let queue: LocalFifoQueue;
+let handler: ReturnType<typeof createIngressHandler>;
+let n = 0;
+
+beforeAll(async () => {
+  peer = await startSqsPeer();
+  client = peer.client();
+});
+afterAll(() => peer.close());
+beforeEach(() => {
+  queue = peer.createFifoQueue(`assistant-${++n}`);
+  handler = createIngressHandler({
+    config: { slackSigningSecret: SECRET, queueUrl: queue.queueUrl, botUserId: undefined },
+    queue: sqsJobQueue(client, queue.queueUrl),
+    logger: createLogger('assistant-ingress-test', { logLevel: 'SILENT' }),
+  });
+});
+
+async function call(body: unknown) {
+  return (await handler(
+    functionUrlEvent(body),
+    lambdaContext('ingress'),
+  )) as APIGatewayProxyStructuredResultV2;
+}
+
+async function drain() {
+  const out = await client.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queue.queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      MessageSystemAttributeNames: ['MessageGroupId'],
+    }),
+  );
+  return out.Messages ?? [];
+}
+
+describe('ingress: assistant thread and agent view events', () => {
+  it('queues a prompts job for assistant_thread_started, grouped by its thread', async () => {
+    // Prepare
+    const body = envelope({
+      type: 'assistant_thread_started',
+      assistant_thread: {
+        user_id: 'U0ASKER',
+        context: {},
+        channel_id: 'D0DIRECT',
+        thread_ts: '1729999327.187299',
+      },
+      event_ts: '1729999327.187300',
+    });
+    // Act
+    const response = await call(body);
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const [message, ...more] = await drain();
+    expect(more).toEqual([]);
+    expect(decodeJob(message!.Body!)).toMatchObject({
+      kind: 'prompts',
+      channel: 'D0DIRECT',
+      threadTs: '1729999327.187299',
+    });
+    expect(message!.Attributes?.MessageGroupId).toBe(`${TEAM}:D0DIRECT:1729999327.187299`);
+  });
+
+  it('queues a prompts job without a thread for app_home_opened on the Messages tab', async () => {
+    // Act
+    const response = await call(
+      envelope({ type: 'app_home_opened', user: 'U0ASKER', channel: 'D0DIRECT', tab: 'messages' }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const [message] = await drain();
+    const job = decodeJob(message!.Body!);
+    expect(job).toMatchObject({ kind: 'prompts', channel: 'D0DIRECT', user: 'U0ASKER' });
+    expect(job.threadTs).toBeUndefined();
+  });
+
+  it.each([
+    ['assistant_thread_context_changed', { type: 'assistant_thread_context_changed', assistant_thread: {} }],
+    [
+      'app_home_opened on the Home tab',
+      { type: 'app_home_opened', user: 'U0ASKER', channel: 'D0DIRECT', tab: 'home' },
+    ],
+  ])('acknowledges %s and queues nothing', async (_what, event) => {
+    // Act
+    const response = await call(envelope(event));
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(await drain()).toEqual([]);
+  });
+
+  it('answers 400 naming the field of a malformed assistant_thread_started', async () => {
+    // Act
+    const response = await call(
+      envelope({ type: 'assistant_thread_started', assistant_thread: { user_id: 'U0ASKER' } }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toMatchObject({ field: 'event.assistant_thread.channel_id' });
+  });
+});
