@@ -33,6 +33,18 @@ const innerEvent = z.looseObject({
   channel_type: z.string().optional(),
   ts: z.string().optional(),
   thread_ts: z.string().optional(),
+  files: z
+    .array(
+      z.looseObject({
+        id: z.string().optional(),
+        name: z.string().nullish(),
+        title: z.string().nullish(),
+        mimetype: z.string().nullish(),
+        size: z.number().nullish(),
+        url_private: z.string().nullish(),
+      }),
+    )
+    .optional(),
 });
 
 const eventCallback = z.looseObject({
@@ -111,6 +123,26 @@ export function classifySlackEvent(
       isDm,
       ...(botUserId ? { botUserId } : {}),
       receivedAt: context.now ?? Date.now(),
+      ...(event.files?.length ? { files: jobFiles(event.files) } : {}),
     },
   };
+}
+
+/**
+ * The files of an `app_mention` or a DM `file_share` message, as the job carries them: no more
+ * than the job allows, each with what the worker needs to download and name it. A file Slack
+ * lists without details (`file_access: check_file_info`) keeps no URL and is named as not read.
+ * https://docs.slack.dev/reference/objects/file-object
+ */
+function jobFiles(files: NonNullable<z.infer<typeof innerEvent>['files']>): NonNullable<AnswerJob['files']> {
+  return files
+    .filter((f) => f.id)
+    .slice(0, 20)
+    .map((f) => ({
+      id: f.id!,
+      name: f.name ?? f.title ?? f.id!,
+      mimetype: f.mimetype ?? '',
+      size: f.size ?? 0,
+      ...(f.url_private ? { urlPrivate: f.url_private } : {}),
+    }));
 }

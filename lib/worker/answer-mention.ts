@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type ContextPorts, gatherContext } from '../context/gather-context';
 import { HistoryUnavailableError, LlmError, RetryLaterError, SlackCallError } from '../errors';
 import type { ClaimState, EventClaims } from '../history/event-claims';
 import type { ThreadHistory, ThreadKey } from '../history/thread-history';
 import type { ChatAnswer, ChatModel } from '../llm/openai-chat';
-import { buildPrompt, stripBotMention, type TokenCounter, type Turn } from '../llm/prompt';
+import { stripBotMention, type TokenCounter, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import { LiveReply } from '../slack/live-reply';
@@ -28,6 +29,8 @@ export interface AnswerDeps {
   history: ThreadHistory;
   claims: EventClaims;
   countTokens: () => Promise<TokenCounter>;
+  /** Reads the thread, names and attached files for the prompt (lib/context). */
+  context: ContextPorts;
   logger: Logger;
   settings: {
     systemPrompt: string;
@@ -134,6 +137,8 @@ async function answer(
     logger.info('resuming a reply from an earlier attempt', { messages: previous.messageTs.length });
 
   const question = stripBotMention(job.text, settings.botUserId ?? job.botUserId);
+  // What to remember with the answer; gatherContext adds the thread messages it sent.
+  let asked: Turn[] = [{ role: 'user', content: question, ts: job.ts }];
   const complete = async (markdown: string, notice: string | undefined, remember: boolean) => {
     const final = { markdown, ...(notice ? { notice } : {}) };
     await saveClaim({ status: 'answering', messageTs: [...reply.messageTs], final });
@@ -144,8 +149,12 @@ async function answer(
         'save history',
         () =>
           deps.history.append(thread, [
-            { role: 'user', content: question },
-            { role: 'assistant', content: markdown },
+            ...asked,
+            {
+              role: 'assistant',
+              content: markdown,
+              ...(reply.messageTs[0] ? { ts: reply.messageTs[0] } : {}),
+            },
           ]),
         undefined,
       );
@@ -159,19 +168,27 @@ async function answer(
     return 'answered';
   }
   await reply.open(PLACEHOLDER);
-  if (question === '') {
+  if (question === '' && !job.files?.length) {
     await complete(EMPTY_QUESTION_REPLY, undefined, false);
     return 'answered';
   }
 
   const history = await bestEffort(logger, 'load history', () => deps.history.load(thread), [] as Turn[]);
-  const messages = await buildPrompt({
-    systemPrompt: settings.systemPrompt,
-    history,
-    question,
-    historyBudget: settings.historyTokenBudget,
-    countTokens: deps.countTokens,
-  });
+  const context = await gatherContext(
+    {
+      job,
+      question,
+      memory: history,
+      systemPrompt: settings.systemPrompt,
+      historyBudget: settings.historyTokenBudget,
+      botUserId: settings.botUserId ?? job.botUserId,
+      timeMs: delivery.remainingMs() - RESERVE_MS,
+    },
+    deps.context,
+    logger,
+  );
+  const messages = context.messages;
+  asked = context.remember;
   logger.debug('prompt', { messages });
 
   const attempts = settings.llmAttempts ?? 2;

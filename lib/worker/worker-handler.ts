@@ -12,7 +12,7 @@ import { type AnswerDeps, answerMention } from './answer-mention';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
-  extends Pick<AnswerDeps, 'surface' | 'llm' | 'history' | 'claims' | 'countTokens'> {
+  extends Pick<AnswerDeps, 'surface' | 'llm' | 'history' | 'claims' | 'countTokens' | 'context'> {
   config: WorkerConfig;
   retries: RetryScheduler;
   logger: Logger;
@@ -70,6 +70,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
             history: deps.history,
             claims: deps.claims,
             countTokens: deps.countTokens,
+            context: deps.context,
             logger: recordLogger,
             settings: {
               systemPrompt: config.openai.systemPrompt,
