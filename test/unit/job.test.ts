@@ -22,6 +22,18 @@ describe('encodeJob / decodeJob', () => {
     expect(decodeJob(body)).toEqual(job);
   });
 
+  it('reads a job with files, and one queued before jobs had them', () => {
+    const file = {
+      id: 'F1',
+      name: 'a.png',
+      mimetype: 'image/png',
+      size: 3,
+      urlPrivate: 'https://files.slack.com/a',
+    };
+    expect(decodeJob(encodeJob({ ...job, files: [file] })).files).toEqual([file]);
+    expect(decodeJob(encodeJob(job)).files).toBeUndefined();
+  });
+
   it('names the field that is wrong', () => {
     expect(() => decodeJob(JSON.stringify({ ...job, channel: 5 }))).toThrow(/channel/);
     expect(() => decodeJob('{')).toThrow(BadInputError);
