@@ -101,8 +101,8 @@ export async function o200kTokenCounter(): Promise<TokenCounter> {
 
 /** Texts are counted in slices of at most this many characters. */
 export const COUNT_SLICE_CHARS = 500;
-/** Past this many characters of one text, the rest is counted as its UTF-8 bytes (an upper bound). */
-export const EXACT_COUNT_CHARS = 20_000;
+/** One counter counts this many characters exactly; past that, texts count as their UTF-8 bytes. */
+export const EXACT_COUNT_CHARS = 12_000;
 
 /**
  * Makes a tokenizer's count cheap on long texts. gpt-tokenizer's BPE is quadratic in the length
@@ -111,20 +111,22 @@ export const EXACT_COUNT_CHARS = 20_000;
  * where there is one (o200k's pre-tokenizer starts a piece there, so the count stays exact) and
  * never inside a surrogate pair. A cut inside a run can only stop merges across it, so the sum
  * is at least the true count in practice (test/unit/token-count.test.ts checks it).
- * Counting stops once past `limit`, and beyond {@link EXACT_COUNT_CHARS} characters the rest is
- * counted as its UTF-8 bytes: o200k is byte-level, so a token covers at least one byte and that
- * never under-counts. One text costs at most ~20k characters of tokenizer work.
+ * Counting stops once past `limit`. Even sliced, CJK costs ~2 µs a character, so one counter (one
+ * answer's prompt) counts at most {@link EXACT_COUNT_CHARS} characters exactly and the rest as
+ * their UTF-8 bytes: o200k is byte-level, a token covers at least one byte, so that never
+ * under-counts. 12k characters is about what the default 3,000-token budget holds of English.
  */
 export function slicedTokenCounter(count: (text: string) => number): TokenCounter {
+  let exactLeft = EXACT_COUNT_CHARS;
   return (text, limit = Number.POSITIVE_INFINITY) => {
-    if (text.length <= COUNT_SLICE_CHARS) return count(text);
     let total = 0;
     let at = 0;
     while (at < text.length) {
       if (total > limit) return total;
-      if (at >= EXACT_COUNT_CHARS) return total + Buffer.byteLength(text.slice(at), 'utf8');
+      if (exactLeft <= 0) return total + Buffer.byteLength(text.slice(at), 'utf8');
       const end = sliceEnd(text, at);
       total += count(text.slice(at, end));
+      exactLeft -= end - at;
       at = end;
     }
     return total;

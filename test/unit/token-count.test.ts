@@ -18,7 +18,10 @@ const code = 'function add(a: number, b: number): number {\n  return a + b; // s
 const mixed = `${cjk(700)} then English words follow here ${cjk(900, 7)} 🚀👩‍💻 ${english.slice(0, 900)}`;
 
 describe('slicedTokenCounter', () => {
-  const count = slicedTokenCounter(countTokens);
+  let count: ReturnType<typeof slicedTokenCounter>;
+  beforeEach(() => {
+    count = slicedTokenCounter(countTokens);
+  });
 
   it.each([
     ['CJK without spaces', cjk(5_000)],
@@ -46,14 +49,16 @@ describe('slicedTokenCounter', () => {
     expect(partial).toBeLessThan(2_500);
   });
 
-  it('counts what lies past the exact window as its UTF-8 bytes, an upper bound', () => {
+  it('counts what lies past its exact window as UTF-8 bytes, an upper bound, across texts', () => {
     // Prepare
     const text = cjk(EXACT_COUNT_CHARS + 3_000);
     // Act
     const counted = count(text);
-    // Assess: the exact part plus 3 bytes per CJK character beyond it.
-    expect(counted).toBe(count(text.slice(0, EXACT_COUNT_CHARS)) + 9_000);
-    expect(counted).toBeGreaterThanOrEqual(countTokens(text.slice(0, EXACT_COUNT_CHARS)));
+    const next = count('more words here');
+    // Assess: the exact part plus 3 bytes per CJK character beyond it; then bytes only.
+    expect(counted).toBe(slicedTokenCounter(countTokens)(text.slice(0, EXACT_COUNT_CHARS)) + 9_000);
+    expect(counted).toBeGreaterThanOrEqual(countTokens(text));
+    expect(next).toBe(15);
   });
 
   it('keeps a surrogate pair in one slice', () => {
