@@ -259,6 +259,30 @@ describe('the model sees the thread as people see it', () => {
       await new Promise((r) => setTimeout(r, 50));
   });
 
+  it('takes names from Momento after a cold start, and ids when users.info is refused', async () => {
+    // Prepare: one answer caches Alice's name; a new worker (cold start) answers in another thread.
+    const first = stack.slack.seedMessage({ channel: CHANNEL, user: 'U0ALICE', text: 'hello' });
+    await answer(ask({ threadTs: first.ts, text: `${bot} hi` }));
+    build();
+    const second = stack.slack.seedMessage({ channel: CHANNEL, user: 'U0ALICE', text: 'again' });
+    stack.slack.seedMessage({ channel: CHANNEL, thread_ts: second.ts, user: 'U0NEW', text: 'me too' });
+    stack.slack.failNext('users.info', { error: 'missing_scope' }, 5);
+    const callsBefore = stack.slack.callsTo('users.info').length;
+    // Act
+    await answer(ask({ threadTs: second.ts, text: `${bot} who is here?` }));
+    // Assess
+    expect(sent(1).slice(0, 2)).toEqual([
+      ['user', 'Alice: again'],
+      ['user', '<@U0NEW>: me too'],
+    ]);
+    expect(
+      stack.slack
+        .callsTo('users.info')
+        .slice(callsBefore)
+        .map((c) => c.args.user),
+    ).toEqual(['U0NEW']);
+  });
+
   it('answers a top-level DM from memory alone, without reading Slack', async () => {
     // Prepare
     const job = ask({ channel: DM, text: 'hello there' });
