@@ -63,7 +63,7 @@ export async function gatherContext(
 ): Promise<GatheredContext> {
   const { job, memory, botUserId } = request;
   const deadline = Date.now() + Math.max(0, Math.min(request.timeMs, ports.timeoutMs));
-  const read = await readThread(request, ports.threads, deadline);
+  const read = await readThread(request, ports.threads, deadline, logger);
   const isBot = (m: ThreadMessage) => (botUserId ? m.user === botUserId : m.botId !== undefined);
   const marked = read.some((m) => !isBot(m)) || memory.some((t) => t.thread);
 
@@ -75,7 +75,7 @@ export async function gatherContext(
   for (const id of mentionedUsers(request.question)) ids.add(id);
   if (marked) ids.add(job.user);
   if (botUserId) ids.delete(botUserId);
-  const names = ids.size > 0 ? await ports.names.names(job.teamId, [...ids], deadline) : new Map();
+  const names = ids.size > 0 ? await ports.names.names(job.teamId, [...ids], deadline, logger) : new Map();
   if (botUserId) names.set(botUserId, 'you');
   const nameOf = (id: string | undefined) => (id ? (names.get(id) ?? `<@${id}>`) : 'someone');
 
@@ -144,12 +144,30 @@ async function readThread(
   request: ContextRequest,
   threads: ThreadReader,
   deadline: number,
+  logger: Logger,
 ): Promise<ThreadMessage[]> {
   const { job, memory, botUserId } = request;
   if (job.threadTs === job.ts) return []; // a top-level message: nothing came before it in its thread
-  const where = { channel: job.channel, threadTs: job.threadTs, latest: job.ts, deadline };
+  const read = async (oldest?: string) => {
+    const result = await threads.read({
+      channel: job.channel,
+      threadTs: job.threadTs,
+      latest: job.ts,
+      deadline,
+      ...(oldest ? { oldest } : {}),
+    });
+    if (result.stoppedBy) {
+      logger.warn('read the thread only in part; answering with what was read', {
+        slackError: result.stoppedBy,
+        retryAfter: result.retryAfter,
+        read: result.messages.length,
+        calls: result.calls,
+      });
+    }
+    return result.messages;
+  };
   const usable = (m: ThreadMessage) => m.text.trim() !== '' || m.files.length > 0;
-  if (memory.length === 0) return (await threads.read(where)).messages.filter(usable);
+  if (memory.length === 0) return (await read()).filter(usable);
 
   // Since the last thing memory has of people (the last question, or a thread message after it).
   let oldest: string | undefined;
@@ -157,8 +175,7 @@ async function readThread(
   if (oldest === undefined) return []; // memory from before turns carried their ts
   const known = new Set(memory.map((t) => t.ts));
   const mention = botUserId ? `<@${botUserId}` : undefined;
-  const { messages } = await threads.read({ ...where, oldest });
-  return messages.filter(
+  return (await read(oldest)).filter(
     (m) =>
       usable(m) &&
       !known.has(m.ts) &&

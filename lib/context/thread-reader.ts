@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { WebClient } from '@slack/web-api';
 
 /** One message of a Slack thread, as far as the prompt needs it. */
@@ -21,6 +20,8 @@ export interface ThreadRead {
   messages: ThreadMessage[];
   /** Why the read stopped early, when it did: a Slack error code, `timeout`, or `page_limit`. */
   stoppedBy?: string;
+  /** Seconds Slack asked to wait, when it answered 429. */
+  retryAfter?: number;
   /** `conversations.replies` calls made. */
   calls: number;
 }
@@ -64,23 +65,20 @@ interface ApiMessage {
  * 1 request/minute and 15 messages per page, so calls per answer are kept to one page usually.
  *
  * `missing_scope`, `not_in_channel`, a 429, a timeout or any other Slack failure ends the read
- * with what it has and a WARN naming the Slack error code: the answer matters more than the thread.
+ * with what it has and says why (`stoppedBy`, for the caller's WARN): the answer matters more.
  */
-export function slackThreadReader(client: WebClient, logger: Logger): ThreadReader {
+export function slackThreadReader(client: WebClient): ThreadReader {
   return {
     async read({ channel, threadTs, oldest, latest, deadline }) {
       const messages: ThreadMessage[] = [];
       let cursor: string | undefined;
       let calls = 0;
-      const stop = (stoppedBy: string, detail: Record<string, unknown> = {}): ThreadRead => {
-        logger.warn('read the thread only in part; answering with what was read', {
-          slackError: stoppedBy,
-          read: messages.length,
-          calls,
-          ...detail,
-        });
-        return { messages, stoppedBy, calls };
-      };
+      const stop = (stoppedBy: string, retryAfter?: number): ThreadRead => ({
+        messages,
+        stoppedBy,
+        calls,
+        ...(retryAfter !== undefined ? { retryAfter } : {}),
+      });
       for (let page = 0; page < MAX_PAGES; page++) {
         const left = deadline - Date.now();
         if (left <= 0) return stop('timeout');
@@ -100,7 +98,7 @@ export function slackThreadReader(client: WebClient, logger: Logger): ThreadRead
             left,
           );
         } catch (error) {
-          return stop(slackErrorCode(error), { retryAfter: (error as { retryAfter?: number }).retryAfter });
+          return stop(slackErrorCode(error), (error as { retryAfter?: number }).retryAfter);
         }
         for (const m of (response.messages ?? []) as ApiMessage[]) {
           if (!m.ts || !after(m.ts, oldest) || !after(latest, m.ts)) continue;

@@ -7,8 +7,11 @@ import { withDeadline } from './thread-reader';
 
 /** Finds people's display names. Never throws: an unknown name is `<@U…>`. */
 export interface UserNames {
-  /** Names of `ids` (each once); ids it could not name map to their `<@U…>` mention text. */
-  names(teamId: string, ids: string[], deadline: number): Promise<Map<string, string>>;
+  /**
+   * Names of `ids` (each once); ids it could not name map to their `<@U…>` mention text.
+   * @param logger the answer's logger, for a WARN when some names could not be read.
+   */
+  names(teamId: string, ids: string[], deadline: number, logger: Logger): Promise<Map<string, string>>;
 }
 
 /** At most this many `users.info` calls per answer (Tier 4: 100+/min); the rest keep their id. */
@@ -25,7 +28,6 @@ const CONCURRENCY = 4;
 export function slackUserNames(
   client: WebClient,
   cache: MomentoCache,
-  logger: Logger,
   options: { ttlSeconds: number; now?: () => number },
 ): UserNames {
   const now = options.now ?? Date.now;
@@ -52,7 +54,7 @@ export function slackUserNames(
   }
 
   return {
-    async names(teamId, ids, deadline) {
+    async names(teamId, ids, deadline, logger) {
       const result = new Map<string, string>();
       const missing: string[] = [];
       for (const id of new Set(ids)) {

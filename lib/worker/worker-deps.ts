@@ -72,8 +72,8 @@ export function buildWorkerDeps(
     claims: momentoEventClaims(cache),
     countTokens: o200kTokenCounter,
     context: {
-      threads: slackThreadReader(slack, logger),
-      names: slackUserNames(slack, cache, logger, { ttlSeconds: config.momento.userNameTtlSeconds }),
+      threads: slackThreadReader(slack),
+      names: slackUserNames(slack, cache, { ttlSeconds: config.momento.userNameTtlSeconds }),
       files: slackFileDownloader({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl }),
       countTokens: o200kTokenCounter,
       imageInput: config.openai.imageInput,
