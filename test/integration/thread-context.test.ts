@@ -283,6 +283,23 @@ describe('the model sees the thread as people see it', () => {
     ).toEqual(['U0NEW']);
   });
 
+  it('reads a DM thread like a channel thread', async () => {
+    // Prepare: the user's earlier DM, then a reply to it in its thread.
+    const parent = stack.slack.seedMessage({
+      channel: DM,
+      user: 'U0ASKER',
+      text: 'my build log is attached',
+    });
+    const job = ask({ channel: DM, threadTs: parent.ts, text: 'what failed?' });
+    // Act
+    await answer(job);
+    // Assess
+    expect(sent()).toEqual([
+      ['user', 'Asker: my build log is attached'],
+      ['user', 'The question Asker asks you now:\nwhat failed?'],
+    ]);
+  });
+
   it('answers a top-level DM from memory alone, without reading Slack', async () => {
     // Prepare
     const job = ask({ channel: DM, text: 'hello there' });
