@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { buildPrompt, type ChatMessage, type TokenCounter, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
-import { type FileDownloader, readAttachments } from './files';
+import type { FileDownloader } from './file-downloader';
+import { readAttachments } from './files';
 import { after, type ThreadMessage, type ThreadReader } from './thread-reader';
 import { mentionedUsers, readableMentions, type UserNames } from './user-names';
 

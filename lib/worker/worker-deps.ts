@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LogLevel, WebClient } from '@slack/web-api';
 import OpenAI from 'openai';
 import type { WorkerConfig } from '../config';
-import { slackFileDownloader } from '../context/files';
+import { slackFileDownloader } from '../context/file-downloader';
 import { slackThreadReader } from '../context/thread-reader';
 import { slackUserNames } from '../context/user-names';
 import { momentoEventClaims } from '../history/event-claims';
