@@ -8,7 +8,7 @@ export interface FileDownloader {
 
 /**
  * Downloads `url_private` files with the bot token
- * (https://docs.slack.dev/messaging/working-with-files#authenticating: `Authorization: Bearer`,
+ * (https://docs.slack.dev/reference/objects/file-object: `url_private` needs `Authorization: Bearer`,
  * scope `files:read`). Only from `files.slack.com` over HTTPS or the host of `SLACK_API_URL` (the
  * local peers): the token is never sent anywhere else, and a redirect is followed only on the same
  * host (`redirect: 'manual'`, at most 3).
