@@ -5,7 +5,7 @@ import { BENCH_DIR } from './bundles';
 
 /** One benchmark figure, with its target. */
 export interface Figure {
-  /** The issue's figure number (1–8). */
+  /** The issue's figure number (1–8; 9 is token counting, issue 15.7). */
   figure: number;
   /** `snake_case` name of the `bench` line. */
   name: string;

@@ -9,6 +9,7 @@ import { benchLine, describe, type Figure, machine, textTable, writeResults } fr
 import { median, percentile } from './stats';
 import { measureStreaming, streamingFigures } from './streaming';
 import { measureThroughput } from './throughput';
+import { measureTokenCounting } from './token-count';
 import { dependencyCosts, WORKER_ENV } from './worker-init';
 
 /**
@@ -194,6 +195,25 @@ async function main(): Promise<void> {
   raw.workerColdInitMs = workerCold;
   raw.workerExternalAtInit = external;
   raw.workerDependencies = costs;
+
+  // 9. Token counting of long runs without spaces (issue 15.7), before the bot runs.
+  done = step('token counting, 5k to 100k CJK characters');
+  const tokens = await measureTokenCounting();
+  done();
+  const at100k = tokens.find((t) => t.chars === 100_000)!;
+  const worstTrim = Math.max(at100k.trimOneTurnMs, at100k.trimTurnsMs, at100k.trimBigBudgetMs);
+  figures.push({
+    figure: 9,
+    name: 'trim_100k_cjk_history',
+    value: worstTrim,
+    unit: 'ms',
+    target: '<100',
+    pass: worstTrim < 100,
+    detail: `slowest of: one 100k turn, 20 turns of 5k (3,000-token budget), 20 turns (100,000-token budget); counting one text of ${tokens
+      .map((t) => `${t.chars / 1000}k ${ms(t.countMs)}`)
+      .join(', ')}`,
+  });
+  raw.tokenCounting = tokens;
 
   const bot = await startLocalBot();
   try {

@@ -103,6 +103,11 @@ const workerSchema = z.object({
   OPENAI_TIMEOUT_MS: positiveNumber(60_000),
   SYSTEM_PROMPT: optionalNonEmpty,
   HISTORY_TOKEN_BUDGET: positiveNumber(3000),
+  // https://platform.openai.com/docs/guides/images-vision: `off` for models without vision.
+  OPENAI_IMAGE_INPUT: optionalNonEmpty
+    .transform((v) => v?.toLowerCase() ?? 'auto')
+    .refine((v): v is 'auto' | 'off' => v === 'auto' || v === 'off', 'must be auto or off'),
+  USER_NAME_TTL: positiveNumber(6),
   MOMENTO_API_KEY: optionalNonEmpty,
   MOMENTO_ENDPOINT: optionalNonEmpty,
   MOMENTO_LOCAL_ENDPOINT: optionalNonEmpty.refine(
@@ -171,6 +176,8 @@ export interface WorkerConfig {
     timeoutMs: number;
     systemPrompt: string;
     historyTokenBudget: number;
+    /** `OPENAI_IMAGE_INPUT`: send attached images to the model (`auto`) or only name them (`off`). */
+    imageInput: 'auto' | 'off';
   };
   momento: {
     apiKey: string | undefined;
@@ -179,6 +186,8 @@ export interface WorkerConfig {
     localEndpoint: { hostname: string; port: number } | undefined;
     cache: string;
     ttlSeconds: number;
+    /** `USER_NAME_TTL` (hours): how long a person's display name is cached. */
+    userNameTtlSeconds: number;
   };
   queue: {
     /** For `ChangeMessageVisibility`; the event carries the ARN, not the URL. */
@@ -252,6 +261,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       timeoutMs: e.OPENAI_TIMEOUT_MS,
       systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
       historyTokenBudget: e.HISTORY_TOKEN_BUDGET,
+      imageInput: e.OPENAI_IMAGE_INPUT as 'auto' | 'off',
     },
     momento: {
       apiKey: e.MOMENTO_API_KEY,
@@ -259,6 +269,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       localEndpoint,
       cache: e.MOMENTO_CACHE,
       ttlSeconds: Math.round(e.MOMENTO_TTL * 3600),
+      userNameTtlSeconds: Math.round(e.USER_NAME_TTL * 3600),
     },
     queue: {
       url: e.QUEUE_URL,

@@ -18,6 +18,32 @@ const expectation = z.strictObject({
   localReplyContains: z.array(z.string()).optional(),
   /** Why: shown nowhere, for whoever edits the file. */
   note: z.string().optional(),
+  /** Put into the local Slack peer before the event is sent (see sandbox/seed-scenario.ts). */
+  seed: z
+    .strictObject({
+      users: z
+        .array(
+          z.strictObject({
+            id: z.string(),
+            name: z.string(),
+            realName: z.string().optional(),
+            displayName: z.string().optional(),
+          }),
+        )
+        .optional(),
+      /** Earlier messages; their `ts`/`thread_ts` are restamped like the event's. */
+      messages: z
+        .array(
+          z.strictObject({
+            ts: z.string(),
+            thread_ts: z.string().optional(),
+            user: z.string(),
+            text: z.string(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
 });
 
 /** What is expected of one payload. */

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { TYPING_MARKER } from '../lib/reply/edit-reply';
 import { PLACEHOLDER, RETRYING_NOTICE } from '../lib/worker/notices';
 import type { AnswerTracker, TrackedAnswer } from './answer-tracker';
@@ -6,6 +7,7 @@ import type { Expectation } from './expectations';
 import type { SlackMessage } from './peers/slack-peer';
 import type { EventRestamper } from './restamp-event';
 import type { LocalBot } from './run-local';
+import { seedBeforeEvent, serveEventFiles } from './seed-scenario';
 import { postSlackEvent } from './slack-request';
 import { formatMs } from './terminal';
 import type { ThreadPrinter } from './thread-printer';
@@ -94,7 +96,10 @@ export async function runStartScenario(deps: ScenarioDeps): Promise<ScenarioResu
       fullAnswerMs: undefined,
       problems: [],
     };
+    const channel = String((file.body.event as { channel?: unknown } | undefined)?.channel ?? '');
+    seedBeforeEvent(bot.stack.slack, deps.restamper, expectation.seed, channel);
     const body = deps.restamper.stamp(file.body);
+    await serveEventFiles(bot.stack.slack, body, join(dirname(file.path), 'files'));
     const thread = threadOf(body);
     const eventId = String(body.event_id ?? '');
     const sent: Sent = { result, expectation, file, body, eventId, thread, answer: undefined };

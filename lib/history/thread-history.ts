@@ -52,7 +52,14 @@ function parseTurn(value: string): Turn[] {
   try {
     const t = JSON.parse(value) as Partial<Turn>;
     if ((t.role === 'user' || t.role === 'assistant') && typeof t.content === 'string') {
-      return [{ role: t.role, content: t.content }];
+      return [
+        {
+          role: t.role,
+          content: t.content,
+          ...(typeof t.ts === 'string' ? { ts: t.ts } : {}),
+          ...(t.thread === true ? { thread: true } : {}),
+        },
+      ];
     }
   } catch {
     // fall through

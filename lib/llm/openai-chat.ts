@@ -56,7 +56,13 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
       try {
         armIdle();
         const stream = await client.chat.completions.create(
-          { model: options.model, temperature: options.temperature, messages, stream: true },
+          {
+            model: options.model,
+            temperature: options.temperature,
+            // Image parts only ever come on user messages (lib/context builds them).
+            messages: messages as OpenAI.ChatCompletionMessageParam[],
+            stream: true,
+          },
           { signal: abort.signal },
         );
         for await (const chunk of stream) {

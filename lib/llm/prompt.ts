@@ -2,16 +2,29 @@
 export interface Turn {
   role: 'user' | 'assistant';
   content: string;
+  /** The Slack `ts` of the message this turn stands for, when known (to never send it twice). */
+  ts?: string;
+  /** Set on turns read from the Slack thread (other people's messages), not asked of the bot. */
+  thread?: boolean;
 }
 
-/** A chat message as sent to the model. */
+/** A part of a user message: text, or an image as a URL (a `data:` URL for Slack's private files). */
+export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+
+/**
+ * A chat message as sent to the model. `content` is text, or parts for a question with images
+ * (https://platform.openai.com/docs/guides/images-vision).
+ */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
-  content: string;
+  content: string | ContentPart[];
 }
 
-/** Counts tokens of a text the way the model does. */
-export type TokenCounter = (text: string) => number;
+/**
+ * Counts tokens of a text the way the model does. With `limit`, it may stop once the count is
+ * past `limit` and return any number above it (enough to know the text does not fit).
+ */
+export type TokenCounter = (text: string, limit?: number) => number;
 
 /**
  * OpenAI's chat format adds a few tokens per message around its content
@@ -64,7 +77,7 @@ export async function buildPrompt(input: {
     let used = 0;
     let start = history.length;
     while (start > 0) {
-      const cost = count(history[start - 1]!.content) + TOKENS_PER_MESSAGE;
+      const cost = count(history[start - 1]!.content, historyBudget - used) + TOKENS_PER_MESSAGE;
       if (used + cost > historyBudget) break;
       used += cost;
       start--;
@@ -80,8 +93,54 @@ export async function buildPrompt(input: {
   ];
 }
 
-/** Loads the o200k_base tokenizer (GPT-4o family) on first use. */
+/** Loads the o200k_base tokenizer (GPT-4o family) on first use, counting in bounded slices. */
 export async function o200kTokenCounter(): Promise<TokenCounter> {
   const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
-  return (text) => countTokens(text);
+  return slicedTokenCounter((text) => countTokens(text));
+}
+
+/** Texts are counted in slices of at most this many characters. */
+export const COUNT_SLICE_CHARS = 500;
+/** One counter counts this many characters exactly; past that, texts count as their UTF-8 bytes. */
+export const EXACT_COUNT_CHARS = 12_000;
+
+/**
+ * Makes a tokenizer's count cheap on long texts. gpt-tokenizer's BPE is quadratic in the length
+ * of a run without spaces (a CJK paragraph is one such run: 10k characters took ~0.4 s here), so
+ * a text is counted in slices of at most {@link COUNT_SLICE_CHARS} characters, cut before a space
+ * where there is one (o200k's pre-tokenizer starts a piece there, so the count stays exact) and
+ * never inside a surrogate pair. A cut inside a run can only stop merges across it, so the sum
+ * is at least the true count in practice (test/unit/token-count.test.ts checks it).
+ * Counting stops once past `limit`. Even sliced, CJK costs ~2 µs a character, so one counter (one
+ * answer's prompt) counts at most {@link EXACT_COUNT_CHARS} characters exactly and the rest as
+ * their UTF-8 bytes: o200k is byte-level, a token covers at least one byte, so that never
+ * under-counts. 12k characters is about what the default 3,000-token budget holds of English.
+ */
+export function slicedTokenCounter(count: (text: string) => number): TokenCounter {
+  let exactLeft = EXACT_COUNT_CHARS;
+  return (text, limit = Number.POSITIVE_INFINITY) => {
+    let total = 0;
+    let at = 0;
+    while (at < text.length) {
+      if (total > limit) return total;
+      if (exactLeft <= 0) return total + Buffer.byteLength(text.slice(at), 'utf8');
+      const end = sliceEnd(text, at);
+      total += count(text.slice(at, end));
+      exactLeft -= end - at;
+      at = end;
+    }
+    return total;
+  };
+}
+
+/** Where the slice starting at `start` ends: before the last whitespace of its second half if any. */
+function sliceEnd(text: string, start: number): number {
+  let end = start + COUNT_SLICE_CHARS;
+  if (end >= text.length) return text.length;
+  for (let i = end; i > start + COUNT_SLICE_CHARS / 2; i--) {
+    if (/\s/.test(text[i]!) && !/\s/.test(text[i - 1]!)) return i;
+  }
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--; // keep a surrogate pair together
+  return end;
 }

@@ -2,6 +2,21 @@ import * as z from 'zod';
 import { BadInputError } from '../errors';
 
 /**
+ * A file attached to the asking message, as the event listed it
+ * (https://docs.slack.dev/reference/objects/file-object). `urlPrivate` needs the bot token.
+ */
+export const jobFileSchema = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  mimetype: z.string(),
+  size: z.number().nonnegative(),
+  urlPrivate: z.string().optional(),
+});
+
+/** A file attached to the asking message. */
+export type JobFile = z.infer<typeof jobFileSchema>;
+
+/**
  * The job the ingress puts on the queue: a small, versioned summary of one Slack event,
  * never the raw Slack body. Bump `v` and keep reading the old version when the shape changes.
  */
@@ -31,6 +46,8 @@ export const answerJobSchema = z.object({
   botUserId: z.string().optional(),
   /** Epoch milliseconds at which the ingress accepted the event. */
   receivedAt: z.number(),
+  /** Files attached to the asking message (optional: jobs queued before files were read lack it). */
+  files: z.array(jobFileSchema).max(20).optional(),
 });
 
 /** One question to answer. */

@@ -44,6 +44,18 @@ const innerEvent = z.looseObject({
   /** `app_home_opened`: `home` or `messages`. https://docs.slack.dev/reference/events/app_home_opened */
   tab: z.string().optional(),
   assistant_thread: z.unknown().optional(),
+  files: z
+    .array(
+      z.looseObject({
+        id: z.string().optional(),
+        name: z.string().nullish(),
+        title: z.string().nullish(),
+        mimetype: z.string().nullish(),
+        size: z.number().nullish(),
+        url_private: z.string().nullish(),
+      }),
+    )
+    .optional(),
 });
 
 // https://docs.slack.dev/reference/events/assistant_thread_started
@@ -159,6 +171,26 @@ export function classifySlackEvent(
       isDm,
       ...(botUserId ? { botUserId } : {}),
       receivedAt,
+      ...(event.files?.length ? { files: jobFiles(event.files) } : {}),
     },
   };
+}
+
+/**
+ * The files of an `app_mention` or a DM `file_share` message, as the job carries them: no more
+ * than the job allows, each with what the worker needs to download and name it. A file Slack
+ * lists without details (`file_access: check_file_info`) keeps no URL and is named as not read.
+ * https://docs.slack.dev/reference/objects/file-object
+ */
+function jobFiles(files: NonNullable<z.infer<typeof innerEvent>['files']>): NonNullable<AnswerJob['files']> {
+  return files
+    .filter((f) => f.id)
+    .slice(0, 20)
+    .map((f) => ({
+      id: f.id!,
+      name: f.name ?? f.title ?? f.id!,
+      mimetype: f.mimetype ?? '',
+      size: f.size ?? 0,
+      ...(f.url_private ? { urlPrivate: f.url_private } : {}),
+    }));
 }

@@ -1,13 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type ContextPorts, gatherContext } from '../context/gather-context';
 import { HistoryUnavailableError, LlmError, RetryLaterError, SlackCallError } from '../errors';
 import type { ClaimState, EventClaims } from '../history/event-claims';
 import type { ThreadHistory, ThreadKey } from '../history/thread-history';
 import type { ChatAnswer, ChatModel } from '../llm/openai-chat';
-import { buildPrompt, stripBotMention, type TokenCounter, type Turn } from '../llm/prompt';
+import { stripBotMention, type TokenCounter, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { AnswerReply } from '../reply/answer-reply';
 import type { ReplyOpener } from '../reply/open-reply';
+import { type AssistantThreads, setThreadTitle } from '../slack/assistant-threads';
 import {
   EMPTY_ANSWER_NOTICE,
   EMPTY_QUESTION_REPLY,
@@ -28,6 +30,10 @@ export interface AnswerDeps {
   history: ThreadHistory;
   claims: EventClaims;
   countTokens: () => Promise<TokenCounter>;
+  /** Reads the thread, names and attached files for the prompt (lib/context). */
+  context: ContextPorts;
+  /** Titles of assistant threads; absent: no titles. */
+  assistant?: AssistantThreads | undefined;
   logger: Logger;
   settings: {
     systemPrompt: string;
@@ -186,6 +192,8 @@ async function answer(
   if (previous) logger.info('resuming a reply from an earlier attempt', { messages: reply.messageTs.length });
 
   const question = stripBotMention(job.text, settings.botUserId ?? job.botUserId);
+  // What to remember with the answer; gatherContext adds the thread messages it sent.
+  let asked: Turn[] = [{ role: 'user', content: question, ts: job.ts }];
   const complete = async (markdown: string, notice: string | undefined, remember: boolean) => {
     const final = { markdown, ...(notice ? { notice } : {}) };
     await saveClaim({ status: 'answering', final });
@@ -204,8 +212,12 @@ async function answer(
         'save history',
         () =>
           deps.history.append(thread, [
-            { role: 'user', content: question },
-            { role: 'assistant', content: markdown },
+            ...asked,
+            {
+              role: 'assistant',
+              content: markdown,
+              ...(reply.messageTs[0] ? { ts: reply.messageTs[0] } : {}),
+            },
           ]),
         undefined,
       );
@@ -219,21 +231,38 @@ async function answer(
     return 'answered';
   }
   await reply.open();
-  if (question === '') {
+  if (question === '' && !job.files?.length) {
     await complete(EMPTY_QUESTION_REPLY, undefined, false);
     return 'answered';
   }
 
   // 3. Gather the context.
   const history = await bestEffort(logger, 'load history', () => deps.history.load(thread), [] as Turn[]);
-  const messages = await buildPrompt({
-    systemPrompt: settings.systemPrompt,
-    history,
-    question,
-    historyBudget: settings.historyTokenBudget,
-    countTokens: deps.countTokens,
-  });
+  const context = await gatherContext(
+    {
+      job,
+      question,
+      memory: history,
+      systemPrompt: settings.systemPrompt,
+      historyBudget: settings.historyTokenBudget,
+      botUserId: settings.botUserId ?? job.botUserId,
+      timeMs: delivery.remainingMs() - reserve,
+    },
+    deps.context,
+    logger,
+  );
+  const messages = context.messages;
+  asked = context.remember;
   logger.debug('prompt', { messages });
+  // A new DM conversation gets a short title from its first question, meanwhile; best effort.
+  const titled =
+    job.isDm && history.length === 0 && deps.assistant
+      ? setThreadTitle(
+          deps.assistant,
+          { channel: job.channel, threadTs: job.threadTs, question },
+          logger,
+        ).catch(() => false)
+      : undefined;
 
   // 4. Stream the model into the reply.
   const attempts = settings.llmAttempts ?? 2;
@@ -259,6 +288,7 @@ async function answer(
   }
 
   // 5. Finish and remember.
+  await titled;
   if (!result) {
     const error = failure!;
     if (error.retryable && delivery.receiveCount < delivery.maxReceiveCount) {

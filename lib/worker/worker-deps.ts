@@ -2,6 +2,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LogLevel, WebClient } from '@slack/web-api';
 import OpenAI from 'openai';
 import type { WorkerConfig } from '../config';
+import { slackFileDownloader } from '../context/file-downloader';
+import { slackThreadReader } from '../context/thread-reader';
+import { slackUserNames } from '../context/user-names';
 import { momentoEventClaims } from '../history/event-claims';
 import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
@@ -17,6 +20,9 @@ import { slackWrites } from '../reply/slack-writes';
 import { slackAssistantThreads } from '../slack/assistant-threads';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import type { WorkerDeps } from './worker-handler';
+
+/** The thread, names and files of one answer must be read within this (bounded by time left too). */
+export const CONTEXT_TIMEOUT_MS = 10_000;
 
 /**
  * Builds the worker's clients and adapters from configuration, with explicit limits: the queue
@@ -79,6 +85,14 @@ export function buildWorkerDeps(
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),
     countTokens: o200kTokenCounter,
+    context: {
+      threads: slackThreadReader(slack),
+      names: slackUserNames(slack, cache, { ttlSeconds: config.momento.userNameTtlSeconds }),
+      files: slackFileDownloader({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl }),
+      countTokens: o200kTokenCounter,
+      imageInput: config.openai.imageInput,
+      timeoutMs: CONTEXT_TIMEOUT_MS,
+    },
     retries,
     close() {
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its

@@ -15,7 +15,7 @@ import { suggestPrompts } from './suggest-prompts';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
-  extends Pick<AnswerDeps, 'replies' | 'llm' | 'history' | 'claims' | 'countTokens'> {
+  extends Pick<AnswerDeps, 'replies' | 'llm' | 'history' | 'claims' | 'countTokens' | 'context'> {
   config: WorkerConfig;
   /** Suggested prompts (and thread titles), through the same Slack client as the replies. */
   assistant: AssistantThreads;
@@ -83,6 +83,8 @@ export function createWorkerHandler(deps: WorkerDeps) {
             history: deps.history,
             claims: deps.claims,
             countTokens: deps.countTokens,
+            context: deps.context,
+            assistant: deps.assistant,
             logger: recordLogger,
             settings: {
               systemPrompt: config.openai.systemPrompt,

@@ -6,7 +6,13 @@ import { listen, readBody, sendJson } from './listen';
 /** One message of a chat request; `content` is text or an array of parts. */
 export interface ChatMessage {
   role: string;
-  content?: string | Array<{ type: string; text?: string }> | null;
+  content?: string | Array<{ type: string; text?: string; image_url?: { url?: string } }> | null;
+}
+
+/** An image the request carried as a `data:` URL, decoded. */
+export interface ReceivedImage {
+  mimetype: string;
+  bytes: Buffer;
 }
 
 /** The body of `POST /v1/chat/completions`, as far as the peer reads it (the recorded body has every field sent). */
@@ -45,6 +51,8 @@ export interface OpenAIRequest {
   /** Content tokens written to the stream. */
   tokensSent?: number;
   fault?: OpenAIFault;
+  /** Images sent as `image_url` parts with `data:` URLs, in order, decoded to their bytes. */
+  images: ReceivedImage[];
 }
 
 /** Options of {@link startOpenAIPeer}. */
@@ -77,10 +85,44 @@ export interface OpenAIPeer {
 const textOf = (content: ChatMessage['content']): string =>
   typeof content === 'string' ? content : (content ?? []).map((part) => part.text ?? '').join('');
 
+/** The `image_url` parts of every message, in order. */
+export function imagePartsOf(messages: ChatMessage[]): string[] {
+  return messages.flatMap((m) =>
+    Array.isArray(m.content)
+      ? m.content.flatMap((p) => (p.type === 'image_url' ? [p.image_url?.url ?? ''] : []))
+      : [],
+  );
+}
+
+/** Decodes `data:<mime>;base64,<data>` URLs; other URLs are skipped. */
+function decodeImages(messages: ChatMessage[]): ReceivedImage[] {
+  return imagePartsOf(messages).flatMap((url) => {
+    const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+    return match ? [{ mimetype: match[1]!, bytes: Buffer.from(match[2]!, 'base64') }] : [];
+  });
+}
+
+/**
+ * What the request showed of attached files: image parts, and the files named in the last user
+ * message by lib/context ("Attached file x.txt:" inlined, "named x.pdf" not read), so `npm start`
+ * can show that the model saw them.
+ */
+export function attachmentsLine(messages: ChatMessage[]): string | undefined {
+  const images = imagePartsOf(messages).length;
+  const last = textOf(messages.findLast((m) => m.role === 'user')?.content);
+  const inlined = [...last.matchAll(/^Attached file (.+):$/gm)].map((m) => m[1]!);
+  const named = [...last.matchAll(/named (\S+?) (?:\(|was)/g)].map((m) => m[1]!);
+  if (images === 0 && inlined.length === 0 && named.length === 0) return undefined;
+  const parts = [`**${images} image${images === 1 ? '' : 's'}**`];
+  if (inlined.length > 0) parts.push(`the text of ${inlined.join(', ')}`);
+  if (named.length > 0) parts.push(`the names of ${named.join(', ')}`);
+  return `I saw ${parts.join(', ')}.`;
+}
+
 /**
  * The peer's default answer, a pure function of the request so tests can predict it: it quotes
- * the last user message, counts the messages received, then has a bold phrase, a three-item
- * bullet list and a fenced code block.
+ * the last user message, counts the messages received (and says which images and files it saw,
+ * when there were any), then has a bold phrase, a three-item bullet list and a fenced code block.
  *
  * @example
  * defaultAnswer({ model: 'm', messages: [{ role: 'user', content: 'Hi' }] });
@@ -90,9 +132,11 @@ export function defaultAnswer(request: ChatRequest): string {
   const messages = Array.isArray(request.messages) ? request.messages : [];
   const question = textOf(messages.findLast((m) => m.role === 'user')?.content).trim();
   const count = `${messages.length} message${messages.length === 1 ? '' : 's'}`;
+  const attachments = attachmentsLine(messages);
   return [
     `You said: ${question === '' ? 'nothing' : `"${question}"`}`,
     '',
+    ...(attachments ? [attachments, ''] : []),
     `I received **${count}** in this conversation. Three things about this answer:`,
     '',
     '- it comes from the **local OpenAI peer**',
@@ -192,7 +236,13 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       return sendJson(res, 400, errorBody(400, "Missing required parameter: 'model' or 'messages'."));
     }
     const fault = faults.shift();
-    const record: OpenAIRequest = { body, headers: req.headers, at, ...(fault && { fault }) };
+    const record: OpenAIRequest = {
+      body,
+      headers: req.headers,
+      at,
+      ...(fault && { fault }),
+      images: decodeImages(body.messages),
+    };
     requests.push(record);
     if (fault && 'status' in fault) {
       const headers: Record<string, string> = { 'x-request-id': requestId };

@@ -26,6 +26,17 @@ export interface SlackMessage {
   metadata?: unknown;
   deleted: boolean;
   reactions?: Array<{ name: string; users: string[]; count: number }>;
+  /** Files attached to it, as Slack's file objects (see `seedFile`). */
+  files?: Array<Record<string, unknown>>;
+}
+
+/** A workspace member as `users.info` returns them (https://docs.slack.dev/reference/objects/user-object). */
+export interface SlackUser {
+  id: string;
+  /** The handle (`name`). */
+  name: string;
+  realName?: string;
+  displayName?: string;
 }
 
 /** What `assistant.threads.setSuggestedPrompts` was given for a thread. */
@@ -78,6 +89,8 @@ export interface SlackWorkspace {
   toApiMessage(message: SlackMessage): Record<string, unknown>;
   /** A one-time Socket Mode WebSocket URL (`apps.connections.open`). */
   socketModeUrl(): string;
+  /** A seeded workspace member. */
+  user(id: string): SlackUser | undefined;
 }
 
 type Handler = (ws: SlackWorkspace, args: SlackArgs) => SlackResponse;
@@ -355,30 +368,84 @@ const setTitle: Handler = (ws, args) => {
   return { ok: true };
 };
 
+/** Default and maximum `limit` of `conversations.replies` (internal and Marketplace apps). */
+export const REPLIES_MAX_LIMIT = 1000;
+
+const micros = (ts: string): bigint => {
+  const [seconds = '0', fraction = ''] = ts.split('.');
+  return BigInt(seconds) * 1_000_000n + BigInt(fraction.padEnd(6, '0').slice(0, 6) || '0');
+};
+
+// https://docs.slack.dev/reference/methods/conversations.replies: cursor pagination (`limit`,
+// `cursor`, `has_more`, `response_metadata.next_cursor`), bounded by `oldest`/`latest`, exclusive
+// unless `inclusive`. The cursor here is the index of the next message, base64-encoded.
 const replies: Handler = (ws, args) => {
   const channel = str(args, 'channel');
   const ts = str(args, 'ts');
   if (!isChannelId(channel)) return fail('channel_not_found');
   if (ts === undefined) return invalidArguments('ts');
   const root = ws.find(channel, ts)?.thread_ts ?? ts;
-  const all = ws.thread(channel, root);
-  if (all.length === 0) return fail('thread_not_found');
-  // `oldest` is exclusive unless `inclusive`; the parent is always first.
-  const oldest = str(args, 'oldest');
-  const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
-  const after = (m: SlackMessage) =>
-    oldest === undefined || m.ts === root || Number(m.ts) > Number(oldest) || (inclusive && m.ts === oldest);
+  const thread = ws.thread(channel, root);
+  if (thread.length === 0) return fail('thread_not_found');
+  // Metadata only when asked for (https://docs.slack.dev/messaging/message-metadata).
   const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
-  const thread = all.filter(after);
-  const limit = Number(args.limit ?? 1000) || 1000;
+  const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+  const oldest = str(args, 'oldest');
+  const latest = str(args, 'latest');
+  const inRange = (m: SlackMessage) =>
+    (oldest === undefined || (inclusive ? micros(m.ts) >= micros(oldest) : micros(m.ts) > micros(oldest))) &&
+    (latest === undefined || (inclusive ? micros(m.ts) <= micros(latest) : micros(m.ts) < micros(latest)));
+  const selected = thread.filter(inRange);
+  const limit = Math.min(
+    REPLIES_MAX_LIMIT,
+    Math.max(1, Number(args.limit ?? REPLIES_MAX_LIMIT) || REPLIES_MAX_LIMIT),
+  );
+  const cursor = str(args, 'cursor');
+  const start =
+    cursor === undefined
+      ? 0
+      : Number(
+          Buffer.from(cursor, 'base64')
+            .toString('utf8')
+            .replace(/^next:/, ''),
+        );
+  if (!Number.isInteger(start) || start < 0) return fail('invalid_cursor');
+  const page = selected.slice(start, start + limit);
+  const hasMore = start + limit < selected.length;
   return {
     ok: true,
-    messages: thread.slice(0, limit).map((m) => {
+    messages: page.map((m) => {
       const { metadata, ...api } = ws.toApiMessage(m);
       return withMetadata && metadata !== undefined ? { ...api, metadata } : api;
     }),
-    has_more: thread.length > limit,
-    response_metadata: { next_cursor: '' },
+    has_more: hasMore,
+    response_metadata: {
+      next_cursor: hasMore ? Buffer.from(`next:${start + limit}`).toString('base64') : '',
+    },
+  };
+};
+
+// https://docs.slack.dev/reference/methods/users.info
+const usersInfo: Handler = (ws, args) => {
+  const id = str(args, 'user');
+  if (id === undefined) return invalidArguments('user');
+  const user = ws.user(id);
+  if (user === undefined) return fail('user_not_found');
+  return {
+    ok: true,
+    user: {
+      id: user.id,
+      team_id: ws.teamId,
+      name: user.name,
+      deleted: false,
+      real_name: user.realName ?? user.name,
+      is_bot: false,
+      profile: {
+        real_name: user.realName ?? user.name,
+        display_name: user.displayName ?? '',
+        team: ws.teamId,
+      },
+    },
   };
 };
 
@@ -412,6 +479,7 @@ const handlers: Record<string, Handler> = {
   'assistant.threads.setSuggestedPrompts': setSuggestedPrompts,
   'assistant.threads.setTitle': setTitle,
   'conversations.replies': replies,
+  'users.info': usersInfo,
   'reactions.add': addReaction,
 };
 

@@ -8,12 +8,19 @@ import {
   type SlackArgs,
   type SlackMessage,
   type SlackResponse,
+  type SlackUser,
   type SlackWorkspace,
   type SuggestedPrompts,
 } from './slack-peer-methods';
 import { type SocketModePeer, startSocketModePeer } from './socket-mode-peer';
 
-export type { SlackArgs, SlackMessage, SlackResponse, SuggestedPrompts } from './slack-peer-methods';
+export type {
+  SlackArgs,
+  SlackMessage,
+  SlackResponse,
+  SlackUser,
+  SuggestedPrompts,
+} from './slack-peer-methods';
 
 /** Options of {@link startSlackPeer}. */
 export interface SlackPeerOptions {
@@ -42,6 +49,23 @@ export type SlackFailure =
   | { error: string }
   | { status: number }
   | { lateMs: number };
+
+/** A file to put in the workspace, served at its `url_private` (see {@link SlackPeer.seedFile}). */
+export interface SeedFile {
+  name: string;
+  mimetype: string;
+  bytes: Buffer | string;
+  /** Answer downloads with `302 Location: <redirectTo>` instead of the bytes. */
+  redirectTo?: string;
+}
+
+/** One request for a file's `url_private`. */
+export interface FileDownload {
+  path: string;
+  /** Whether it carried the bot token as `Authorization: Bearer`. */
+  authorized: boolean;
+  status: number;
+}
 
 /** A feature that {@link SlackPeer.disable} can switch off. */
 export type SlackFeature = 'streaming';
@@ -97,7 +121,18 @@ export interface SlackPeer {
     thread_ts?: string;
     user: string;
     text: string;
+    /** File objects from {@link SlackPeer.seedFile}. */
+    files?: Array<Record<string, unknown>>;
   }): SlackMessage;
+  /** Adds a workspace member for `users.info`. */
+  seedUser(user: SlackUser): void;
+  /**
+   * Stores a file and returns its file object as Slack lists it on a message or event (`id`,
+   * `name`, `mimetype`, `size`, `url_private` on this peer's origin, bearer-token checked).
+   */
+  seedFile(file: SeedFile): Record<string, unknown> & { id: string; url_private: string };
+  /** Every request for a file so far. */
+  readonly downloads: readonly FileDownload[];
   /** The next `times` calls of `method` fail this way, before any state changes. */
   failNext(method: string, failure: SlackFailure, times?: number): void;
   /** The user presses Stop on a streaming message: its next append answers `stopped_by_user`. */
@@ -107,7 +142,7 @@ export interface SlackPeer {
   enable(feature: SlackFeature): void;
   on<E extends keyof SlackPeerEvents>(event: E, listener: (...args: SlackPeerEvents[E]) => void): SlackPeer;
   off<E extends keyof SlackPeerEvents>(event: E, listener: (...args: SlackPeerEvents[E]) => void): SlackPeer;
-  /** Forgets messages, calls, statuses and pending failures; re-enables every feature. */
+  /** Forgets messages, users, files, downloads, calls, statuses and pending failures; re-enables every feature. */
   reset(): void;
   /** Stops the server and destroys open sockets. */
   close(): Promise<void>;
@@ -130,6 +165,7 @@ class Workspace implements SlackWorkspace {
   private readonly prompts = new Map<string, SuggestedPrompts>();
   private readonly titles = new Map<string, string>();
   private readonly touched = new Map<SlackMessage, number>();
+  readonly users = new Map<string, SlackUser>();
   private lastMicros = 0n;
 
   constructor(
@@ -156,6 +192,10 @@ class Workspace implements SlackWorkspace {
     list.sort((a, b) => (micros(a.ts) < micros(b.ts) ? -1 : 1));
     this.channels.set(message.channel, list);
     return message;
+  }
+
+  user(id: string): SlackUser | undefined {
+    return this.users.get(id);
   }
 
   find(channel: string, ts: string): SlackMessage | undefined {
@@ -236,6 +276,7 @@ class Workspace implements SlackWorkspace {
     this.prompts.clear();
     this.titles.clear();
     this.touched.clear();
+    this.users.clear();
     this.features.streaming = true;
   }
 
@@ -302,6 +343,7 @@ class Workspace implements SlackWorkspace {
       ...(m.metadata !== undefined && { metadata: m.metadata }),
       ...(m.edited !== undefined && { edited: m.edited }),
       ...(m.reactions !== undefined && m.reactions.length > 0 && { reactions: m.reactions }),
+      ...(m.files !== undefined && { files: m.files, upload: false }),
     };
   }
 }
@@ -371,6 +413,9 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
   );
   const calls: SlackCall[] = [];
   const failures = new Map<string, SlackFailure[]>();
+  const files = new Map<string, SeedFile>();
+  const downloads: FileDownload[] = [];
+  let fileCount = 0;
   const events = new EventEmitter<SlackPeerEvents>();
 
   type Answer = Omit<SlackCall, 'at'> & { headers?: Record<string, string>; lateMs?: number };
@@ -402,9 +447,29 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
     return reply(callMethod(ws, method, args));
   }
 
+  /** `GET /files-pri/<team>-<id>/<name>`: the file's bytes for the bot token, as `url_private`. */
+  function serveFile(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const id = /^\/files-pri\/[^/-]+-([^/]+)\//.exec(path)?.[1];
+    const file = id === undefined ? undefined : files.get(id);
+    const authorized = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1] === token;
+    const answer = (status: number, headers: Record<string, string | number>, body: Buffer | string) => {
+      downloads.push({ path, authorized, status });
+      res.writeHead(status, headers);
+      res.end(body);
+    };
+    // Slack answers a request without the token with its sign-in page; a plain 403 here.
+    if (!authorized) return void answer(403, { 'Content-Type': 'text/plain' }, 'sign in');
+    if (file === undefined) return void answer(404, { 'Content-Type': 'text/plain' }, 'file not found');
+    if (file.redirectTo !== undefined) return void answer(302, { Location: file.redirectTo }, '');
+    const bytes = Buffer.from(file.bytes);
+    answer(200, { 'Content-Type': file.mimetype, 'Content-Length': bytes.length }, bytes);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = performance.now();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'GET' && url.pathname.startsWith('/files-pri/'))
+      return serveFile(req, res, url.pathname);
     const method = /^\/api\/([\w.-]+)$/.exec(url.pathname)?.[1];
     const body = await readBody(req);
     if (method === undefined) return sendJson(res, 404, { ok: false, error: 'not_found' });
@@ -449,10 +514,36 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
         deleted: false,
       };
       if (input.thread_ts !== undefined) message.thread_ts = input.thread_ts;
+      if (input.files !== undefined) message.files = structuredClone(input.files);
       ws.insert(message);
       events.emit('seed', structuredClone(message));
       return structuredClone(message);
     },
+    seedUser(user) {
+      ws.users.set(user.id, { ...user });
+    },
+    seedFile(file) {
+      const id = `F0LOCAL${String(++fileCount).padStart(4, '0')}`;
+      files.set(id, { ...file });
+      const url = `${server.origin}/files-pri/${ws.teamId}-${id}/${encodeURIComponent(file.name)}`;
+      const extension = file.name.includes('.') ? file.name.slice(file.name.lastIndexOf('.') + 1) : 'text';
+      // https://docs.slack.dev/reference/objects/file-object
+      return {
+        id,
+        created: Math.floor(Date.now() / 1000),
+        name: file.name,
+        title: file.name,
+        mimetype: file.mimetype,
+        filetype: extension,
+        user: 'U0ASKER',
+        size: Buffer.byteLength(file.bytes),
+        mode: 'hosted',
+        is_external: false,
+        url_private: url,
+        url_private_download: `${url}?download=1`,
+      };
+    },
+    downloads,
     failNext(method, failure, times = 1) {
       const queue = failures.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(failure);
@@ -480,6 +571,8 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
       ws.clear();
       calls.length = 0;
       failures.clear();
+      files.clear();
+      downloads.length = 0;
     },
     close: async () => {
       await Promise.all([server.close(), socketMode.close()]);

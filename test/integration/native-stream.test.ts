@@ -61,9 +61,9 @@ describe('native streaming: the answer streams into one message', () => {
     expect(h.stack.slack.status(j.channel, j.threadTs)).toBe('');
   });
 
-  it('streams a DM without naming a recipient', async () => {
+  it('streams a DM without naming a recipient, and titles the new conversation from its question', async () => {
     // Prepare
-    const j = job({ channel: 'D0DM', isDm: true, text: 'hello' });
+    const j = job({ channel: 'D0DM', isDm: true, text: 'How do FIFO queues keep order?' });
     await enqueue(j);
     // Act
     await deliver();
@@ -71,6 +71,12 @@ describe('native streaming: the answer streams into one message', () => {
     const [start] = h.stack.slack.callsTo('chat.startStream');
     expect(start!.args.recipient_user_id).toBeUndefined();
     expect(botMessages(j)).toHaveLength(1);
+    expect(h.stack.slack.title(j.channel, j.threadTs)).toBe('How do FIFO queues keep order?');
+    // Act: a follow-up in the same conversation keeps its title.
+    await enqueue(job({ channel: 'D0DM', isDm: true, threadTs: j.threadTs, text: 'And why?' }));
+    await deliver();
+    // Assess
+    expect(h.stack.slack.callsTo('assistant.threads.setTitle')).toHaveLength(1);
   });
 
   it('appends at most once per append interval, coalescing tokens', async () => {

@@ -338,3 +338,81 @@ describe('Slack peer', () => {
     expect(seen[0]?.at).toBeLessThan(seen[3]?.at ?? 0);
   });
 });
+
+describe('Slack peer: reading threads, people and files', () => {
+  it('pages conversations.replies with a cursor, within oldest and latest', async () => {
+    // Prepare: a parent and 5 replies.
+    const parent = askInChannel();
+    const replies = Array.from({ length: 5 }, (_, i) =>
+      peer.seedMessage({ channel: CHANNEL, thread_ts: parent.ts, user: ASKER, text: `r${i}` }),
+    );
+    // Act
+    const first = await client().conversations.replies({ channel: CHANNEL, ts: parent.ts, limit: 2 });
+    const second = await client().conversations.replies({
+      channel: CHANNEL,
+      ts: parent.ts,
+      limit: 2,
+      cursor: first.response_metadata!.next_cursor!,
+    });
+    const window = await client().conversations.replies({
+      channel: CHANNEL,
+      ts: parent.ts,
+      oldest: replies[0]!.ts,
+      latest: replies[3]!.ts,
+    });
+    // Assess
+    expect(first.messages!.map((m) => m.text)).toEqual(['<@UBOT0LOCAL> hi?', 'r0']);
+    expect(first.has_more).toBe(true);
+    expect(second.messages!.map((m) => m.text)).toEqual(['r1', 'r2']);
+    expect(window.messages!.map((m) => m.text)).toEqual(['r1', 'r2']);
+    expect(window.has_more).toBe(false);
+    expect(window.response_metadata!.next_cursor).toBe('');
+  });
+
+  it('answers users.info for seeded people and user_not_found otherwise', async () => {
+    // Prepare
+    peer.seedUser({ id: 'U0ALICE', name: 'alice', realName: 'Alice Liddell', displayName: 'Alice' });
+    // Act
+    const { user } = await client().users.info({ user: 'U0ALICE' });
+    // Assess
+    expect(user).toMatchObject({ id: 'U0ALICE', name: 'alice', real_name: 'Alice Liddell' });
+    expect(user!.profile!.display_name).toBe('Alice');
+    expect(await platformError(client().users.info({ user: 'U0NOBODY' }))).toBe('user_not_found');
+  });
+
+  it('serves a seeded file at url_private to the bot token only, and lists it on its message', async () => {
+    // Prepare
+    const file = peer.seedFile({ name: 'notes.txt', mimetype: 'text/plain', bytes: 'hello' });
+    const message = peer.seedMessage({ channel: CHANNEL, user: ASKER, text: 'see file', files: [file] });
+    // Act
+    const withToken = await fetch(file.url_private, { headers: { Authorization: `Bearer ${peer.token}` } });
+    const without = await fetch(file.url_private);
+    const { messages } = await client().conversations.replies({ channel: CHANNEL, ts: message.ts });
+    // Assess
+    expect(await withToken.text()).toBe('hello');
+    expect(without.status).toBe(403);
+    expect(messages![0]!.files![0]).toMatchObject({ id: file.id, name: 'notes.txt', size: 5 });
+    expect(peer.downloads.map((d) => [d.authorized, d.status])).toEqual([
+      [true, 200],
+      [false, 403],
+    ]);
+  });
+
+  it('redirects a file download when asked to', async () => {
+    // Prepare
+    const file = peer.seedFile({
+      name: 'a.png',
+      mimetype: 'image/png',
+      bytes: 'x',
+      redirectTo: 'http://elsewhere.test/a',
+    });
+    // Act
+    const response = await fetch(file.url_private, {
+      headers: { Authorization: `Bearer ${peer.token}` },
+      redirect: 'manual',
+    });
+    // Assess
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('http://elsewhere.test/a');
+  });
+});

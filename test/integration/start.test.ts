@@ -26,7 +26,8 @@ function questionsIn(dir: string): string[] {
     .filter((name) => {
       const body = JSON.parse(readFileSync(join(dir, name), 'utf8'));
       const event = body.event ?? {};
-      const fromPerson = event.subtype === undefined && event.bot_id === undefined;
+      const fromPerson =
+        (event.subtype === undefined || event.subtype === 'file_share') && event.bot_id === undefined;
       return (
         body.type === 'event_callback' &&
         fromPerson &&

@@ -53,6 +53,36 @@ describe('classifySlackEvent', () => {
     },
   );
 
+  it('carries the files of a mention and of a DM file_share, with what the worker needs', () => {
+    // Prepare
+    const file = {
+      id: 'F1',
+      name: 'shot.png',
+      title: 'Shot',
+      mimetype: 'image/png',
+      size: 10,
+      url_private: 'https://files.slack.com/files-pri/T1-F1/shot.png',
+      thumb_64: 'x',
+    };
+    const lean = { id: 'F2', file_access: 'check_file_info' };
+    // Act
+    const fromMention = classifySlackEvent(mention({ files: [file, lean] }));
+    const fromDm = classifySlackEvent(dm({ subtype: 'file_share', files: [file] }));
+    // Assess
+    const expected = {
+      id: 'F1',
+      name: 'shot.png',
+      mimetype: 'image/png',
+      size: 10,
+      urlPrivate: file.url_private,
+    };
+    expect(fromMention.kind === 'answer' && fromMention.job.files).toEqual([
+      expected,
+      { id: 'F2', name: 'F2', mimetype: '', size: 0 },
+    ]);
+    expect(fromDm.kind === 'answer' && fromDm.job.files).toEqual([expected]);
+  });
+
   it('keeps the Enterprise Grid id', () => {
     const decision = classifySlackEvent(mention({}), {});
     const grid = classifySlackEvent({ ...mention(), enterprise_id: 'E0GRID' });

@@ -1,5 +1,5 @@
 import { BadInputError } from '../../lib/errors';
-import { type AnswerJob, decodeJob, encodeJob } from '../../lib/queue/job';
+import { type AnswerJob, decodeAnswerJob, decodeJob, encodeJob } from '../../lib/queue/job';
 
 const job: AnswerJob = {
   v: 1,
@@ -20,6 +20,18 @@ describe('encodeJob / decodeJob', () => {
     expect(body).toMatch(/^[\x20-\x7e]*$/);
     expect(body).toContain('\\ud83d\\ude80'); // 🚀 as a surrogate pair escape
     expect(decodeJob(body)).toEqual(job);
+  });
+
+  it('reads a job with files, and one queued before jobs had them', () => {
+    const file = {
+      id: 'F1',
+      name: 'a.png',
+      mimetype: 'image/png',
+      size: 3,
+      urlPrivate: 'https://files.slack.com/a',
+    };
+    expect(decodeAnswerJob(encodeJob({ ...job, files: [file] })).files).toEqual([file]);
+    expect(decodeAnswerJob(encodeJob(job)).files).toBeUndefined();
   });
 
   it('names the field that is wrong', () => {

@@ -1,0 +1,176 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ContentPart, TokenCounter } from '../llm/prompt';
+import type { JobFile } from '../queue/job';
+import { AttachmentError } from './errors';
+import type { FileDownloader } from './file-downloader';
+
+/** How a file attached to a question is given to the model. */
+export type FileKind = 'image' | 'text' | 'other';
+
+/**
+ * Image types the model reads, and their limits
+ * (https://platform.openai.com/docs/guides/images-vision#image-input-requirements: PNG, JPEG,
+ * WEBP, non-animated GIF; up to 20 MB per image, 500 images and 50 MB of image bytes per request).
+ */
+export const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+/** Ours, below OpenAI's 50 MB per request: what one invocation downloads and re-sends as base64. */
+export const MAX_IMAGES_BYTES = 20 * 1024 * 1024;
+/** Ours (Slack attaches at most 10 files to a message; OpenAI takes 500 images). */
+export const MAX_IMAGES = 10;
+/** Text files larger than this are not read (the token budget would cut them far shorter anyway). */
+export const MAX_TEXT_BYTES = 200 * 1024;
+
+const TEXT_MIMETYPES =
+  /^(text\/.+|application\/(json|x-ndjson|xml|yaml|x-yaml|toml|javascript|x-javascript|typescript|x-sh|sql|csv|graphql|x-python|x-ruby|x-httpd-php))$/;
+const TEXT_EXTENSIONS = new Set(
+  (
+    'txt md markdown csv tsv json jsonl ndjson yaml yml toml ini cfg conf log xml html htm css scss ' +
+    'js mjs cjs ts tsx jsx py rb go rs java kt kts swift c h cc cpp hpp cs php sh bash zsh ps1 sql ' +
+    'graphql proto tf hcl gradle properties env dockerfile makefile diff patch rst tex r scala lua dart'
+  ).split(' '),
+);
+
+/** Sorts a file by its mimetype, or by its name's extension when the mimetype says nothing. */
+export function classifyFile(file: Pick<JobFile, 'name' | 'mimetype'>): FileKind {
+  const mimetype = file.mimetype.toLowerCase().split(';')[0]!.trim();
+  if (IMAGE_TYPES.has(mimetype)) return 'image';
+  if (TEXT_MIMETYPES.test(mimetype)) return 'text';
+  const name = file.name.toLowerCase();
+  const extension = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name;
+  if (TEXT_EXTENSIONS.has(extension) && !mimetype.startsWith('image/')) return 'text';
+  return 'other';
+}
+
+/** The attachments of one question, ready for the prompt. */
+export interface Attachments {
+  /** Image parts to send with the question. */
+  images: ContentPart[];
+  /** Text files, fenced and named, and notes on files not read; appended to the question. */
+  text: string;
+  /** What memory keeps instead of the images (`[image: diagram.png]`). */
+  standIns: string;
+  /** Tokens the inlined text costs. */
+  tokens: number;
+}
+
+/**
+ * Reads the files attached to a question: images become `data:` URL parts (OpenAI cannot fetch
+ * Slack's private URLs), text files are inlined up to `textBudget` tokens (cut with a marker),
+ * and anything else is named as not read, so the model can say so instead of guessing.
+ */
+export async function readAttachments(
+  files: JobFile[],
+  downloader: FileDownloader,
+  options: {
+    imageInput: 'auto' | 'off';
+    deadline: number;
+    textBudget: number;
+    count: TokenCounter;
+    logger: Logger;
+  },
+): Promise<Attachments> {
+  const images: ContentPart[] = [];
+  const blocks: string[] = [];
+  const notes: string[] = [];
+  const standIns: string[] = [];
+  let imageBytes = 0;
+  let tokens = 0;
+  const fetchFile = async (file: JobFile, maxBytes: number): Promise<Buffer | undefined> => {
+    if (!file.urlPrivate) return undefined;
+    try {
+      return await downloader.download(file.urlPrivate, { maxBytes, deadline: options.deadline });
+    } catch (error) {
+      if (!(error instanceof AttachmentError)) throw error;
+      options.logger.warn('an attached file was not read', { fileId: file.id, problem: error.problem });
+      return undefined;
+    }
+  };
+
+  for (const file of files) {
+    const kind = classifyFile(file);
+    if (kind === 'image') {
+      standIns.push(`[image: ${file.name}]`);
+      if (options.imageInput === 'off') {
+        notes.push(`An image named ${file.name} was attached but not shown to you (image input is off).`);
+        continue;
+      }
+      const room = Math.min(MAX_IMAGE_BYTES, MAX_IMAGES_BYTES - imageBytes);
+      const bytes = images.length < MAX_IMAGES && file.size <= room ? await fetchFile(file, room) : undefined;
+      if (!bytes) {
+        notes.push(`An image named ${file.name} was attached but could not be read.`);
+        continue;
+      }
+      imageBytes += bytes.length;
+      const mime = file.mimetype.toLowerCase().split(';')[0]!.trim();
+      images.push({
+        type: 'image_url',
+        image_url: { url: `data:${mime};base64,${bytes.toString('base64')}` },
+      });
+      continue;
+    }
+    if (kind === 'text') {
+      const bytes = file.size <= MAX_TEXT_BYTES ? await fetchFile(file, MAX_TEXT_BYTES) : undefined;
+      const content = bytes?.toString('utf8');
+      if (content === undefined || content.includes('\u0000')) {
+        notes.push(`A file named ${file.name} was attached but not read (too large, unreadable or binary).`);
+        continue;
+      }
+      const room = options.textBudget - tokens;
+      const kept = truncateToTokens(content, Math.max(0, room - 60), options.count);
+      const block = fenced(file.name, kept.text, kept.cut ? content.length : undefined);
+      tokens += options.count(block);
+      blocks.push(block);
+      continue;
+    }
+    const what = /pdf/i.test(file.mimetype) ? 'A PDF' : 'A file';
+    notes.push(`${what} named ${file.name} (${file.mimetype || 'unknown type'}) was attached but not read.`);
+  }
+  const text = [...blocks, ...notes.map((n) => `(${n})`)].join('\n\n');
+  return { images, text, standIns: standIns.join(' '), tokens };
+}
+
+/** Texts are cut in steps of this many characters, then to the character within the last step. */
+const CUT_STEP_CHARS = 500;
+
+/**
+ * `text` cut to at most `maxTokens` tokens; `cut` says whether anything was dropped. Counts step
+ * by step (each counted once, so the work is bounded by `maxTokens`, not the text's length), then
+ * finds the cut within the last step by bisection. Counting in steps never counts fewer tokens
+ * than the prefix has, so the result never overflows.
+ */
+export function truncateToTokens(
+  text: string,
+  maxTokens: number,
+  count: TokenCounter,
+): { text: string; cut: boolean } {
+  let used = 0;
+  for (let at = 0; at < text.length; at += CUT_STEP_CHARS) {
+    const step = text.slice(at, at + CUT_STEP_CHARS);
+    const cost = count(step, maxTokens - used);
+    if (used + cost <= maxTokens) {
+      used += cost;
+      continue;
+    }
+    let low = 0;
+    let high = step.length;
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      if (used + count(step.slice(0, mid), maxTokens - used) <= maxTokens) low = mid;
+      else high = mid - 1;
+    }
+    return { text: text.slice(0, at + low), cut: true };
+  }
+  return { text, cut: false };
+}
+
+/** A file's text in a Markdown fence longer than any backtick run inside it, named above. */
+export function fenced(name: string, text: string, originalLength?: number): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  const marker =
+    originalLength === undefined
+      ? ''
+      : `\n[… cut here: only the first ${text.length} of ${originalLength} characters fit]`;
+  return `Attached file ${name}:\n${fence}\n${text}${text.endsWith('\n') ? '' : '\n'}${fence}${marker}`;
+}

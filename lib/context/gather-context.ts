@@ -1,0 +1,186 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { buildPrompt, type ChatMessage, type TokenCounter, type Turn } from '../llm/prompt';
+import type { AnswerJob } from '../queue/job';
+import type { FileDownloader } from './file-downloader';
+import { readAttachments } from './files';
+import { after, type ThreadMessage, type ThreadReader } from './thread-reader';
+import { mentionedUsers, readableMentions, type UserNames } from './user-names';
+
+/** The ports and settings {@link gatherContext} works with; built once in worker-deps. */
+export interface ContextPorts {
+  threads: ThreadReader;
+  names: UserNames;
+  files: FileDownloader;
+  countTokens: () => Promise<TokenCounter>;
+  /** `OPENAI_IMAGE_INPUT`: `off` names images instead of sending them (models without vision). */
+  imageInput: 'auto' | 'off';
+  /** Longest the thread, names and files may take together, within the invocation's time left. */
+  timeoutMs: number;
+}
+
+/** What one answer's context is gathered from. */
+export interface ContextRequest {
+  job: Pick<AnswerJob, 'teamId' | 'channel' | 'threadTs' | 'ts' | 'user' | 'files'>;
+  /** The question, the bot's mention already stripped. */
+  question: string;
+  /** The thread's Momento memory, oldest first. */
+  memory: Turn[];
+  systemPrompt: string;
+  /** `HISTORY_TOKEN_BUDGET`: memory, thread and inlined files together. */
+  historyBudget: number;
+  botUserId?: string | undefined;
+  /** Milliseconds this step may take at most (the caller's time left, bounded by `timeoutMs`). */
+  timeMs: number;
+}
+
+/** The model's messages, and the turns to remember once the answer is given. */
+export interface GatheredContext {
+  messages: ChatMessage[];
+  /** Thread messages sent for the first time, then the question (with stand-ins for images). */
+  remember: Turn[];
+}
+
+/** Inlined text files may take this share of the budget; memory and thread get the rest. */
+export const FILES_SHARE = 0.75;
+
+/**
+ * Gathers what the model gets for one answer: the system prompt, the thread as people see it,
+ * the question marked as the one asked now, and the files attached to it.
+ *
+ * - A reply in a thread the bot has no memory of (a first mention in an existing thread, or
+ *   memory expired) reads the whole thread up to the question; the bot's messages are `assistant`
+ *   turns, everyone else's `user` turns that name the author.
+ * - A thread it remembers adds only what was posted since the last question it remembered, not
+ *   by the bot and not mentioning it (`oldest`), minus anything memory already holds (by `ts`):
+ *   nothing is sent twice.
+ * - A top-level message (no thread yet; a DM without threads) is answered from memory alone.
+ * - The newest turns that fit the budget are kept; the question always is.
+ * Reading Slack never fails the answer: the reader and the name lookup degrade.
+ */
+export async function gatherContext(
+  request: ContextRequest,
+  ports: ContextPorts,
+  logger: Logger,
+): Promise<GatheredContext> {
+  const { job, memory, botUserId } = request;
+  const deadline = Date.now() + Math.max(0, Math.min(request.timeMs, ports.timeoutMs));
+  const read = await readThread(request, ports.threads, deadline, logger);
+  const isBot = (m: ThreadMessage) => (botUserId ? m.user === botUserId : m.botId !== undefined);
+  const marked = read.some((m) => !isBot(m)) || memory.some((t) => t.thread);
+
+  const ids = new Set<string>();
+  for (const m of read) {
+    if (m.user && !isBot(m)) ids.add(m.user);
+    for (const id of mentionedUsers(m.text)) ids.add(id);
+  }
+  for (const id of mentionedUsers(request.question)) ids.add(id);
+  if (marked) ids.add(job.user);
+  if (botUserId) ids.delete(botUserId);
+  const names = ids.size > 0 ? await ports.names.names(job.teamId, [...ids], deadline, logger) : new Map();
+  if (botUserId) names.set(botUserId, 'you');
+  const nameOf = (id: string | undefined) => (id ? (names.get(id) ?? `<@${id}>`) : 'someone');
+
+  const fresh: Turn[] = read.map((m) => {
+    const files = m.files.map((f) => ` [file: ${f}]`).join('');
+    const text = readableMentions(m.text, names) + files;
+    if (isBot(m)) return { role: 'assistant', content: text, ts: m.ts };
+    const author = m.user ? nameOf(m.user) : (m.botName ?? 'an app');
+    return { role: 'user', content: `${author}: ${text}`, ts: m.ts, thread: true };
+  });
+
+  let counter: TokenCounter | undefined;
+  const count = async () => {
+    counter ??= await ports.countTokens();
+    return counter;
+  };
+  const files = job.files ?? [];
+  const attachments =
+    files.length > 0
+      ? await readAttachments(files, ports.files, {
+          imageInput: ports.imageInput,
+          deadline,
+          textBudget: Math.floor(request.historyBudget * FILES_SHARE),
+          count: await count(),
+          logger,
+        })
+      : undefined;
+
+  const asked = readableMentions(request.question, names);
+  const body = [asked, attachments?.text].filter((s) => s).join('\n\n') || '(Only the attached image.)';
+  const question = marked ? `The question ${nameOf(job.user)} asks you now:\n${body}` : body;
+  const history = [...memory, ...fresh];
+  const messages = await buildPrompt({
+    systemPrompt: request.systemPrompt,
+    history,
+    question,
+    historyBudget: Math.max(0, request.historyBudget - (attachments?.tokens ?? 0)),
+    countTokens: count,
+  });
+  if (attachments && attachments.images.length > 0) {
+    messages[messages.length - 1] = {
+      role: 'user',
+      content: [{ type: 'text', text: question }, ...attachments.images],
+    };
+  }
+
+  // buildPrompt keeps the newest turns: those of `fresh` among them were sent, so remember them.
+  const sentTurns = messages.length - 2;
+  const keptFresh = fresh.slice(Math.max(0, fresh.length - sentTurns));
+  const remembered = [marked ? `${nameOf(job.user)}: ${body}` : body, attachments?.standIns]
+    .filter((s) => s)
+    .join('\n');
+  logger.info('context gathered', {
+    memoryTurns: memory.length,
+    threadMessages: read.length,
+    sentTurns,
+    images: attachments?.images.length ?? 0,
+    files: files.length,
+    questionChars: body.length,
+  });
+  return { messages, remember: [...keptFresh, { role: 'user', content: remembered, ts: job.ts }] };
+}
+
+/** The thread messages the prompt does not have yet, oldest first. */
+async function readThread(
+  request: ContextRequest,
+  threads: ThreadReader,
+  deadline: number,
+  logger: Logger,
+): Promise<ThreadMessage[]> {
+  const { job, memory, botUserId } = request;
+  if (job.threadTs === job.ts) return []; // a top-level message: nothing came before it in its thread
+  const read = async (oldest?: string) => {
+    const result = await threads.read({
+      channel: job.channel,
+      threadTs: job.threadTs,
+      latest: job.ts,
+      deadline,
+      ...(oldest ? { oldest } : {}),
+    });
+    if (result.stoppedBy) {
+      logger.warn('read the thread only in part; answering with what was read', {
+        slackError: result.stoppedBy,
+        retryAfter: result.retryAfter,
+        read: result.messages.length,
+        calls: result.calls,
+      });
+    }
+    return result.messages;
+  };
+  const usable = (m: ThreadMessage) => m.text.trim() !== '' || m.files.length > 0;
+  if (memory.length === 0) return (await read()).filter(usable);
+
+  // Since the last thing memory has of people (the last question, or a thread message after it).
+  let oldest: string | undefined;
+  for (const t of memory) if (t.role === 'user' && t.ts && after(t.ts, oldest)) oldest = t.ts;
+  if (oldest === undefined) return []; // memory from before turns carried their ts
+  const known = new Set(memory.map((t) => t.ts));
+  const mention = botUserId ? `<@${botUserId}` : undefined;
+  return (await read(oldest)).filter(
+    (m) =>
+      usable(m) &&
+      !known.has(m.ts) &&
+      !(botUserId ? m.user === botUserId : m.botId) &&
+      !(mention && m.text.includes(mention)),
+  );
+}

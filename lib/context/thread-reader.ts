@@ -1,0 +1,165 @@
+import type { WebClient } from '@slack/web-api';
+
+/** One message of a Slack thread, as far as the prompt needs it. */
+export interface ThreadMessage {
+  ts: string;
+  /** The author's user id (absent on some bot and system messages). */
+  user?: string;
+  /** Set when an app posted it. */
+  botId?: string;
+  /** A bot's display name (`bot_profile.name` or `username`), for other apps' messages. */
+  botName?: string;
+  text: string;
+  /** Names of files attached to it (not downloaded: only the asking message's files are read). */
+  files: string[];
+}
+
+/** What one read of a thread gave. */
+export interface ThreadRead {
+  /** Oldest first, strictly between `oldest` and `latest`. */
+  messages: ThreadMessage[];
+  /** Why the read stopped early, when it did: a Slack error code, `timeout`, or `page_limit`. */
+  stoppedBy?: string;
+  /** Seconds Slack asked to wait, when it answered 429. */
+  retryAfter?: number;
+  /** `conversations.replies` calls made. */
+  calls: number;
+}
+
+/** Reads the messages of a Slack thread. Never throws for Slack's refusals: it degrades. */
+export interface ThreadReader {
+  read(input: {
+    channel: string;
+    threadTs: string;
+    /** Only messages after this ts (exclusive); the whole thread when absent. */
+    oldest?: string;
+    /** Only messages before this ts (exclusive): the question being answered. */
+    latest: string;
+    /** Epoch milliseconds by which to have returned, with whatever was read. */
+    deadline: number;
+  }): Promise<ThreadRead>;
+}
+
+/** Messages per page. The method's maximum is 1000; Slack recommends no more than 200. */
+export const PAGE_LIMIT = 200;
+/** Pages per read: a thread longer than this many pages is read from its start up to this bound. */
+export const MAX_PAGES = 5;
+
+interface ApiMessage {
+  ts?: string;
+  user?: string;
+  bot_id?: string;
+  username?: string;
+  bot_profile?: { name?: string };
+  text?: string;
+  subtype?: string;
+  files?: Array<{ name?: string; title?: string }>;
+}
+
+/**
+ * `conversations.replies` as a {@link ThreadReader}, with the worker's `WebClient` passed in (no
+ * client retries, `rejectRateLimitedCalls`: a 429 comes back at once instead of being waited out).
+ * https://docs.slack.dev/reference/methods/conversations.replies: cursor-paginated oldest first;
+ * `oldest`/`latest` bound it (exclusive unless `inclusive`); the parent message comes first.
+ * Tier 3 for internal and Marketplace apps; commercially distributed non-Marketplace apps get
+ * 1 request/minute and 15 messages per page, so calls per answer are kept to one page usually.
+ *
+ * `missing_scope`, `not_in_channel`, a 429, a timeout or any other Slack failure ends the read
+ * with what it has and says why (`stoppedBy`, for the caller's WARN): the answer matters more.
+ */
+export function slackThreadReader(client: WebClient): ThreadReader {
+  return {
+    async read({ channel, threadTs, oldest, latest, deadline }) {
+      const messages: ThreadMessage[] = [];
+      let cursor: string | undefined;
+      let calls = 0;
+      const stop = (stoppedBy: string, retryAfter?: number): ThreadRead => ({
+        messages,
+        stoppedBy,
+        calls,
+        ...(retryAfter !== undefined ? { retryAfter } : {}),
+      });
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const left = deadline - Date.now();
+        if (left <= 0) return stop('timeout');
+        calls++;
+        let response: Awaited<ReturnType<WebClient['conversations']['replies']>>;
+        try {
+          response = await withDeadline(
+            client.conversations.replies({
+              channel,
+              ts: threadTs,
+              limit: PAGE_LIMIT,
+              latest,
+              ...(oldest ? { oldest } : {}),
+              inclusive: false,
+              ...(cursor ? { cursor } : {}),
+            }),
+            left,
+          );
+        } catch (error) {
+          return stop(slackErrorCode(error), (error as { retryAfter?: number }).retryAfter);
+        }
+        for (const m of (response.messages ?? []) as ApiMessage[]) {
+          if (!m.ts || !after(m.ts, oldest) || !after(latest, m.ts)) continue;
+          messages.push(toThreadMessage(m as ApiMessage & { ts: string }));
+        }
+        cursor = response.response_metadata?.next_cursor || undefined;
+        if (!response.has_more || !cursor) return { messages, calls };
+      }
+      return stop('page_limit');
+    },
+  };
+}
+
+function toThreadMessage(m: ApiMessage & { ts: string }): ThreadMessage {
+  return {
+    ts: m.ts,
+    ...(m.user ? { user: m.user } : {}),
+    ...(m.bot_id ? { botId: m.bot_id } : {}),
+    ...((m.bot_profile?.name ?? m.username) ? { botName: m.bot_profile?.name ?? m.username } : {}),
+    text: m.text ?? '',
+    files: (m.files ?? []).map((f) => f.name ?? f.title ?? 'a file'),
+  };
+}
+
+/** Whether ts `a` is after ts `b` (always when `b` is absent). Compared as numbers of microseconds. */
+export function after(a: string, b: string | undefined): boolean {
+  if (b === undefined) return true;
+  return tsMicros(a) > tsMicros(b);
+}
+
+/** A Slack ts as microseconds (`Number("1700000000.000100")` would lose the last digits). */
+export function tsMicros(ts: string): bigint {
+  const [seconds = '0', fraction = ''] = ts.split('.');
+  try {
+    return BigInt(seconds) * 1_000_000n + BigInt(fraction.padEnd(6, '0').slice(0, 6) || '0');
+  } catch {
+    return 0n;
+  }
+}
+
+/** The Slack error code of a `WebClient` failure (`missing_scope`, `ratelimited`, …) or `timeout`. */
+function slackErrorCode(error: unknown): string {
+  const e = error as { code?: string; data?: { error?: string }; message?: string };
+  if (e?.code === 'slack_webapi_platform_error') return e.data?.error ?? 'platform_error';
+  if (e?.code === 'slack_webapi_rate_limited_error') return 'ratelimited';
+  if (e?.code === 'slack_webapi_http_error') return 'http_error';
+  if (e?.code === 'slack_webapi_request_error')
+    return /timeout/i.test(e.message ?? '') ? 'timeout' : 'request_error';
+  if (e instanceof DeadlineError) return 'timeout';
+  throw error;
+}
+
+class DeadlineError extends Error {}
+
+/** Resolves as `promise` does, or rejects with a {@link DeadlineError} after `ms`. */
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
+  });
+  // The call goes on in the background once abandoned; keep its rejection from going unhandled.
+  promise.catch(() => undefined);
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,123 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { CacheGet } from '@gomomento/sdk';
+import type { WebClient } from '@slack/web-api';
+import { HistoryUnavailableError } from '../errors';
+import type { MomentoCache } from '../history/momento-cache';
+import { withDeadline } from './thread-reader';
+
+/** Finds people's display names. Never throws: an unknown name is `<@U…>`. */
+export interface UserNames {
+  /**
+   * Names of `ids` (each once); ids it could not name map to their `<@U…>` mention text.
+   * @param logger the answer's logger, for a WARN when some names could not be read.
+   */
+  names(teamId: string, ids: string[], deadline: number, logger: Logger): Promise<Map<string, string>>;
+}
+
+/** At most this many `users.info` calls per answer (Tier 4: 100+/min); the rest keep their id. */
+export const MAX_LOOKUPS = 20;
+/** Lookups in flight at once. */
+const CONCURRENCY = 4;
+
+/**
+ * Display names from `users.info` (https://docs.slack.dev/reference/methods/users.info, scope
+ * `users:read`): `profile.display_name`, else `real_name`, else `name`. Cached in Momento under
+ * `user:<team>:<id>` for `ttlSeconds`, and in this process for the same time, so a busy thread
+ * costs a lookup per person per few hours. Momento or Slack failing costs the names, not the answer.
+ */
+export function slackUserNames(
+  client: WebClient,
+  cache: MomentoCache,
+  options: { ttlSeconds: number; now?: () => number },
+): UserNames {
+  const now = options.now ?? Date.now;
+  const local = new Map<string, { name: string; until: number }>();
+  const key = (teamId: string, id: string) => `user:${teamId}:${id}`;
+
+  async function fromMomento(teamId: string, id: string): Promise<string | undefined> {
+    try {
+      const hit = await cache.run('get', (name) => cache.client.get(name, key(teamId, id)));
+      return hit instanceof CacheGet.Hit ? hit.valueString() : undefined;
+    } catch (error) {
+      if (!(error instanceof HistoryUnavailableError)) throw error;
+      return undefined;
+    }
+  }
+
+  async function remember(teamId: string, id: string, name: string): Promise<void> {
+    local.set(key(teamId, id), { name, until: now() + options.ttlSeconds * 1000 });
+    try {
+      await cache.run('set', (c) => cache.client.set(c, key(teamId, id), name, { ttl: options.ttlSeconds }));
+    } catch (error) {
+      if (!(error instanceof HistoryUnavailableError)) throw error;
+    }
+  }
+
+  return {
+    async names(teamId, ids, deadline, logger) {
+      const result = new Map<string, string>();
+      const missing: string[] = [];
+      for (const id of new Set(ids)) {
+        const known = local.get(key(teamId, id));
+        if (known && known.until > now()) result.set(id, known.name);
+        else missing.push(id);
+      }
+      const failures = new Map<string, number>();
+      const lookUp = async (id: string): Promise<void> => {
+        const cached = await fromMomento(teamId, id);
+        if (cached !== undefined) {
+          local.set(key(teamId, id), { name: cached, until: now() + options.ttlSeconds * 1000 });
+          result.set(id, cached);
+          return;
+        }
+        const left = deadline - now();
+        if (left <= 0) return;
+        try {
+          const { user } = await withDeadline(client.users.info({ user: id }), left);
+          const name = user?.profile?.display_name || user?.real_name || user?.name;
+          if (name) {
+            result.set(id, name);
+            await remember(teamId, id, name);
+          }
+        } catch (error) {
+          const e = error as { code?: string; data?: { error?: string } };
+          const code =
+            e.data?.error ?? (e.code === 'slack_webapi_rate_limited_error' ? 'ratelimited' : 'timeout');
+          failures.set(code, (failures.get(code) ?? 0) + 1);
+        }
+      };
+      const queue = missing.slice(0, MAX_LOOKUPS);
+      await Promise.all(
+        Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
+          for (let id = queue.shift(); id !== undefined; id = queue.shift()) await lookUp(id);
+        }),
+      );
+      if (failures.size > 0 || missing.length > MAX_LOOKUPS) {
+        logger.warn('some user names could not be read; their ids stand in', {
+          failures: Object.fromEntries(failures),
+          skipped: Math.max(0, missing.length - MAX_LOOKUPS),
+        });
+      }
+      for (const id of ids) if (!result.has(id)) result.set(id, `<@${id}>`);
+      return result;
+    },
+  };
+}
+
+/** User ids mentioned in a Slack text: `<@U123>` and `<@U123|name>`. */
+export function mentionedUsers(text: string): string[] {
+  return [...text.matchAll(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g)].map((m) => m[1]!);
+}
+
+/**
+ * Makes mentions readable: `<@U123>` becomes `@Alice` when the name is known, and `<@U123|alice>`
+ * its own label; an unknown id stays as it is
+ * (https://docs.slack.dev/messaging/formatting-message-text#mentioning-users).
+ */
+export function readableMentions(text: string, names: ReadonlyMap<string, string>): string {
+  return text.replace(/<@([UW][A-Z0-9]+)(?:\|([^>]*))?>/g, (whole, id: string, label?: string) => {
+    const name = names.get(id);
+    if (name !== undefined && name !== `<@${id}>`) return `@${name}`;
+    return label ? `@${label}` : whole;
+  });
+}

@@ -1,0 +1,61 @@
+import { classifyFile, fenced, truncateToTokens } from '../../lib/context/files';
+import { mentionedUsers, readableMentions } from '../../lib/context/user-names';
+
+describe('classifyFile', () => {
+  it.each([
+    ['shot.png', 'image/png', 'image'],
+    ['photo.jpg', 'image/jpeg', 'image'],
+    ['anim.gif', 'image/gif', 'image'],
+    ['pic.webp', 'image/webp', 'image'],
+    ['notes.txt', 'text/plain', 'text'],
+    ['data.json', 'application/json', 'text'],
+    ['table.csv', 'text/csv', 'text'],
+    ['conf.yaml', 'application/x-yaml', 'text'],
+    ['README.md', 'text/markdown', 'text'],
+    ['main.py', 'application/octet-stream', 'text'],
+    ['Dockerfile', '', 'text'],
+    ['report.pdf', 'application/pdf', 'other'],
+    ['photo.heic', 'image/heic', 'other'],
+    ['archive.zip', 'application/zip', 'other'],
+  ])('sorts %s (%s) as %s', (name, mimetype, kind) => {
+    expect(classifyFile({ name, mimetype })).toBe(kind);
+  });
+});
+
+describe('fenced', () => {
+  it('names the file and fences it longer than any backtick run inside', () => {
+    expect(fenced('a.md', 'x ``` y')).toBe('Attached file a.md:\n````\nx ``` y\n````');
+  });
+
+  it('says where it was cut', () => {
+    expect(fenced('a.log', 'abc', 10)).toBe(
+      'Attached file a.log:\n```\nabc\n```\n[… cut here: only the first 3 of 10 characters fit]',
+    );
+  });
+});
+
+describe('truncateToTokens', () => {
+  const count = (text: string) => text.split(' ').filter((w) => w).length; // one token a word
+
+  it('keeps a text that fits', () => {
+    expect(truncateToTokens('a b c', 3, count)).toEqual({ text: 'a b c', cut: false });
+  });
+
+  it('cuts to the longest prefix that fits', () => {
+    expect(truncateToTokens('a b c d e', 2, count)).toEqual({ text: 'a b ', cut: true });
+  });
+});
+
+describe('mentions', () => {
+  it('lists the users a text mentions', () => {
+    expect(mentionedUsers('hi <@U1> and <@W2|bob>, not <#C1>')).toEqual(['U1', 'W2']);
+  });
+
+  it('makes mentions readable with known names, labels, or leaves the id', () => {
+    const names = new Map([
+      ['U1', 'Alice'],
+      ['U3', '<@U3>'],
+    ]);
+    expect(readableMentions('<@U1> <@U2|bob> <@U3> <@U4>', names)).toBe('@Alice @bob <@U3> <@U4>');
+  });
+});
