@@ -9,6 +9,7 @@ import { LOCAL_SIGNING_SECRET } from '../../sandbox/local-stack';
 import { listen } from '../../sandbox/peers/listen';
 import { type LocalBot, startLocalBot } from '../../sandbox/run-local';
 import { runToExit, shellEnv } from '../support/run-command';
+import { waitFor } from '../support/wait-for';
 
 /**
  * `npm run replay` (sandbox/replay.ts) in its own process: against a Function URL (here the real
@@ -82,6 +83,8 @@ describe('npm run replay -- <file> --url <Function URL>', () => {
       SLACK_SIGNING_SECRET: LOCAL_SIGNING_SECRET,
     });
     await bot.idle(15_000);
+    // Both events are in one thread, so answered one after the other: wait for the second.
+    await waitFor('both answers', () => new Set(jobs).size >= 2 || undefined, 30_000).catch(() => undefined);
     // Assess
     expect(run.code).toBe(0);
     expect(new Set(jobs).size).toBe(2);

@@ -4,6 +4,7 @@ import { TYPING_MARKER } from '../../lib/reply/edit-reply';
 import { PLACEHOLDER } from '../../lib/worker/notices';
 import { type SlackMessage, type SlackPeer, startSlackPeer } from '../../sandbox/peers/slack-peer';
 import { botMessage, envelope, feedbackClick, mention } from '../support/slack-events';
+import { waitFor } from '../support/wait-for';
 
 /**
  * `npm run dev` (sandbox/dev.ts) as a developer runs it, in its own process, against the local
@@ -31,16 +32,6 @@ function run(args: string[], env: Record<string, string>) {
   });
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   return { child, exited, output: () => output };
-}
-
-async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 let slack: SlackPeer;
