@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { HistoryUnavailableError, LlmError, RetryLaterError, SlackCallError } from '../errors';
+import type { Admission, Governance } from '../governance/governance';
 import type { ClaimState, EventClaims } from '../history/event-claims';
 import type { ThreadHistory, ThreadKey } from '../history/thread-history';
 import type { ChatAnswer, ChatModel } from '../llm/openai-chat';
@@ -29,6 +30,8 @@ export interface AnswerDeps {
   claims: EventClaims;
   countTokens: () => Promise<TokenCounter>;
   logger: Logger;
+  /** Rollout guards: allowlist, daily quota, per-channel settings, usage counting. */
+  governance?: Governance;
   settings: {
     systemPrompt: string;
     historyTokenBudget: number;
@@ -51,7 +54,7 @@ export interface AnswerDeps {
 }
 
 /** How one job ended. */
-export type AnswerOutcome = 'answered' | 'duplicate' | 'failed';
+export type AnswerOutcome = 'answered' | 'duplicate' | 'failed' | 'refused';
 
 /** Leave this much of the invocation for the final Slack writes and bookkeeping. */
 const RESERVE_MS = 15_000;
@@ -119,6 +122,14 @@ async function answer(
   }
   const saveClaim = (state: ClaimState) =>
     bestEffort(logger, 'save claim', () => deps.claims.save(job.eventId, state), undefined);
+  // Before anything is shown: a refused question gets no placeholder and no model call.
+  const admission: Admission = (await deps.governance?.admit(job, { resumed: !!previous, logger })) ?? {
+    allowed: true,
+  };
+  if (!admission.allowed) {
+    await saveClaim({ status: 'done', messageTs: [] });
+    return 'refused';
+  }
 
   const reply = new LiveReply({
     surface: deps.surface,
@@ -166,7 +177,7 @@ async function answer(
 
   const history = await bestEffort(logger, 'load history', () => deps.history.load(thread), [] as Turn[]);
   const messages = await buildPrompt({
-    systemPrompt: settings.systemPrompt,
+    systemPrompt: admission.channel?.systemPrompt ?? settings.systemPrompt,
     history,
     question,
     historyBudget: settings.historyTokenBudget,
@@ -181,7 +192,12 @@ async function answer(
     try {
       const deadlineMs = delivery.remainingMs() - RESERVE_MS;
       if (deadlineMs <= 0) throw new LlmError('no time left in this invocation', { retryable: true });
-      result = await deps.llm.stream(messages, (soFar) => reply.show(soFar), { deadlineMs });
+      result = await deps.llm.stream(
+        messages,
+        (soFar) => reply.show(soFar),
+        { deadlineMs },
+        admission.channel,
+      );
     } catch (error) {
       if (!(error instanceof LlmError)) throw error;
       failure = error;
@@ -216,6 +232,7 @@ async function answer(
     return 'answered';
   }
   await complete(result.text, result.finishReason === 'length' ? LENGTH_NOTICE : undefined, true);
+  await deps.governance?.record(job, result, { logger });
   logger.info('answered', {
     chars: result.text.length,
     messages: reply.messageTs.length,

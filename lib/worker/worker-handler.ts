@@ -1,10 +1,12 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError, RetryLaterError } from '../errors';
+import { recordAnswered, recordFailure, recordRetry } from '../metrics';
 import { decodeJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
@@ -12,10 +14,12 @@ import { type AnswerDeps, answerMention } from './answer-mention';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
-  extends Pick<AnswerDeps, 'surface' | 'llm' | 'history' | 'claims' | 'countTokens'> {
+  extends Pick<AnswerDeps, 'surface' | 'llm' | 'history' | 'claims' | 'countTokens' | 'governance'> {
   config: WorkerConfig;
   retries: RetryScheduler;
   logger: Logger;
+  /** EMF metrics (lib/metrics.ts); none in tests that do not look at them. */
+  metrics?: Metrics;
   /** Overrides for tests and benchmarks (e.g. a shorter in-invocation backoff). */
   settings?: Partial<AnswerDeps['settings']>;
 }
@@ -64,12 +68,13 @@ export function createWorkerHandler(deps: WorkerDeps) {
           },
         });
         try {
-          await answerMention(job, {
+          const outcome = await answerMention(job, {
             surface: deps.surface,
             llm: deps.llm,
             history: deps.history,
             claims: deps.claims,
             countTokens: deps.countTokens,
+            ...(deps.governance ? { governance: deps.governance } : {}),
             logger: recordLogger,
             settings: {
               systemPrompt: config.openai.systemPrompt,
@@ -85,7 +90,15 @@ export function createWorkerHandler(deps: WorkerDeps) {
               remainingMs: () => context.getRemainingTimeInMillis(),
             },
           });
+          if (deps.metrics && outcome === 'answered')
+            recordAnswered(deps.metrics, Date.now() - job.receivedAt);
+          if (deps.metrics && outcome === 'failed') recordFailure(deps.metrics, 'gave_up');
         } catch (error) {
+          if (deps.metrics) {
+            const reason = (error as Error)?.name ?? 'Error';
+            if (receiveCount >= config.queue.maxReceiveCount) recordFailure(deps.metrics, reason);
+            else recordRetry(deps.metrics, reason);
+          }
           delays.set(record.messageId, error instanceof RetryLaterError ? error.delaySeconds : defaultDelay);
           recordLogger.error('record failed; it will be retried', { receiveCount, error: error as Error });
           throw error;
