@@ -59,7 +59,8 @@ export function parseChannelSettings(text: string): Record<string, ChannelSettin
  * `maxAgeSeconds` like the secrets, so an edit reaches every instance within that time.
  * A broken document is logged at ERROR with the problem (never its text) and the defaults are
  * kept; an unreadable parameter is logged at WARN and the defaults are kept: a settings mistake
- * must not stop the bot from answering.
+ * must not stop the bot from answering. No such parameter (the admin has set none) means no
+ * per-channel settings, and is remembered for the same age so it costs no call per answer.
  */
 export function parameterChannelSettings(options: {
   provider: () => SSMProvider;
@@ -69,12 +70,19 @@ export function parameterChannelSettings(options: {
 }): ChannelSettingsSource {
   const { provider, parameterName, maxAgeSeconds, logger } = options;
   let parsed: { text: string; channels: Record<string, ChannelSettings> } | undefined;
+  let absentUntil = 0;
   return {
     async forChannel(channel) {
+      if (Date.now() < absentUntil) return undefined;
       let text: string | undefined;
       try {
         text = await provider().get(parameterName, { maxAge: maxAgeSeconds, decrypt: true });
       } catch (error) {
+        if (isParameterNotFound(error)) {
+          absentUntil = Date.now() + maxAgeSeconds * 1000;
+          logger.debug('no channel settings parameter; using the defaults', { parameter: parameterName });
+          return undefined;
+        }
         logger.warn('channel settings unreadable; using the defaults', {
           parameter: parameterName,
           error: error as Error,
@@ -99,4 +107,12 @@ export function parameterChannelSettings(options: {
       return parsed.channels[channel];
     },
   };
+}
+
+/** Powertools wraps the SDK's `ParameterNotFound` in a `GetParameterError` with it as `cause`. */
+function isParameterNotFound(error: unknown): boolean {
+  for (let e = error as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.name === 'ParameterNotFound') return true;
+  }
+  return false;
 }

@@ -63,6 +63,8 @@ export interface SlackWorkspace {
   toApiMessage(message: SlackMessage): Record<string, unknown>;
   /** A one-time Socket Mode WebSocket URL (`apps.connections.open`). */
   socketModeUrl(): string;
+  /** A fresh message ts (for messages that are not stored, such as ephemeral ones). */
+  nextTs(): string;
 }
 
 type Handler = (ws: SlackWorkspace, args: SlackArgs) => SlackResponse;

@@ -199,6 +199,20 @@ describe('per-channel settings from Parameter Store', () => {
     expect(request.temperature).toBe(stack.workerConfig.openai.temperature);
     expect(botMessages(j)).toHaveLength(1);
   });
+
+  it('answers with the defaults, asking Parameter Store once, while no settings parameter exists', async () => {
+    // Prepare
+    worker({ channelSettingsParameter: SETTINGS });
+    // Act
+    await ask(job());
+    await ask(job());
+    // Assess
+    expect(stack.openai!.requests.map((r) => r.body.messages[0]?.content)).toEqual([
+      DEFAULT_SYSTEM_PROMPT,
+      DEFAULT_SYSTEM_PROMPT,
+    ]);
+    expect(ssm.calls.map((c) => c.operation)).toEqual(['GetParameter']);
+  });
 });
 
 describe('how much: daily token quotas', () => {
