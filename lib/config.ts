@@ -205,6 +205,22 @@ export function loadParametersConfig(env: Env = process.env): ParametersConfig {
 }
 
 /**
+ * The named variables that are set (trimmed), for `npm run secrets`, which copies them from
+ * `.env` to Parameter Store. Never logged.
+ */
+export function loadSecretVariables(
+  names: readonly string[],
+  env: Env = process.env,
+): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const value = env[name]?.trim();
+      return value ? [[name, value]] : [];
+    }),
+  );
+}
+
+/**
  * Validates the ingress function's environment.
  * @throws {ConfigError} naming every missing or malformed variable.
  */
