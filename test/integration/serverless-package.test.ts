@@ -235,7 +235,7 @@ describe('serverless package, offline', () => {
     const [body, vars] = (
       resource('Dashboard').Properties.DashboardBody as { 'Fn::Sub': [string, { Namespace: string }] }
     )['Fn::Sub'];
-    const json = body.replaceAll('${AWS::Region}', 'eu-west-1').replaceAll('${Namespace}', vars.Namespace);
+    const json = body.replace(/\$\{AWS::Region\}/g, 'eu-west-1').replace(/\$\{Namespace\}/g, vars.Namespace);
     // Act
     const dashboard = JSON.parse(json) as { widgets: unknown[] };
     // Assess
