@@ -78,7 +78,10 @@ export async function resolveSecrets(
 
 /**
  * Something built from the environment with its secrets (a handler and its clients), rebuilt
- * when a secret's value changes. Each call checks the secrets: free while Powertools' cache is
+ * when a secret's value changes. With every secret in the environment (or no parameter path) it
+ * is built at once and a configuration error throws here; otherwise it is built after the first
+ * read, and an error (a missing parameter) rejects every call until it is fixed: the CommonJS
+ * bundle cannot hold Lambda's init for a read, so the first invocation reports it. Each call checks the secrets: free while Powertools' cache is
  * fresh, one `GetParameters` call after `maxAgeSeconds`; if a value changed (a rotated key), the
  * next invocation runs on freshly built clients. Concurrent calls share one read.
  *
@@ -92,6 +95,12 @@ export function rebuiltOnRotation<T>(
   build: (env: Env) => T,
   options: { provider?: () => SSMProvider } = {},
 ): () => Promise<T> {
+  if (!config.path || specs.every((spec) => isSet(config.env, spec.name))) {
+    // Nothing to read: build now, so a bad configuration fails the module's init (Lambda's cold
+    // start) at once, as it did before parameters existed.
+    const value = build(config.env);
+    return () => Promise.resolve(value);
+  }
   const getProvider = options.provider ?? lazyParameterProvider();
   let built: { fingerprint: string; value: T } | undefined;
   let inflight: Promise<T> | undefined;
