@@ -52,7 +52,7 @@ beforeEach(() => {
 afterEach(() => close());
 
 /** A worker whose governance settings are `governance` (the rest as the local stack has it). */
-function worker(governance: Partial<WorkerConfig['governance']> = {}) {
+function worker(governance: Partial<WorkerConfig['governance']> = {}, workerLogger = logger) {
   close();
   queue = stack.sqs.createFifoQueue(`governance-${++n}`);
   const config: WorkerConfig = {
@@ -62,7 +62,7 @@ function worker(governance: Partial<WorkerConfig['governance']> = {}) {
     queue: { url: queue.queueUrl, maxReceiveCount: 4, retryDelaySeconds: 10 },
     governance: { ...stack.workerConfig.governance, ...governance },
   };
-  const deps = buildWorkerDeps(config, logger, {
+  const deps = buildWorkerDeps(config, workerLogger, {
     sqs,
     parameters: peerProvider(ssm),
     metrics: createMetrics('SlackGptBot/test', 'slack-worker', { write: (line) => emf.push(line) }),
@@ -186,14 +186,35 @@ describe('per-channel settings from Parameter Store', () => {
     expect(toGeneral?.model).toBe('gpt-4o-mini');
   });
 
-  it('keeps the defaults when the document is broken', async () => {
-    // Prepare: a temperature out of range.
+  it('keeps the defaults when the document is broken, and logs an ERROR naming the problem', async () => {
+    // Prepare: a temperature out of range; the worker's logger at ERROR, its lines captured.
     ssm.put(SETTINGS, '{"channels": {"C0PIRATES": {"systemPrompt": "Arr.", "temperature": 7}}}', 'String');
-    worker({ channelSettingsParameter: SETTINGS });
+    worker({ channelSettingsParameter: SETTINGS }, createLogger('governance-test', { logLevel: 'ERROR' }));
     const j = job({ channel: 'C0PIRATES' });
+    // Powertools writes ERROR lines with console.error: to stderr.
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const capture = jest.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
+      if (String(chunk).includes('channel settings')) return lines.push(String(chunk)) > 0;
+      return write(chunk, ...(rest as []));
+    });
     // Act
-    await ask(j);
+    try {
+      await ask(j);
+    } finally {
+      capture.mockRestore();
+    }
     // Assess
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'channel settings are invalid; using the defaults',
+        parameter: SETTINGS,
+        field: 'channels.C0PIRATES.temperature',
+      }),
+    );
+    expect(lines.join('')).not.toContain('Arr.');
     const request = stack.openai!.requests[0]!.body;
     expect(request.messages[0]).toEqual({ role: 'system', content: DEFAULT_SYSTEM_PROMPT });
     expect(request.temperature).toBe(stack.workerConfig.openai.temperature);
