@@ -18,7 +18,7 @@ export interface WorkerDeps
   config: WorkerConfig;
   retries: RetryScheduler;
   logger: Logger;
-  /** EMF metrics (lib/metrics.ts); none in tests that do not look at them. */
+  /** EMF metrics (lib/metrics.ts); optional so a handler can be built without them. */
   metrics?: Metrics;
   /** Overrides for tests and benchmarks (e.g. a shorter in-invocation backoff). */
   settings?: Partial<AnswerDeps['settings']>;

@@ -4,6 +4,7 @@ import { momentoEventClaims } from '../../lib/history/event-claims';
 import { MomentoCache } from '../../lib/history/momento-cache';
 import { createMomentoClient } from '../../lib/history/momento-client';
 import { createLogger } from '../../lib/logger';
+import { createMetrics } from '../../lib/metrics';
 import { type AnswerJob, encodeJob } from '../../lib/queue/job';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { splitMrkdwn, toMrkdwn } from '../../lib/slack/mrkdwn';
@@ -17,6 +18,8 @@ import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
 import { toSqsEvent } from '../../sandbox/sqs-event';
 
 const logger = createLogger('worker-test', { logLevel: 'SILENT' });
+// EMF lines are checked in governance.test.ts and metrics.test.ts; here they would only be noise.
+const quietMetrics = createMetrics('test', 'slack-worker', { write: () => undefined });
 
 let stack: LocalStack;
 let sqs: SQSClient;
@@ -39,7 +42,7 @@ function build(overrides: { maxReceiveCount?: number; updateIntervalMs?: number 
     slack: { ...stack.workerConfig.slack, updateIntervalMs: overrides.updateIntervalMs ?? 1000 },
     queue: { url: queue.queueUrl, maxReceiveCount: queue.maxReceiveCount, retryDelaySeconds: 10 },
   };
-  deps = buildWorkerDeps(config, logger, { sqs });
+  deps = buildWorkerDeps(config, logger, { sqs, metrics: quietMetrics });
   handler = createWorkerHandler({ ...deps, settings: { llmBackoffMs: 10 } });
 }
 
