@@ -22,10 +22,18 @@ const sqs = new SQSClient({
   useQueueUrlAsEndpoint: false,
   requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
 });
-const current = rebuiltOnRotation(INGRESS_SECRETS, loadParametersConfig(), (env) => {
-  const config = loadIngressConfig(env);
-  return createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger });
-});
+const current = rebuiltOnRotation(
+  INGRESS_SECRETS,
+  loadParametersConfig(),
+  (env) => {
+    const config = loadIngressConfig(env);
+    return createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger });
+  },
+  {
+    onStaleRead: (error) =>
+      logger.warn('could not re-read parameters; keeping the current values', { error: error as Error }),
+  },
+);
 // Start reading at init (Lambda gives init a full CPU); a failure is reported by the invocation.
 current().catch((error: Error) => logger.error('cold start failed', { error }));
 

@@ -16,7 +16,11 @@ const current = rebuiltOnRotation(
   WORKER_SECRETS,
   loadParametersConfig(),
   (env) => createWorkerHandler(buildWorkerDeps(loadWorkerConfig(env), logger, { parameters })),
-  { provider: parameters },
+  {
+    provider: parameters,
+    onStaleRead: (error) =>
+      logger.warn('could not re-read parameters; keeping the current values', { error: error as Error }),
+  },
 );
 current().catch((error: Error) => logger.error('cold start failed', { error }));
 

@@ -93,7 +93,11 @@ export function rebuiltOnRotation<T>(
   specs: readonly SecretSpec[],
   config: ParametersConfig,
   build: (env: Env) => T,
-  options: { provider?: () => SSMProvider } = {},
+  options: {
+    provider?: () => SSMProvider;
+    /** A re-read failed after a successful one; the current values stay in use. */
+    onStaleRead?: (error: unknown) => void;
+  } = {},
 ): () => Promise<T> {
   if (!config.path || specs.every((spec) => isSet(config.env, spec.name))) {
     // Nothing to read: build now, so a bad configuration fails the module's init (Lambda's cold
@@ -105,7 +109,16 @@ export function rebuiltOnRotation<T>(
   let built: { fingerprint: string; value: T } | undefined;
   let inflight: Promise<T> | undefined;
   const refresh = async () => {
-    const env = await resolveSecrets(specs, config, getProvider);
+    let env: Env;
+    try {
+      env = await resolveSecrets(specs, config, getProvider);
+    } catch (error) {
+      // Parameter Store throttled or down after the cache expired: the keys in use still work,
+      // so keep answering with them rather than failing every request until it recovers.
+      if (!built) throw error;
+      options.onStaleRead?.(error);
+      return built.value;
+    }
     const fingerprint = createHash('sha256')
       .update(specs.map((s) => env[s.name] ?? '').join('\0'))
       .digest('hex');

@@ -142,4 +142,44 @@ describe('a rotated key', () => {
     expect(unchanged).toBe(before);
     expect(after).toEqual({ secret: 'rotated', build: 2 });
   });
+
+  it('keeps the values it has when a re-read fails, and says so', async () => {
+    // Prepare
+    ssm.put(`${PATH}SLACK_SIGNING_SECRET`, 'first');
+    const config = loadParametersConfig({
+      SECRETS_PARAMETER_PATH: PATH,
+      PARAMETERS_MAX_AGE_SECONDS: '0.001',
+    });
+    const stale: unknown[] = [];
+    const current = rebuiltOnRotation(
+      INGRESS_SECRETS,
+      config,
+      (env) => ({ secret: env.SLACK_SIGNING_SECRET }),
+      {
+        provider: peerProvider(ssm),
+        onStaleRead: (error) => stale.push(error),
+      },
+    );
+    const before = await current();
+    ssm.remove(`${PATH}SLACK_SIGNING_SECRET`);
+    await sleep(5);
+    // Act
+    const after = await current();
+    // Assess
+    expect(after).toBe(before);
+    expect(stale).toEqual([expect.any(ParameterReadError)]);
+  });
+
+  it('fails while no read has succeeded, and recovers once the parameter exists', async () => {
+    // Prepare
+    const config = loadParametersConfig({ SECRETS_PARAMETER_PATH: PATH });
+    const current = rebuiltOnRotation(INGRESS_SECRETS, config, (env) => env, { provider: peerProvider(ssm) });
+    // Act
+    const first = await current().catch((e: unknown) => e);
+    ssm.put(`${PATH}SLACK_SIGNING_SECRET`, 'created later');
+    const second = await current();
+    // Assess
+    expect(first).toBeInstanceOf(ParameterReadError);
+    expect(second.SLACK_SIGNING_SECRET).toBe('created later');
+  });
 });
