@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createIngressHandler } from '../lib/ingress/ingress-handler';
+import { createMetrics } from '../lib/metrics';
 import { sqsJobQueue } from '../lib/queue/sqs-job-queue';
 import { signSlackBody } from '../lib/slack/signature';
 import { buildWorkerDeps } from '../lib/worker/worker-deps';
@@ -58,7 +59,8 @@ export async function startLocalBot(options: { streaming?: 'native' | 'edit' } =
   const deps = buildWorkerDeps(
     { ...stack.workerConfig, queue: { ...stack.workerConfig.queue, url: stack.queue.queueUrl } },
     logger,
-    { sqs },
+    // EMF lines would interleave with the bench's own output.
+    { sqs, metrics: createMetrics('bench', 'slack-worker', { write: () => undefined }) },
   );
   const worker = createWorkerHandler(deps);
   const context = () => lambdaContext('worker', 120_000);

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { BOT_USER, SECRET } from '../test/support/slack-events';
 import { bundle, bytesByPackage } from './bundles';
 import { coldRequire, interleavedColdStarts } from './cold-init';
+import { measureCost } from './cost';
 import { SQS_ONLY, warmLatencyRun } from './ingress-latency';
 import { startLocalBot } from './local-bot';
 import { measurePipeline } from './pipeline';
@@ -309,6 +310,33 @@ async function main(): Promise<void> {
   } finally {
     await bot.close();
   }
+
+  // 9. Cost inputs (README, "What it costs") and the cold start with secrets from Parameter Store.
+  done = step('cost per answer and cold start with parameters');
+  const cost = await measureCost();
+  done();
+  const extraColdMs = cost.coldStart.parameterSecretsMs - cost.coldStart.envSecretsMs;
+  figures.push(
+    {
+      figure: 10,
+      name: 'cold_start_parameters_extra',
+      value: extraColdMs,
+      unit: 'ms',
+      target: '<=100',
+      pass: extraColdMs <= 100,
+      detail: `ingress init + first answer: ${ms(cost.coldStart.parameterSecretsMs)} with the secret from the SSM peer (${cost.coldStart.getParametersCalls} GetParameters call) vs ${ms(cost.coldStart.envSecretsMs)} from the environment; AWS adds one round trip`,
+    },
+    {
+      figure: 10,
+      name: 'worker_overhead_per_answer',
+      value: cost.worker.overheadMs,
+      unit: 'ms',
+      target: '<=1500',
+      pass: cost.worker.overheadMs <= 1500,
+      detail: `worker time beyond the model's stream (${ms(cost.worker.streamMs)} for ${cost.worker.completionTokens} tokens); ingress p50 ${cost.ingressMs.p50.toFixed(2)} ms; Momento ${cost.momentoBytesPerAnswer} B and ${cost.slackCallsPerAnswer} Slack calls per answer`,
+    },
+  );
+  raw.cost = cost;
 
   figures.sort((a, b) => a.figure - b.figure);
   const seconds = (performance.now() - started) / 1000;

@@ -1,8 +1,10 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { loadIngressConfig } from '../lib/config';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { loadIngressConfig, loadParametersConfig } from '../lib/config';
 import { createIngressHandler } from '../lib/ingress/ingress-handler';
 import { createLogger } from '../lib/logger';
 import { sqsJobQueue } from '../lib/queue/sqs-job-queue';
+import { INGRESS_SECRETS, rebuiltOnRotation } from '../lib/secrets';
 
 /**
  * Lambda Function URL entry point: verifies Slack's signature and queues the event.
@@ -11,13 +13,29 @@ import { sqsJobQueue } from '../lib/queue/sqs-job-queue';
  * Slack's 3-second window, so Slack gets a 503 and retries instead of timing out.
  * `useQueueUrlAsEndpoint: false`: send to the configured/regional SQS endpoint rather than the
  * host inside `QUEUE_URL`, so `AWS_ENDPOINT_URL_SQS` is honoured (local peers, VPC endpoints).
+ * The signing secret comes from the environment or, in AWS, from Parameter Store (lib/secrets.ts):
+ * read once at init, re-read after its cache age, the handler rebuilt only if it changed.
  */
-const config = loadIngressConfig();
 const logger = createLogger('slack-ingress');
 const sqs = new SQSClient({
   maxAttempts: 2,
   useQueueUrlAsEndpoint: false,
   requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
 });
+const current = rebuiltOnRotation(
+  INGRESS_SECRETS,
+  loadParametersConfig(),
+  (env) => {
+    const config = loadIngressConfig(env);
+    return createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger });
+  },
+  {
+    onStaleRead: (error) =>
+      logger.warn('could not re-read parameters; keeping the current values', { error: error as Error }),
+  },
+);
+// Start reading at init (Lambda gives init a full CPU); a failure is reported by the invocation.
+current().catch((error: Error) => logger.error('cold start failed', { error }));
 
-export const handler = createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger });
+export const handler = async (event: APIGatewayProxyEventV2, context: Context) =>
+  (await current())(event, context);

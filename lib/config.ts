@@ -72,6 +72,28 @@ const suggestedPromptsVariable = optionalNonEmpty.transform((v, ctx): SuggestedP
   return z.NEVER;
 });
 
+/** Comma-separated Slack ids; empty means "no restriction". */
+const idList = optionalNonEmpty.transform((v) =>
+  (v ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== ''),
+);
+
+/** A whole number of tokens per UTC day; empty means unlimited. */
+const dailyLimit = optionalNonEmpty
+  .transform((v) => (v === undefined ? undefined : Number(v)))
+  .refine((n) => n === undefined || (Number.isInteger(n) && n > 0), 'must be a whole number above 0');
+
+/** Where secrets come from when they are not plain variables (lib/secrets.ts). */
+const parametersSchema = z.object({
+  SECRETS_PARAMETER_PATH: optionalNonEmpty.refine(
+    (v) => v === undefined || v.startsWith('/'),
+    'must be a parameter path starting with /',
+  ),
+  PARAMETERS_MAX_AGE_SECONDS: positiveNumber(300),
+});
+
 const ingressSchema = z.object({
   SLACK_SIGNING_SECRET: nonEmpty,
   QUEUE_URL: nonEmpty.refine((v) => URL.canParse(v), 'must be the queue URL'),
@@ -129,6 +151,13 @@ const workerSchema = z.object({
     (n) => Number.isInteger(n) && n <= 43_200,
     'must be a whole number of seconds up to 43200',
   ),
+  ALLOWED_CHANNELS: idList,
+  ALLOWED_USERS: idList,
+  USER_DAILY_TOKEN_LIMIT: dailyLimit,
+  TEAM_DAILY_TOKEN_LIMIT: dailyLimit,
+  CHANNEL_SETTINGS_PARAMETER: optionalNonEmpty,
+  PARAMETERS_MAX_AGE_SECONDS: positiveNumber(300),
+  METRICS_NAMESPACE: optionalNonEmpty.transform((v) => v ?? 'SlackGptBot'),
 });
 
 /** Either-or requirements; checked on the raw environment so they are reported with the rest. */
@@ -142,6 +171,16 @@ function workerAlternatives(env: Env): ConfigIssue[] {
     issues.push({ variable: 'MOMENTO_API_KEY', problem: 'is required (or set MOMENTO_LOCAL_ENDPOINT)' });
   }
   return issues;
+}
+
+/** Where the secrets that are not plain variables are read from (see lib/secrets.ts). */
+export interface ParametersConfig {
+  /** `SECRETS_PARAMETER_PATH`, always ending in `/`; unset: every secret must be a plain variable. */
+  path: string | undefined;
+  /** How long a read parameter is trusted before it is read again (a rotated key is picked up). */
+  maxAgeSeconds: number;
+  /** The environment the secrets are merged into; a plain variable always wins over a parameter. */
+  env: Env;
 }
 
 /** What the ingress function needs. */
@@ -197,6 +236,23 @@ export interface WorkerConfig {
     /** Visibility delay before a failed record is tried again (doubled on each receive). */
     retryDelaySeconds: number;
   };
+  governance: {
+    /** Channel ids the bot answers in (`ALLOWED_CHANNELS`); empty = every channel. `dm` allows DMs. */
+    allowedChannels: string[];
+    /** User ids the bot answers (`ALLOWED_USERS`); empty = everyone. */
+    allowedUsers: string[];
+    /** Tokens per UTC day; undefined = unlimited. */
+    userDailyTokenLimit: number | undefined;
+    teamDailyTokenLimit: number | undefined;
+    /** SSM parameter holding per-channel settings (YAML or JSON); unset = none. */
+    channelSettingsParameter: string | undefined;
+    /** Cache age of that parameter, as for secrets. */
+    maxAgeSeconds: number;
+  };
+  metrics: {
+    /** CloudWatch namespace of the EMF metrics. */
+    namespace: string;
+  };
 }
 
 /** Default system prompt; override with `SYSTEM_PROMPT`. */
@@ -212,6 +268,36 @@ function parse<T extends z.ZodType>(schema: T, env: Env, extra: ConfigIssue[] = 
   issues.push(...extra);
   if (result.success && issues.length === 0) return result.data;
   throw new ConfigError(issues);
+}
+
+/**
+ * Reads where secrets come from, and snapshots the environment they are merged into.
+ * @throws {ConfigError} naming a malformed variable.
+ */
+export function loadParametersConfig(env: Env = process.env): ParametersConfig {
+  const e = parse(parametersSchema, env);
+  const path = e.SECRETS_PARAMETER_PATH;
+  return {
+    path: path === undefined || path.endsWith('/') ? path : `${path}/`,
+    maxAgeSeconds: e.PARAMETERS_MAX_AGE_SECONDS,
+    env: { ...env },
+  };
+}
+
+/**
+ * The named variables that are set (trimmed), for `npm run secrets`, which copies them from
+ * `.env` to Parameter Store. Never logged.
+ */
+export function loadSecretVariables(
+  names: readonly string[],
+  env: Env = process.env,
+): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const value = env[name]?.trim();
+      return value ? [[name, value]] : [];
+    }),
+  );
 }
 
 /**
@@ -276,5 +362,14 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       maxReceiveCount: e.QUEUE_MAX_RECEIVE_COUNT,
       retryDelaySeconds: e.RETRY_DELAY_SECONDS,
     },
+    governance: {
+      allowedChannels: e.ALLOWED_CHANNELS,
+      allowedUsers: e.ALLOWED_USERS,
+      userDailyTokenLimit: e.USER_DAILY_TOKEN_LIMIT,
+      teamDailyTokenLimit: e.TEAM_DAILY_TOKEN_LIMIT,
+      channelSettingsParameter: e.CHANNEL_SETTINGS_PARAMETER,
+      maxAgeSeconds: e.PARAMETERS_MAX_AGE_SECONDS,
+    },
+    metrics: { namespace: e.METRICS_NAMESPACE },
   };
 }

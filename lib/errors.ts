@@ -157,3 +157,15 @@ export class HistoryUnavailableError extends AppError {
     super(message, options);
   }
 }
+
+/**
+ * Secrets could not be read from SSM Parameter Store at cold start (missing parameters, no
+ * permission, no network). `parameters` names every one of them; their values never appear.
+ */
+export class ParameterReadError extends AppError {
+  readonly parameters: string[];
+  constructor(message: string, parameters: string[], options?: { cause?: unknown }) {
+    super(message, options);
+    this.parameters = parameters;
+  }
+}

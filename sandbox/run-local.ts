@@ -131,6 +131,8 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
     AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+    // EMF metric lines (lib/metrics.ts) are for CloudWatch, not the terminal; Powertools' own switch.
+    POWERTOOLS_METRICS_DISABLED: user.POWERTOOLS_METRICS_DISABLED ?? 'true',
     // The SDK warns on Node < 22 that future versions will need 22; harmless here (PLATFORM.md).
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
       user.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',

@@ -10,6 +10,17 @@ export interface ChatAnswer {
    * the stream (the user pressed Stop): `text` is then what came until then.
    */
   finishReason: string;
+  /**
+   * Tokens as the API reported them (`stream_options.include_usage`); absent when a compatible
+   * server sends no usage chunk.
+   */
+  usage?: { promptTokens: number; completionTokens: number };
+}
+
+/** Per-request choices that override the deployment's defaults (per-channel settings). */
+export interface ChatOverrides {
+  model?: string;
+  temperature?: number;
 }
 
 /** A chat model that streams its answer. */
@@ -25,6 +36,7 @@ export interface ChatModel {
     messages: ChatMessage[],
     onText: (textSoFar: string) => void,
     limits: { deadlineMs: number; idleMs?: number; signal?: AbortSignal },
+    overrides?: ChatOverrides,
   ): Promise<ChatAnswer>;
 }
 
@@ -38,9 +50,10 @@ export const DEFAULT_IDLE_MS = 60_000;
  */
 export function openAiChat(client: OpenAI, options: { model: string; temperature: number }): ChatModel {
   return {
-    async stream(messages, onText, limits) {
+    async stream(messages, onText, limits, overrides = {}) {
       let text = '';
       let finishReason = '';
+      let usage: ChatAnswer['usage'];
       // The SDK's `timeout` covers only the wait for response headers; this bounds the whole
       // stream, so the invocation ends with time left to tell the user instead of being killed.
       const abort = new AbortController();
@@ -57,11 +70,14 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
         armIdle();
         const stream = await client.chat.completions.create(
           {
-            model: options.model,
-            temperature: options.temperature,
+            model: overrides.model ?? options.model,
+            temperature: overrides.temperature ?? options.temperature,
             // Image parts only ever come on user messages (lib/context builds them).
             messages: messages as OpenAI.ChatCompletionMessageParam[],
             stream: true,
+            // A last chunk with `choices: []` and the request's `usage` (tokens counted against the
+            // daily quota): https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
+            stream_options: { include_usage: true },
           },
           { signal: abort.signal },
         );
@@ -74,6 +90,12 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
             onText(text);
           }
           if (choice?.finish_reason) finishReason = choice.finish_reason;
+          if (chunk.usage) {
+            usage = {
+              promptTokens: chunk.usage.prompt_tokens,
+              completionTokens: chunk.usage.completion_tokens,
+            };
+          }
         }
       } catch (cause) {
         if (abort.signal.aborted && (abort.signal.reason as Error).message === 'stopped') {
@@ -105,7 +127,7 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
           partialText: text,
         });
       }
-      return { text, finishReason };
+      return { text, finishReason, ...(usage ? { usage } : {}) };
     },
   };
 }

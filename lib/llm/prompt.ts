@@ -21,6 +21,29 @@ export interface ChatMessage {
 }
 
 /**
+ * The text of a message's content, for counting: its text parts joined (images are counted
+ * apart, see {@link IMAGE_TOKENS_ESTIMATE}).
+ */
+export function contentText(content: ChatMessage['content']): string {
+  return typeof content === 'string'
+    ? content
+    : content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+}
+
+/** Image parts in a message's content. */
+export function imageParts(content: ChatMessage['content']): number {
+  return typeof content === 'string' ? 0 : content.filter((p) => p.type === 'image_url').length;
+}
+
+/**
+ * A rough token cost of one image when the server reports no usage: OpenAI bills a low-detail
+ * image at 85 tokens and a high-detail one at 85 + 170 per 512 px tile
+ * (https://platform.openai.com/docs/guides/images-vision#calculating-costs); a 1024 px image at
+ * high detail is 765.
+ */
+export const IMAGE_TOKENS_ESTIMATE = 765;
+
+/**
  * Counts tokens of a text the way the model does. With `limit`, it may stop once the count is
  * past `limit` and return any number above it (enough to know the text does not fit).
  */

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type ContextPorts, gatherContext } from '../context/gather-context';
 import { HistoryUnavailableError, LlmError, RetryLaterError, SlackCallError } from '../errors';
+import type { Admission, Governance } from '../governance/governance';
 import type { ClaimState, EventClaims } from '../history/event-claims';
 import type { ThreadHistory, ThreadKey } from '../history/thread-history';
 import type { ChatAnswer, ChatModel } from '../llm/openai-chat';
@@ -35,6 +36,8 @@ export interface AnswerDeps {
   /** Titles of assistant threads; absent: no titles. */
   assistant?: AssistantThreads | undefined;
   logger: Logger;
+  /** Rollout guards: allowlist, daily quota, per-channel settings, usage counting. */
+  governance?: Governance;
   settings: {
     systemPrompt: string;
     historyTokenBudget: number;
@@ -56,7 +59,7 @@ export interface AnswerDeps {
 }
 
 /** How one job ended. */
-export type AnswerOutcome = 'answered' | 'duplicate' | 'failed';
+export type AnswerOutcome = 'answered' | 'duplicate' | 'failed' | 'refused';
 
 /** Kept for the final writes and bookkeeping: a share of the invocation, within these bounds. */
 const RESERVE = { share: 0.15, minMs: 3_000, maxMs: 15_000 };
@@ -152,6 +155,19 @@ async function answer(
     logger.info('event already answered; skipping', { reason: 'duplicate delivery' });
     return 'duplicate';
   }
+  // Before anything is shown: a refused question gets no status, no placeholder and no model call.
+  const admission: Admission = (await deps.governance?.admit(job, { resumed: !!previous, logger })) ?? {
+    allowed: true,
+  };
+  if (!admission.allowed) {
+    await bestEffort(
+      logger,
+      'save claim',
+      () => deps.claims.save(job.eventId, { status: 'done', messageTs: [] }),
+      undefined,
+    );
+    return 'refused';
+  }
   let record: Pick<ClaimState, 'messageTs' | 'path'> = {
     messageTs: previous?.messageTs ?? [],
     ...(previous?.path ? { path: previous.path } : {}),
@@ -243,7 +259,7 @@ async function answer(
       job,
       question,
       memory: history,
-      systemPrompt: settings.systemPrompt,
+      systemPrompt: admission.channel?.systemPrompt ?? settings.systemPrompt,
       historyBudget: settings.historyTokenBudget,
       botUserId: settings.botUserId ?? job.botUserId,
       timeMs: delivery.remainingMs() - reserve,
@@ -272,10 +288,12 @@ async function answer(
     try {
       const deadlineMs = delivery.remainingMs() - reserve;
       if (deadlineMs <= 0) throw new LlmError('no time left in this invocation', { retryable: true });
-      result = await deps.llm.stream(messages, (soFar) => reply.show(soFar), {
-        deadlineMs,
-        signal: reply.stopped,
-      });
+      result = await deps.llm.stream(
+        messages,
+        (soFar) => reply.show(soFar),
+        { deadlineMs, signal: reply.stopped },
+        admission.channel,
+      );
     } catch (error) {
       if (!(error instanceof LlmError)) throw error;
       failure = error;
@@ -310,6 +328,8 @@ async function answer(
   if (result.finishReason === 'stopped') {
     // The user pressed Stop: keep and remember what was shown; nothing more is written to the stream.
     await complete(result.text, STOPPED_NOTICE, result.text.trim() !== '');
+    // The tokens until Stop were paid for: they count.
+    await deps.governance?.record(job, result, { logger });
     logger.info('stopped by the user', { chars: result.text.length, path: reply.path });
     return 'answered';
   }
@@ -318,6 +338,7 @@ async function answer(
     return 'answered';
   }
   await complete(result.text, result.finishReason === 'length' ? LENGTH_NOTICE : undefined, true);
+  await deps.governance?.record(job, result, { logger });
   logger.info('answered', {
     chars: result.text.length,
     messages: reply.messageTs.length,

@@ -1,3 +1,5 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LogLevel, WebClient } from '@slack/web-api';
 import OpenAI from 'openai';
@@ -5,18 +7,26 @@ import type { WorkerConfig } from '../config';
 import { slackFileDownloader } from '../context/file-downloader';
 import { slackThreadReader } from '../context/thread-reader';
 import { slackUserNames } from '../context/user-names';
+import { SlackCallError } from '../errors';
+import { parameterChannelSettings } from '../governance/channel-settings';
+import { createGovernance } from '../governance/governance';
+import { momentoGovernanceStore } from '../governance/governance-store';
+import { slackEphemeral } from '../governance/slack-ephemeral';
 import { momentoEventClaims } from '../history/event-claims';
 import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
 import { momentoStreamingAvailability } from '../history/streaming-availability';
 import { momentoThreadHistory } from '../history/thread-history';
+import { measuredChatModel } from '../llm/measured-chat';
 import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
+import { createMetrics, recordSlackRateLimited } from '../metrics';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { replyOpener } from '../reply/open-reply';
 import { slackWrites } from '../reply/slack-writes';
+import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import type { WorkerDeps } from './worker-handler';
@@ -29,12 +39,13 @@ export const CONTEXT_TIMEOUT_MS = 10_000;
  * does the long-term retrying, so each client retries briefly and times out well inside the
  * function's timeout. Used by `handlers/worker.ts` once per cold start, and by the sandbox and
  * tests, so every path runs the same clients.
- * @param overrides an SQS client to use instead of the default one (the sandbox's peer).
+ * @param overrides an SQS client to use instead of the default one (the sandbox's peer); the
+ *   Parameter Store provider shared with the secrets; a metrics writer; a clock for the guards.
  */
 export function buildWorkerDeps(
   config: WorkerConfig,
   logger: Logger,
-  overrides: { sqs?: SQSClient } = {},
+  overrides: { sqs?: SQSClient; parameters?: () => SSMProvider; metrics?: Metrics; now?: () => Date } = {},
 ): WorkerDeps & { close(): void } {
   const slack = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -57,6 +68,28 @@ export function buildWorkerDeps(
   });
   const momento = createMomentoClient(config.momento);
   const cache = new MomentoCache(momento, config.momento.cache);
+  const metrics = overrides.metrics ?? createMetrics(config.metrics.namespace, 'slack-worker');
+  // Every Slack write of the replies, counted when Slack answers 429 (a metric per method).
+  const writes = observeRateLimits(slackWrites(slack), metrics);
+  const { governance: g } = config;
+  const governance = createGovernance({
+    policy: { channels: g.allowedChannels, users: g.allowedUsers },
+    limits: { user: g.userDailyTokenLimit, team: g.teamDailyTokenLimit },
+    store: momentoGovernanceStore(cache),
+    channelSettings: g.channelSettingsParameter
+      ? parameterChannelSettings({
+          provider: overrides.parameters ?? lazyParameterProvider(),
+          parameterName: g.channelSettingsParameter,
+          maxAgeSeconds: g.maxAgeSeconds,
+          logger,
+        })
+      : undefined,
+    postEphemeral: slackEphemeral(slack),
+    replyInThread: (channel, threadTs, text, eventId) =>
+      writes.post({ channel, threadTs, text, tag: { eventId, chunk: 0 } }),
+    metrics,
+    ...(overrides.now ? { now: overrides.now } : {}),
+  });
   let sqs = overrides.sqs;
   const retries = lazyRetryScheduler(async () => {
     // Only a failed record needs SQS (the event source mapping receives and deletes): loading
@@ -81,7 +114,12 @@ export function buildWorkerDeps(
       texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
     }),
     assistant: slackAssistantThreads(slack),
-    llm: openAiChat(openai, { model: config.openai.model, temperature: config.openai.temperature }),
+    metrics,
+    governance,
+    llm: measuredChatModel(
+      openAiChat(openai, { model: config.openai.model, temperature: config.openai.temperature }),
+      { metrics, countTokens: o200kTokenCounter, logger },
+    ),
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),
     countTokens: o200kTokenCounter,
@@ -121,4 +159,26 @@ function lazyRetryScheduler(build: () => Promise<RetryScheduler>, logger: Logger
       }
     },
   };
+}
+
+/**
+ * Counts Slack's 429s on every method of a port (whatever its shape: the reply surface today,
+ * the lead's reply adapters tomorrow) and rethrows them unchanged.
+ */
+export function observeRateLimits<T extends object>(port: T, metrics: Metrics): T {
+  const observed = { ...port } as Record<string, unknown>;
+  for (const [name, value] of Object.entries(port)) {
+    if (typeof value !== 'function') continue;
+    observed[name] = async (...args: unknown[]) => {
+      try {
+        return await (value as (...a: unknown[]) => Promise<unknown>).apply(port, args);
+      } catch (error) {
+        if (error instanceof SlackCallError && error.slackError === 'ratelimited') {
+          recordSlackRateLimited(metrics, error.method);
+        }
+        throw error;
+      }
+    };
+  }
+  return observed as T;
 }

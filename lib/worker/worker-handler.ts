@@ -1,11 +1,13 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError, RetryLaterError } from '../errors';
 import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
+import { recordAnswered, recordFailure, recordRetry } from '../metrics';
 import { decodeJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
@@ -15,12 +17,17 @@ import { suggestPrompts } from './suggest-prompts';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
-  extends Pick<AnswerDeps, 'replies' | 'llm' | 'history' | 'claims' | 'countTokens' | 'context'> {
+  extends Pick<
+    AnswerDeps,
+    'replies' | 'llm' | 'history' | 'claims' | 'countTokens' | 'context' | 'governance'
+  > {
   config: WorkerConfig;
   /** Suggested prompts (and thread titles), through the same Slack client as the replies. */
   assistant: AssistantThreads;
   retries: RetryScheduler;
   logger: Logger;
+  /** EMF metrics (lib/metrics.ts); optional so a handler can be built without them. */
+  metrics?: Metrics;
   /** Overrides for tests and benchmarks (e.g. a shorter in-invocation backoff). */
   settings?: Partial<AnswerDeps['settings']>;
 }
@@ -77,7 +84,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
             });
             return;
           }
-          await answerMention(job, {
+          const outcome = await answerMention(job, {
             replies: deps.replies,
             llm: deps.llm,
             history: deps.history,
@@ -85,6 +92,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
             countTokens: deps.countTokens,
             context: deps.context,
             assistant: deps.assistant,
+            ...(deps.governance ? { governance: deps.governance } : {}),
             logger: recordLogger,
             settings: {
               systemPrompt: config.openai.systemPrompt,
@@ -101,7 +109,15 @@ export function createWorkerHandler(deps: WorkerDeps) {
               remainingMs: () => context.getRemainingTimeInMillis(),
             },
           });
+          if (deps.metrics && outcome === 'answered')
+            recordAnswered(deps.metrics, Date.now() - job.receivedAt);
+          if (deps.metrics && outcome === 'failed') recordFailure(deps.metrics, 'gave_up');
         } catch (error) {
+          if (deps.metrics) {
+            const reason = (error as Error)?.name ?? 'Error';
+            if (receiveCount >= config.queue.maxReceiveCount) recordFailure(deps.metrics, reason);
+            else recordRetry(deps.metrics, reason);
+          }
           delays.set(record.messageId, error instanceof RetryLaterError ? error.delaySeconds : defaultDelay);
           recordLogger.error('record failed; it will be retried', { receiveCount, error: error as Error });
           throw error;

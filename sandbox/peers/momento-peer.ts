@@ -44,6 +44,11 @@ export interface MomentoPeer {
   failNext(rpc: string, times?: number): void;
   /** Number of calls per RPC name (`Get`, `CreateCache`, …), paused and unimplemented ones included. */
   calls: Map<string, number>;
+  /**
+   * Protobuf payload bytes of the answered unary calls: `in` (requests) and `out` (responses),
+   * what Momento bills as data transfer (gRPC framing and headers not included).
+   */
+  bytes: { in: number; out: number };
 }
 
 /** Options for {@link startMomentoPeer}. */
@@ -99,6 +104,9 @@ export async function startMomentoPeer(options: MomentoPeerOptions = {}): Promis
   } = options;
   const store = new Map<string, Items>(caches.map((name) => [name, new Map()]));
   const calls = new Map<string, number>();
+  const bytes = { in: 0, out: 0 };
+  const size = (message: unknown) =>
+    (message as { serializeBinary?: () => Uint8Array })?.serializeBinary?.().length ?? 0;
   let paused = false;
   const faults = new Map<string, number>();
 
@@ -114,7 +122,10 @@ export async function startMomentoPeer(options: MomentoPeerOptions = {}): Promis
         return callback({ code: status.UNAVAILABLE, details: `momento-peer: injected fault in ${name}` });
       }
       try {
-        callback(null, run(call.request, call.metadata));
+        const response = run(call.request, call.metadata);
+        bytes.in += size(call.request);
+        bytes.out += size(response);
+        callback(null, response);
       } catch (error) {
         if (error instanceof RpcError) return callback({ code: error.code, details: error.message });
         // A bug here must not crash the process that hosts the peer (a test run, the sandbox).
@@ -308,6 +319,7 @@ export async function startMomentoPeer(options: MomentoPeerOptions = {}): Promis
     port: boundPort,
     endpoint: `${hostname}:${boundPort}`,
     calls,
+    bytes,
     pause: () => {
       paused = true;
     },

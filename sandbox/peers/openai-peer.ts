@@ -28,13 +28,15 @@ export interface ChatRequest {
 /**
  * A fault for the next chat completion(s): an HTTP error status (OpenAI-shaped JSON body,
  * `retry-after` on 429), an SSE error frame or a dropped socket after `n` content tokens, or
- * the answer cut off with `finish_reason: 'content_filter'` halfway through.
+ * the answer cut off with `finish_reason: 'content_filter'` halfway through, or no usage chunk.
  */
 export type OpenAIFault =
   | { status: 500 | 429 | 400 | 401; retryAfter?: number }
   | { errorFrameAfterTokens: number }
   | { dropAfterTokens: number }
-  | { contentFilter: true };
+  | { contentFilter: true }
+  /** Behave like a compatible server that ignores `stream_options.include_usage`. */
+  | { omitUsage: true };
 
 /** One recorded chat completion request. */
 export interface OpenAIRequest {
@@ -287,7 +289,7 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
     }
 
     // https://platform.openai.com/docs/api-reference/chat-streaming
-    const withUsage = body.stream_options?.include_usage === true;
+    const withUsage = body.stream_options?.include_usage === true && !(fault && 'omitUsage' in fault);
     const chunk = (delta: Record<string, unknown>, finish_reason: string | null = null) => ({
       ...base,
       object: 'chat.completion.chunk',

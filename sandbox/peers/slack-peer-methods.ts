@@ -91,6 +91,8 @@ export interface SlackWorkspace {
   socketModeUrl(): string;
   /** A seeded workspace member. */
   user(id: string): SlackUser | undefined;
+  /** A fresh message ts (for messages that are not stored, such as ephemeral ones). */
+  nextTs(): string;
 }
 
 type Handler = (ws: SlackWorkspace, args: SlackArgs) => SlackResponse;
@@ -239,6 +241,19 @@ const postMessage: Handler = (ws, args) => {
     metadata: args.metadata,
   });
   return { ok: true, channel, ts: message.ts, message: ws.toApiMessage(message) };
+};
+
+// https://docs.slack.dev/reference/methods/chat.postEphemeral: seen by `user` only and never
+// stored in the channel, so it is not in the thread; tests read it from the recorded calls.
+const postEphemeral: Handler = (ws, args) => {
+  const channel = str(args, 'channel');
+  if (!isChannelId(channel)) return fail('channel_not_found');
+  const user = str(args, 'user');
+  if (user === undefined || !/^[UW][A-Z0-9]+$/.test(user)) return fail('user_not_found');
+  if (str(args, 'text') === undefined && !Array.isArray(args.blocks)) return fail('no_text');
+  const problem = checkLengths(args);
+  if (problem) return problem;
+  return { ok: true, message_ts: ws.nextTs() };
 };
 
 const update: Handler = (ws, args) => {
@@ -470,6 +485,7 @@ const handlers: Record<string, Handler> = {
   'apps.connections.open': connectionsOpen,
   'auth.test': authTest,
   'chat.postMessage': postMessage,
+  'chat.postEphemeral': postEphemeral,
   'chat.update': update,
   'chat.delete': remove,
   'chat.startStream': startStream,

@@ -4,15 +4,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { MAX_MODEL_CALLS_PER_EVENT, modelCallsPerEvent } from '../../lib/llm/model-call-budget';
+import { METRIC } from '../../lib/metrics';
 import { decodeJob } from '../../lib/queue/job';
 import { LOCAL_AWS_CREDENTIALS, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
+import { type SsmPeer, startSsmPeer } from '../../sandbox/peers/ssm-peer';
 import { PackagedFunction } from '../support/packaged-function';
 import {
   type CfnResource,
   type CfnTemplate,
+  envVariablesOfServerlessYml,
   PROJECT_ROOT,
   packageService,
   printService,
+  SECRET_VARIABLES,
 } from '../support/serverless-package';
 import { BOT_USER, functionUrlEvent, mention, SECRET } from '../support/slack-events';
 
@@ -22,13 +26,13 @@ import { BOT_USER, functionUrlEvent, mention, SECRET } from '../support/slack-ev
  * unpacked and run as the Lambda runtime would run them.
  */
 
-// Secrets as a deploy would read them from .env; recognisable so the checks can find them.
-const PACKAGE_ENV = {
-  SLACK_SIGNING_SECRET: SECRET,
-  SLACK_BOT_TOKEN: 'xoxb-packaged',
-  OPENAI_API_KEY: 'sk-packaged',
-  MOMENTO_API_KEY: 'momento-packaged',
-};
+// As on a fresh clone: no secret set (packageService removes them from the environment).
+const PACKAGE_ENV = {};
+const PARAMETER_PATH = '/slack-gpt-bot/ci/';
+/** `arn:${AWS::Partition}:ssm:…:parameter/slack-gpt-bot/ci/NAME`, as the roles name it. */
+const parameterArn = (name: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${PARAMETER_PATH}${name}`,
+});
 
 let dir: string;
 let template: CfnTemplate;
@@ -95,7 +99,7 @@ function everyResourceField(node: unknown, found: unknown[] = []): unknown[] {
 }
 
 describe('serverless package, offline', () => {
-  it('packages with no AWS credentials into one zip per function', () => {
+  it('packages with no AWS credentials and no secret set into one zip per function', () => {
     // Assess
     expect(fn('Ingress').Code.S3Key).toMatch(/\/ingress\.zip$/);
     expect(fn('Worker').Code.S3Key).toMatch(/\/worker\.zip$/);
@@ -225,9 +229,9 @@ describe('serverless package, offline', () => {
   });
 
   it('alarms as soon as the dead-letter queue holds a message', () => {
-    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0]![1].Properties).toMatchObject({
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm').map(([id]) => id);
+    expect(alarms.sort()).toEqual(['DeadLetterQueueAlarm', 'FailureRateAlarm']);
+    expect(resource('DeadLetterQueueAlarm').Properties).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: getAtt('JobsDeadLetterQueue', 'QueueName') }],
@@ -235,6 +239,58 @@ describe('serverless package, offline', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [ref('AlarmTopic')],
     });
+  });
+
+  it('alarms on the share of failed questions, from the worker’s EMF metrics', () => {
+    // Prepare
+    const alarm = resource('FailureRateAlarm').Properties;
+    const metrics = alarm.Metrics as Array<{
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string }; Stat: string };
+    }>;
+    // Assess
+    expect(metrics.map((m) => m.MetricStat?.Metric)).toEqual([
+      expect.objectContaining({ Namespace: 'SlackGptBot/ci', MetricName: 'Failures' }),
+      expect.objectContaining({ Namespace: 'SlackGptBot/ci', MetricName: 'Answers' }),
+      undefined,
+    ]);
+    expect(metrics[2]!.Expression).toContain(
+      '100 * FILL(failures, 0) / (FILL(failures, 0) + FILL(answers, 0))',
+    );
+    expect(alarm).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [ref('AlarmTopic')],
+    });
+    expect(fn('Worker').Environment.Variables.METRICS_NAMESPACE).toBe('SlackGptBot/ci');
+  });
+
+  it('has a dashboard of every metric the worker writes', () => {
+    // Prepare: the body as CloudFormation will substitute it.
+    const [body, vars] = (
+      resource('Dashboard').Properties.DashboardBody as { 'Fn::Sub': [string, { Namespace: string }] }
+    )['Fn::Sub'];
+    const json = body.replace(/\$\{AWS::Region\}/g, 'eu-west-1').replace(/\$\{Namespace\}/g, vars.Namespace);
+    // Act
+    const dashboard = JSON.parse(json) as { widgets: unknown[] };
+    // Assess
+    expect(vars.Namespace).toBe('SlackGptBot/ci');
+    for (const name of Object.values(METRIC)) expect(json).toContain(name);
+    expect(dashboard.widgets.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('puts no secret in the template: the functions get only the parameter path', () => {
+    // Prepare
+    const text = JSON.stringify(template);
+    const environments = [fn('Ingress').Environment.Variables, fn('Worker').Environment.Variables];
+    // Assess: nothing reads a secret at deploy time, so none can reach the template.
+    expect(envVariablesOfServerlessYml().filter((name) => SECRET_VARIABLES.includes(name))).toEqual([]);
+    expect(readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8')).not.toMatch(/\$\{ssm:/);
+    for (const variables of environments) {
+      expect(Object.keys(variables).filter((name) => SECRET_VARIABLES.includes(name))).toEqual([]);
+      expect(variables.SECRETS_PARAMETER_PATH).toBe(PARAMETER_PATH);
+    }
+    expect(text).not.toMatch(/xoxb-|xapp-|sk-[A-Za-z0-9]/);
   });
 
   it('gives each function its own role with only the actions it calls, on our own ARNs', () => {
@@ -248,6 +304,8 @@ describe('serverless package, offline', () => {
     expect(ingress).toEqual([
       { Effect: 'Allow', Action: logs, Resource: getAtt('IngressLogGroup', 'Arn') },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('JobsQueue', 'Arn') },
+      // Its own secret only; no kms:Decrypt (the AWS managed aws/ssm key grants it in the account).
+      { Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameterArn('SLACK_SIGNING_SECRET') },
     ]);
     expect(worker).toEqual([
       { Effect: 'Allow', Action: logs, Resource: getAtt('WorkerLogGroup', 'Arn') },
@@ -262,6 +320,12 @@ describe('serverless package, offline', () => {
         ],
         Resource: getAtt('JobsQueue', 'Arn'),
       },
+      {
+        Effect: 'Allow',
+        Action: 'ssm:GetParameters',
+        Resource: ['SLACK_BOT_TOKEN', 'OPENAI_API_KEY', 'MOMENTO_API_KEY'].map(parameterArn),
+      },
+      { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn('CHANNEL_SETTINGS') },
     ]);
     for (const roleId of ['IngressRole', 'WorkerRole']) {
       expect(resource(roleId).Properties.ManagedPolicyArns).toBeUndefined();
@@ -293,6 +357,8 @@ describe('serverless package, offline', () => {
       'MOMENTO_LOCAL_ENDPOINT', // the local Momento peer
       'AWS_REGION', // set by Lambda (reserved)
       'AWS_ENDPOINT_URL_SQS', // a local SQS peer
+      'AWS_ENDPOINT_URL_SSM', // a local SSM peer
+      ...SECRET_VARIABLES, // read from Parameter Store at cold start (SECRETS_PARAMETER_PATH)
       'AWS_ACCESS_KEY_ID', // the function's role
       'AWS_SECRET_ACCESS_KEY',
     ]);
@@ -302,21 +368,20 @@ describe('serverless package, offline', () => {
     const redrive = resource('JobsQueue').Properties.RedrivePolicy as { maxReceiveCount: number };
     // Assess
     expect(documented.filter((name) => !notDeployed.has(name) && !deployed.has(name))).toEqual([]);
-    // The ingress carries its own secret and nothing of the worker's.
+    // The ingress carries where its secret is and nothing of the worker's.
     expect(Object.keys(ingressEnv).sort()).toEqual(
       [
         'NODE_OPTIONS',
+        'PARAMETERS_MAX_AGE_SECONDS',
         'POWERTOOLS_LOG_LEVEL',
         'QUEUE_URL',
+        'SECRETS_PARAMETER_PATH',
         'SLACK_BOT_USER_ID',
-        'SLACK_SIGNING_SECRET',
       ].sort(),
     );
-    expect(ingressEnv).toMatchObject({ SLACK_SIGNING_SECRET: SECRET, QUEUE_URL: ref('JobsQueue') });
+    expect(ingressEnv).toMatchObject({ QUEUE_URL: ref('JobsQueue') });
     expect(workerEnv).toMatchObject({
-      SLACK_BOT_TOKEN: PACKAGE_ENV.SLACK_BOT_TOKEN,
-      OPENAI_API_KEY: PACKAGE_ENV.OPENAI_API_KEY,
-      MOMENTO_API_KEY: PACKAGE_ENV.MOMENTO_API_KEY,
+      CHANNEL_SETTINGS_PARAMETER: `${PARAMETER_PATH}CHANNEL_SETTINGS`,
       QUEUE_MAX_RECEIVE_COUNT: String(redrive.maxReceiveCount),
     });
     // The worker takes its queue from the records' ARN, so invoke local needs no deployed stack.
@@ -340,6 +405,7 @@ describe('the packaged bundles', () => {
   let ingress: PackagedFunction;
   let worker: PackagedFunction;
   let peer: SqsPeer;
+  let ssm: SsmPeer;
 
   beforeAll(async () => {
     ingress = new PackagedFunction(
@@ -352,9 +418,9 @@ describe('the packaged bundles', () => {
       path.join(scratch, 'worker'),
       fn('Worker').Handler,
     );
-    peer = await startSqsPeer();
+    [peer, ssm] = await Promise.all([startSqsPeer(), startSsmPeer()]);
   });
-  afterAll(() => peer?.close());
+  afterAll(() => Promise.all([peer?.close(), ssm?.close()]));
 
   it.each([
     ['ingress', () => ingress],
@@ -399,14 +465,16 @@ describe('the packaged bundles', () => {
     expect(map.sources.filter((s) => workerOnly.some((w) => s.includes(w)))).toEqual([]);
   });
 
-  it('ingress: answers a signed url_verification and queues a signed mention on SQS FIFO', async () => {
-    // Prepare: the packaged environment, with the stack's queue and AWS replaced by the local peer.
+  it('ingress: with its secret from Parameter Store, answers a signed url_verification and queues a signed mention', async () => {
+    // Prepare: the packaged environment, with the stack's queue, SSM and AWS replaced by local peers.
     const queue = peer.createFifoQueue('packaged-ingress');
+    ssm.put(`${PARAMETER_PATH}SLACK_SIGNING_SECRET`, SECRET);
     const env = {
       ...packagedEnvironment('Ingress'),
       QUEUE_URL: queue.queueUrl,
       AWS_REGION: 'eu-west-1',
       AWS_ENDPOINT_URL_SQS: peer.endpoint,
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
     };
@@ -438,20 +506,32 @@ describe('the packaged bundles', () => {
     });
   });
 
-  it('worker: loads its packaged configuration and exports a handler', async () => {
+  it('worker: loads its packaged configuration, with its keys from Parameter Store, and exports a handler', async () => {
     // Prepare: the packaged environment; Momento's key swapped for the local endpoint, since
     // the SDK validates a real key at cold start.
-    const { MOMENTO_API_KEY: _key, ...packaged } = packagedEnvironment('Worker');
+    ssm.put(`${PARAMETER_PATH}SLACK_BOT_TOKEN`, 'xoxb-from-parameter-store');
+    ssm.put(`${PARAMETER_PATH}OPENAI_API_KEY`, 'sk-from-parameter-store');
     const env = {
-      ...packaged,
+      ...packagedEnvironment('Worker'),
       MOMENTO_LOCAL_ENDPOINT: '127.0.0.1:9',
       QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/q.fifo',
       AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
     };
     // Act
-    const { handlerType } = await worker.invoke(env);
-    // Assess
+    const { handlerType } = await worker.invoke(env, [{ Records: [] }]);
+    // Assess: the empty batch ran on the built handler, which needed the parameters.
     expect(handlerType).toBe('function');
+    expect(ssm.calls.filter((c) => c.operation === 'GetParameters').at(-1)?.body).toEqual({
+      Names: [
+        `${PARAMETER_PATH}SLACK_BOT_TOKEN`,
+        `${PARAMETER_PATH}OPENAI_API_KEY`,
+        `${PARAMETER_PATH}MOMENTO_API_KEY`,
+      ],
+      WithDecryption: true,
+    });
   });
 });
 

@@ -31,6 +31,14 @@ export interface PackagedService {
   log: string;
 }
 
+/** The secrets; in AWS they live in Parameter Store, never in the template. */
+export const SECRET_VARIABLES = [
+  'SLACK_SIGNING_SECRET',
+  'SLACK_BOT_TOKEN',
+  'OPENAI_API_KEY',
+  'MOMENTO_API_KEY',
+];
+
 /** Names read with `${env:NAME}` / `${env:NAME, default}` in `serverless.yml`. */
 export function envVariablesOfServerlessYml(): string[] {
   const yml = readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8');
@@ -40,7 +48,7 @@ export function envVariablesOfServerlessYml(): string[] {
 /**
  * Runs `serverless package` (osls, from node_modules) offline: telemetry off and no AWS
  * credentials at all, not even a profile file. Every `${env:…}` that `serverless.yml` reads is
- * set, to `env`'s value or to empty, so neither a developer's shell nor their `.env` (loaded by
+ * set, to `env`'s value or to empty, and no secret is set unless `env` has it, so neither a developer's shell nor their `.env` (loaded by
  * `useDotenv`, which never overrides a variable already set) changes what gets packaged.
  */
 export async function packageService(options: {
@@ -82,6 +90,8 @@ async function runServerless(
     if (/^AWS_/.test(name)) delete env[name];
   }
   for (const name of envVariablesOfServerlessYml()) env[name] = '';
+  // A fresh clone has no secret set: packaging must not need one (they are read at run time).
+  for (const name of SECRET_VARIABLES) delete env[name];
   Object.assign(env, options.env, {
     SLS_TELEMETRY_DISABLED: '1',
     AWS_CONFIG_FILE: path.join(PROJECT_ROOT, '.serverless-no-aws-config'),

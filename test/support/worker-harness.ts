@@ -5,6 +5,7 @@ import { type EventClaims, momentoEventClaims } from '../../lib/history/event-cl
 import { MomentoCache } from '../../lib/history/momento-cache';
 import { createMomentoClient } from '../../lib/history/momento-client';
 import { createLogger, type LogLevelName } from '../../lib/logger';
+import { createMetrics } from '../../lib/metrics';
 import type { AnswerJob } from '../../lib/queue/job';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
@@ -39,6 +40,8 @@ export function workerHarness(options: {
       ? 'INFO'
       : ((process.env.TEST_LOG_LEVEL as LogLevelName | undefined) ?? 'SILENT'),
   });
+  // EMF lines are checked in governance.test.ts and metrics.test.ts; here they would only be noise.
+  const quietMetrics = createMetrics('test', 'slack-worker', { write: () => undefined });
   const logs: Array<Record<string, unknown> & { level: string; message: string }> = [];
   const h = {
     stack: undefined as unknown as LocalStack,
@@ -64,7 +67,7 @@ export function workerHarness(options: {
         },
         queue: { url: h.queue.queueUrl, maxReceiveCount: h.queue.maxReceiveCount, retryDelaySeconds: 10 },
       };
-      h.deps = buildWorkerDeps(config, logger, { sqs: h.sqs });
+      h.deps = buildWorkerDeps(config, logger, { sqs: h.sqs, metrics: quietMetrics });
       h.handler = createWorkerHandler({ ...h.deps, settings: { llmBackoffMs: 10 } });
     },
     /** A mention in a new thread of `#C0GENERAL` by `U0ASKER`. */

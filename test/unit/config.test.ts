@@ -1,4 +1,4 @@
-import { loadIngressConfig, loadWorkerConfig } from '../../lib/config';
+import { loadIngressConfig, loadParametersConfig, loadWorkerConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 
 const worker = {
@@ -75,5 +75,50 @@ describe('loadWorkerConfig', () => {
     ['QUEUE_MAX_RECEIVE_COUNT', '2.5'],
   ])('rejects a malformed %s (%s)', (variable, value) => {
     expect(issuesOf(() => loadWorkerConfig({ ...worker, [variable]: value }))).toEqual([variable]);
+  });
+});
+
+describe('rollout settings', () => {
+  it('reads the allowlists and daily limits, empty meaning no restriction', () => {
+    // Act
+    const open = loadWorkerConfig(worker).governance;
+    const closed = loadWorkerConfig({
+      ...worker,
+      ALLOWED_CHANNELS: ' C1, C2 ,,dm',
+      ALLOWED_USERS: 'U1',
+      USER_DAILY_TOKEN_LIMIT: '20000',
+      TEAM_DAILY_TOKEN_LIMIT: '',
+    }).governance;
+    // Assess
+    expect(open).toMatchObject({
+      allowedChannels: [],
+      allowedUsers: [],
+      userDailyTokenLimit: undefined,
+      teamDailyTokenLimit: undefined,
+    });
+    expect(closed).toMatchObject({
+      allowedChannels: ['C1', 'C2', 'dm'],
+      allowedUsers: ['U1'],
+      userDailyTokenLimit: 20000,
+      teamDailyTokenLimit: undefined,
+    });
+  });
+
+  it('names a limit that is not a whole number above 0', () => {
+    expect(
+      issuesOf(() =>
+        loadWorkerConfig({ ...worker, USER_DAILY_TOKEN_LIMIT: '1.5', TEAM_DAILY_TOKEN_LIMIT: '-1' }),
+      ),
+    ).toEqual(['USER_DAILY_TOKEN_LIMIT', 'TEAM_DAILY_TOKEN_LIMIT']);
+  });
+
+  it('normalises the secrets path and names a relative one', () => {
+    expect(loadParametersConfig({ SECRETS_PARAMETER_PATH: '/slack-gpt-bot/prod' }).path).toBe(
+      '/slack-gpt-bot/prod/',
+    );
+    expect(loadParametersConfig({}).path).toBeUndefined();
+    expect(issuesOf(() => loadParametersConfig({ SECRETS_PARAMETER_PATH: 'slack-gpt-bot/prod' }))).toEqual([
+      'SECRETS_PARAMETER_PATH',
+    ]);
   });
 });

@@ -1,0 +1,118 @@
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { load as loadYaml } from 'js-yaml';
+import * as z from 'zod';
+import { BadInputError } from '../errors';
+import type { Logger } from '../logger';
+
+/** What an admin may set per channel; anything unset keeps the deployment's default. */
+export interface ChannelSettings {
+  systemPrompt?: string;
+  model?: string;
+  temperature?: number;
+}
+
+/** Per-channel settings, read where an admin can change them without a deploy. */
+export interface ChannelSettingsSource {
+  /** The channel's settings, or `undefined` for the defaults. Never throws. */
+  forChannel(channel: string): Promise<ChannelSettings | undefined>;
+}
+
+const settingsSchema = z
+  .object({
+    systemPrompt: z.string().trim().min(1, 'must not be empty').optional(),
+    model: z.string().trim().min(1, 'must not be empty').optional(),
+    temperature: z.number().min(0, 'must be from 0 to 2').max(2, 'must be from 0 to 2').optional(),
+  })
+  .strict();
+
+const documentSchema = z
+  .object({
+    channels: z.record(
+      z.string().regex(/^[CDG][A-Z0-9]+$/, 'keys must be Slack channel ids (C…, G…, D…)'),
+      settingsSchema,
+    ),
+  })
+  .strict();
+
+/**
+ * Parses the settings document, YAML or JSON (JSON is YAML):
+ * `{ channels: { C123: { systemPrompt, model?, temperature? } } }`.
+ * @throws {BadInputError} whose `field` is the path of the first problem, e.g. `channels.C123.temperature`.
+ */
+export function parseChannelSettings(text: string): Record<string, ChannelSettings> {
+  let document: unknown;
+  try {
+    document = loadYaml(text);
+  } catch (cause) {
+    throw new BadInputError('document', `is neither YAML nor JSON: ${(cause as Error).message}`, { cause });
+  }
+  const result = documentSchema.safeParse(document);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new BadInputError(issue.path.join('.') || 'document', issue.message);
+  }
+  return result.data.channels as Record<string, ChannelSettings>;
+}
+
+/**
+ * Per-channel settings from one SSM parameter (String or SecureString), cached by Powertools for
+ * `maxAgeSeconds` like the secrets, so an edit reaches every instance within that time.
+ * A broken document is logged at ERROR with the problem (never its text) and the defaults are
+ * kept; an unreadable parameter is logged at WARN and the defaults are kept: a settings mistake
+ * must not stop the bot from answering. No such parameter (the admin has set none) means no
+ * per-channel settings, and is remembered for the same age so it costs no call per answer.
+ */
+export function parameterChannelSettings(options: {
+  provider: () => SSMProvider;
+  parameterName: string;
+  maxAgeSeconds: number;
+  logger: Logger;
+}): ChannelSettingsSource {
+  const { provider, parameterName, maxAgeSeconds, logger } = options;
+  let parsed: { text: string; channels: Record<string, ChannelSettings> } | undefined;
+  let absentUntil = 0;
+  return {
+    async forChannel(channel) {
+      if (Date.now() < absentUntil) return undefined;
+      let text: string | undefined;
+      try {
+        text = await provider().get(parameterName, { maxAge: maxAgeSeconds, decrypt: true });
+      } catch (error) {
+        if (isParameterNotFound(error)) {
+          absentUntil = Date.now() + maxAgeSeconds * 1000;
+          logger.debug('no channel settings parameter; using the defaults', { parameter: parameterName });
+          return undefined;
+        }
+        logger.warn('channel settings unreadable; using the defaults', {
+          parameter: parameterName,
+          error: error as Error,
+        });
+        return undefined;
+      }
+      if (text === undefined) return undefined;
+      if (parsed?.text !== text) {
+        try {
+          parsed = { text, channels: parseChannelSettings(text) };
+        } catch (error) {
+          if (!(error instanceof BadInputError)) throw error;
+          // Logged on every use while broken, so the problem stays visible; the text never is.
+          logger.error('channel settings are invalid; using the defaults', {
+            parameter: parameterName,
+            field: error.field,
+            problem: error.message,
+          });
+          return undefined;
+        }
+      }
+      return parsed.channels[channel];
+    },
+  };
+}
+
+/** Powertools wraps the SDK's `ParameterNotFound` in a `GetParameterError` with it as `cause`. */
+function isParameterNotFound(error: unknown): boolean {
+  for (let e = error as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.name === 'ParameterNotFound') return true;
+  }
+  return false;
+}

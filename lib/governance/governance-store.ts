@@ -1,0 +1,42 @@
+import { CacheGet, CacheIncrement, CacheSetIfAbsent } from '@gomomento/sdk';
+import type { MomentoCache } from '../history/momento-cache';
+
+/** The bookkeeping the rollout guards keep: first-time marks and counters, both expiring. */
+export interface GovernanceStore {
+  /**
+   * Marks `key` for `ttlSeconds`; true only for the call that created the mark.
+   * @throws {HistoryUnavailableError}
+   */
+  markOnce(key: string, ttlSeconds: number): Promise<boolean>;
+  /** The counter's value, 0 when absent. @throws {HistoryUnavailableError} */
+  count(key: string): Promise<number>;
+  /** Adds `amount`; returns the new value. @throws {HistoryUnavailableError} */
+  add(key: string, amount: number, ttlSeconds: number): Promise<number>;
+}
+
+/**
+ * The store in Momento: `setIfAbsent` for marks, `increment` for counters (atomic across every
+ * worker instance). Each increment may reset the item's TTL (the SDK's `increment` takes one),
+ * so callers pass the time to the day's end every time and put the day in the key: either way a
+ * per-day key ends with its day.
+ */
+export function momentoGovernanceStore(cache: MomentoCache): GovernanceStore {
+  return {
+    async markOnce(key, ttlSeconds) {
+      const response = await cache.run('setIfAbsent', (name) =>
+        cache.client.setIfAbsent(name, key, '1', { ttl: ttlSeconds }),
+      );
+      return response instanceof CacheSetIfAbsent.Stored;
+    },
+    async count(key) {
+      const response = await cache.run('get', (name) => cache.client.get(name, key));
+      return response instanceof CacheGet.Hit ? Number(response.valueString()) || 0 : 0;
+    },
+    async add(key, amount, ttlSeconds) {
+      const response = await cache.run('increment', (name) =>
+        cache.client.increment(name, key, amount, { ttl: ttlSeconds }),
+      );
+      return response instanceof CacheIncrement.Success ? response.value() : 0;
+    },
+  };
+}

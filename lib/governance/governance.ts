@@ -1,0 +1,89 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '../logger';
+import { recordRefusal } from '../metrics';
+import type { AnswerJob } from '../queue/job';
+import { type AllowlistPolicy, type AllowlistPorts, checkAllowlist } from './allowlist';
+import type { ChannelSettings, ChannelSettingsSource } from './channel-settings';
+import { checkDailyQuota, countDailyUsage, type DailyLimits, type TokenUsage } from './daily-quota';
+import type { GovernanceStore } from './governance-store';
+
+/** Whether to answer, and with which per-channel settings. */
+export type Admission =
+  | { allowed: true; channel?: ChannelSettings | undefined }
+  | { allowed: false; reason: 'channel_not_allowed' | 'user_not_allowed' | 'user_quota' | 'team_quota' };
+
+/**
+ * The rollout guards as one port of the answer use case: `admit` at the very start (after the
+ * event is claimed, before anything is shown), `record` after the answer.
+ */
+export interface Governance {
+  /**
+   * Allowlist, then daily quota, then the channel's settings. A refused question has been told
+   * (ephemeral note or thread reply) when this returns. `resumed`: an earlier attempt already
+   * passed the checks and showed a reply, so only the settings are looked up.
+   */
+  admit(job: AnswerJob, context: { resumed: boolean; logger: Logger }): Promise<Admission>;
+  /** Counts an answer's tokens against today's quotas. Never throws for Momento. */
+  record(
+    job: AnswerJob,
+    answer: { usage?: TokenUsage | undefined },
+    context: { logger: Logger },
+  ): Promise<void>;
+}
+
+/** What the guards are built from (lib/worker/worker-deps.ts wires the real adapters). */
+export interface GovernancePorts {
+  policy: AllowlistPolicy;
+  limits: DailyLimits;
+  store: GovernanceStore;
+  channelSettings?: ChannelSettingsSource | undefined;
+  postEphemeral: AllowlistPorts['postEphemeral'];
+  replyInThread(channel: string, threadTs: string, text: string, eventId: string): Promise<unknown>;
+  metrics?: Metrics | undefined;
+  now?: () => Date;
+}
+
+/** Builds the {@link Governance} port. */
+export function createGovernance(ports: GovernancePorts): Governance {
+  const { metrics, now } = ports;
+  const clock = now ? { now } : {};
+  return {
+    async admit(job, { resumed, logger }) {
+      if (!resumed) {
+        const allowed = await checkAllowlist(job, {
+          policy: ports.policy,
+          markOnce: (key, ttl) => ports.store.markOnce(key, ttl),
+          postEphemeral: ports.postEphemeral,
+          logger,
+          ...clock,
+        });
+        if (!allowed.allowed) {
+          if (metrics) recordRefusal(metrics, 'allowlist');
+          return allowed;
+        }
+        const quota = await checkDailyQuota(job, {
+          limits: ports.limits,
+          store: ports.store,
+          replyInThread: ports.replyInThread,
+          logger,
+          ...clock,
+        });
+        if (!quota.allowed) {
+          const reason = quota.scope === 'user' ? 'user_quota' : 'team_quota';
+          if (metrics) recordRefusal(metrics, reason);
+          return { allowed: false, reason };
+        }
+      }
+      return { allowed: true, channel: await ports.channelSettings?.forChannel(job.channel) };
+    },
+    async record(job, answer, { logger }) {
+      if (!answer.usage) return;
+      await countDailyUsage(job, answer.usage, {
+        limits: ports.limits,
+        store: ports.store,
+        logger,
+        ...clock,
+      });
+    },
+  };
+}

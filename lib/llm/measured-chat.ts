@@ -1,0 +1,58 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '../logger';
+import { recordModelStream } from '../metrics';
+import type { ChatModel } from './openai-chat';
+import { contentText, IMAGE_TOKENS_ESTIMATE, imageParts, type TokenCounter } from './prompt';
+
+/** OpenAI's chat format: ~4 tokens around each message, 3 to prime the reply (see prompt.ts). */
+const TOKENS_PER_MESSAGE = 4;
+const REPLY_PRIMING_TOKENS = 3;
+
+/**
+ * A {@link ChatModel} that measures each stream (time to first token, time to complete, tokens)
+ * as EMF metrics and always returns `usage`: when a compatible server sends no usage chunk, the
+ * tokens are estimated with the o200k tokenizer (the quota still counts). Failed streams record
+ * their time too; their tokens are unknown.
+ */
+export function measuredChatModel(
+  inner: ChatModel,
+  ports: { metrics: Metrics; countTokens: () => Promise<TokenCounter>; logger: Logger; now?: () => number },
+): ChatModel {
+  const now = ports.now ?? (() => performance.now());
+  return {
+    async stream(messages, onText, limits, overrides) {
+      const started = now();
+      let firstTokenMs: number | undefined;
+      const observe = (soFar: string) => {
+        firstTokenMs ??= now() - started;
+        onText(soFar);
+      };
+      try {
+        const answer = await inner.stream(messages, observe, limits, overrides);
+        let usage = answer.usage;
+        if (!usage) {
+          const count = await ports.countTokens();
+          usage = {
+            promptTokens:
+              REPLY_PRIMING_TOKENS +
+              messages.reduce(
+                (sum, m) =>
+                  sum +
+                  TOKENS_PER_MESSAGE +
+                  count(contentText(m.content)) +
+                  imageParts(m.content) * IMAGE_TOKENS_ESTIMATE,
+                0,
+              ),
+            completionTokens: count(answer.text),
+          };
+          ports.logger.debug('the model sent no usage; tokens estimated', { ...usage });
+        }
+        recordModelStream(ports.metrics, { firstTokenMs, completeMs: now() - started, ...usage });
+        return { ...answer, usage };
+      } catch (error) {
+        recordModelStream(ports.metrics, { firstTokenMs, completeMs: now() - started });
+        throw error;
+      }
+    },
+  };
+}

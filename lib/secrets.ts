@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import type { ParametersConfig } from './config';
+import { ParameterReadError } from './errors';
+
+type Env = Record<string, string | undefined>;
+
+/** A secret a function needs; `unlessSet` names a variable that makes it optional. */
+export interface SecretSpec {
+  name: string;
+  unlessSet?: string;
+}
+
+/** The ingress verifies signatures and nothing else. */
+export const INGRESS_SECRETS: readonly SecretSpec[] = [{ name: 'SLACK_SIGNING_SECRET' }];
+
+/** The worker talks to Slack, OpenAI and Momento; local servers need no key. */
+export const WORKER_SECRETS: readonly SecretSpec[] = [
+  { name: 'SLACK_BOT_TOKEN' },
+  { name: 'OPENAI_API_KEY', unlessSet: 'OPENAI_BASE_URL' },
+  { name: 'MOMENTO_API_KEY', unlessSet: 'MOMENTO_LOCAL_ENDPOINT' },
+];
+
+const isSet = (env: Env, name: string) => Boolean(env[name]?.trim());
+
+/**
+ * The environment with the secrets that are not plain variables read from SSM Parameter Store:
+ * `<SECRETS_PARAMETER_PATH><NAME>` SecureString parameters, decrypted, all in one
+ * `GetParameters` call (Powertools `getParametersByName`, which uses `GetParameters` with
+ * `WithDecryption` when every parameter is decrypted, in batches of 10:
+ * https://docs.powertools.aws.dev/lambda/typescript/latest/features/parameters/ and
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html).
+ * Powertools caches each value for `maxAgeSeconds`: calls within that age cost nothing, the first
+ * one after it reads the parameters again, which is how a rotated key arrives without a deploy.
+ * A plain variable of the same name always wins (local runs, tests). Without a path nothing is
+ * read and `lib/config.ts` reports what is missing.
+ * @throws {ParameterReadError} naming every required parameter that does not exist, or when
+ *   Parameter Store cannot be read.
+ */
+export async function resolveSecrets(
+  specs: readonly SecretSpec[],
+  config: ParametersConfig,
+  provider: () => SSMProvider,
+): Promise<Env> {
+  const { path, env } = config;
+  const wanted = specs.filter((s) => !isSet(env, s.name));
+  if (!path || wanted.length === 0) return env;
+  const names = Object.fromEntries(wanted.map((s) => [`${path}${s.name}`, {}]));
+  let values: Record<string, unknown>;
+  try {
+    values = (await provider().getParametersByName(names, {
+      decrypt: true,
+      maxAge: config.maxAgeSeconds,
+      throwOnError: false,
+    })) as Record<string, unknown>;
+  } catch (cause) {
+    throw new ParameterReadError(
+      `could not read parameters ${Object.keys(names).join(', ')}: ${(cause as Error).message}`,
+      Object.keys(names),
+      { cause },
+    );
+  }
+  const merged: Env = { ...env };
+  const missing: string[] = [];
+  for (const spec of wanted) {
+    const value = values[`${path}${spec.name}`];
+    if (typeof value === 'string' && value.trim() !== '') merged[spec.name] = value;
+    else if (!(spec.unlessSet && isSet(env, spec.unlessSet))) missing.push(`${path}${spec.name}`);
+  }
+  if (missing.length > 0) {
+    throw new ParameterReadError(
+      `missing SecureString parameter(s) ${missing.join(', ')} (or set the variable itself)`,
+      missing,
+    );
+  }
+  return merged;
+}
+
+/**
+ * Something built from the environment with its secrets (a handler and its clients), rebuilt
+ * when a secret's value changes. With every secret in the environment (or no parameter path) it
+ * is built at once and a configuration error throws here; otherwise it is built after the first
+ * read, and an error (a missing parameter) rejects every call until it is fixed: the CommonJS
+ * bundle cannot hold Lambda's init for a read, so the first invocation reports it. Each call checks the secrets: free while Powertools' cache is
+ * fresh, one `GetParameters` call after `maxAgeSeconds`; if a value changed (a rotated key), the
+ * next invocation runs on freshly built clients. Concurrent calls share one read.
+ *
+ * @example
+ * const current = rebuiltOnRotation(WORKER_SECRETS, loadParametersConfig(), (env) => build(env));
+ * export const handler = async (event, context) => (await current())(event, context);
+ */
+export function rebuiltOnRotation<T>(
+  specs: readonly SecretSpec[],
+  config: ParametersConfig,
+  build: (env: Env) => T,
+  options: {
+    provider?: () => SSMProvider;
+    /** A re-read failed after a successful one; the current values stay in use. */
+    onStaleRead?: (error: unknown) => void;
+  } = {},
+): () => Promise<T> {
+  if (!config.path || specs.every((spec) => isSet(config.env, spec.name))) {
+    // Nothing to read: build now, so a bad configuration fails the module's init (Lambda's cold
+    // start) at once, as it did before parameters existed.
+    const value = build(config.env);
+    return () => Promise.resolve(value);
+  }
+  const getProvider = options.provider ?? lazyParameterProvider();
+  let built: { fingerprint: string; value: T } | undefined;
+  let inflight: Promise<T> | undefined;
+  const refresh = async () => {
+    let env: Env;
+    try {
+      env = await resolveSecrets(specs, config, getProvider);
+    } catch (error) {
+      // Parameter Store throttled or down after the cache expired: the keys in use still work,
+      // so keep answering with them rather than failing every request until it recovers.
+      if (!built) throw error;
+      options.onStaleRead?.(error);
+      return built.value;
+    }
+    const fingerprint = createHash('sha256')
+      .update(specs.map((s) => env[s.name] ?? '').join('\0'))
+      .digest('hex');
+    if (built?.fingerprint !== fingerprint) built = { fingerprint, value: build(env) };
+    return built.value;
+  };
+  return () => {
+    inflight ??= refresh().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
+  };
+}
+
+/**
+ * A Parameter Store provider, built on first use, with explicit limits: a hung read must not eat the ingress's
+ * 3 seconds. The SSM client takes the standard AWS settings (`AWS_REGION`, credentials,
+ * `AWS_ENDPOINT_URL_SSM` for a local peer).
+ */
+export function lazyParameterProvider(): () => SSMProvider {
+  let provider: SSMProvider | undefined;
+  return () => {
+    // Loaded on first use: a run with every secret in the environment never loads the SSM client.
+    const { SSMProvider: Provider } =
+      require('@aws-lambda-powertools/parameters/ssm') as typeof import('@aws-lambda-powertools/parameters/ssm');
+    provider ??= new Provider({
+      clientConfig: { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } },
+    });
+    return provider;
+  };
+}
