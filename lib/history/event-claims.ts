@@ -12,7 +12,12 @@ export interface ClaimState {
    * The finished answer, saved before it is written to Slack: a redelivery after a failed final
    * write shows this text again instead of asking the model for a different one.
    */
-  final?: { markdown: string; notice?: string };
+  final?: {
+    markdown: string;
+    notice?: string;
+    /** Whether it is an answer to remember in the thread and to show with feedback buttons. */
+    remember?: boolean;
+  };
 }
 
 /** The outcome of claiming an event. */
@@ -67,6 +72,7 @@ function parseState(value: string): ClaimState {
             final: {
               markdown: s.final.markdown,
               ...(typeof s.final.notice === 'string' ? { notice: s.final.notice } : {}),
+              ...(typeof s.final.remember === 'boolean' ? { remember: s.final.remember } : {}),
             },
           }
         : {}),

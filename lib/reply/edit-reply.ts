@@ -135,7 +135,7 @@ export class EditReply implements AnswerReply {
   }
 
   #schedule(): void {
-    if (this.#timer || this.#inflight || this.#pending === undefined) return;
+    if (this.#closed || this.#timer || this.#inflight || this.#pending === undefined) return;
     const now = this.#o.now();
     const readyAt = Math.max(
       this.#lastFlushAt === undefined ? now : this.#lastFlushAt + this.#o.intervalMs,
@@ -182,16 +182,14 @@ export class EditReply implements AnswerReply {
 
   /** Makes the reply's messages show `chunks`: edit what changed, post what is new. */
   async #write(chunks: Content[], final: boolean): Promise<void> {
-    const { slack, channel } = this.#o;
+    const { channel } = this.#o;
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i]!;
       const key = JSON.stringify(chunk);
       if (i < this.#ts.length) {
         if (this.#shown[i] === key) continue;
         try {
-          await this.#retrying(final, false, 'chat.update', () =>
-            slack.update({ channel, ts: this.#ts[i]!, ...chunk, tag: this.#tag(i) }),
-          );
+          await this.#update(i, chunk, final);
         } catch (error) {
           if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
           // Someone deleted our message (or it is not ours to edit): post its text anew.
@@ -209,9 +207,36 @@ export class EditReply implements AnswerReply {
     if (final && this.#ts.length > chunks.length) {
       const extra = this.#ts.splice(chunks.length);
       this.#shown.splice(chunks.length);
-      for (const ts of extra)
-        await this.#retrying(true, false, 'chat.delete', () => this.#o.slack.remove(channel, ts));
+      for (const ts of extra) {
+        await this.#retrying(true, false, 'chat.delete', () => this.#o.slack.remove(channel, ts)).catch(
+          (error) => {
+            // Already gone (a delete whose answer was lost, tried again): that is what we wanted.
+            if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
+          },
+        );
+      }
       await this.#recorded();
+    }
+  }
+
+  /**
+   * Edits message `i`. A message still streaming (a stream an earlier attempt left open, or whose
+   * stop was lost) answers `streaming_state_conflict`: it is stopped and edited once more.
+   */
+  async #update(i: number, chunk: Content, final: boolean): Promise<void> {
+    const { slack, channel } = this.#o;
+    const edit = () =>
+      this.#retrying(final, false, 'chat.update', () =>
+        slack.update({ channel, ts: this.#ts[i]!, ...chunk, tag: this.#tag(i) }),
+      );
+    try {
+      await edit();
+    } catch (error) {
+      if (!(error instanceof SlackCallError) || error.slackError !== 'streaming_state_conflict') throw error;
+      await withinTime('chat.stopStream', this.#o.timeLeftMs(), () =>
+        slack.stopStream({ channel, ts: this.#ts[i]! }),
+      ).catch(() => undefined);
+      await edit();
     }
   }
 

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StreamingAvailability } from '../history/streaming-availability';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
 import { EditReply } from './edit-reply';
-import type { SlackWrites } from './slack-writes';
+import type { FoundReply, SlackWrites } from './slack-writes';
 import { StreamReply } from './stream-reply';
 import { withinTime } from './time-left';
 
@@ -90,17 +90,17 @@ export function replyOpener(options: {
         });
 
       let earlier = resume.previous;
-      if (!earlier?.messageTs.length && resume.lookInThread) {
+      if (resume.lookInThread) {
         const found = await withinTime('conversations.replies', context.timeLeftMs(), () =>
           slack.findReplies(target.channel, target.threadTs, target.askedTs, target.botUserId),
         );
-        const ours = found.filter((m) => !m.tag || m.tag.eventId === target.eventId);
-        if (ours.length > 0) {
+        const merged = mergeFound(target.eventId, earlier, found);
+        if (merged.messageTs.length > (earlier?.messageTs.length ?? 0)) {
           logger.info('found messages of an earlier attempt in the thread; resuming them', {
-            messages: ours.length,
+            recorded: earlier?.messageTs.length ?? 0,
+            messages: merged.messageTs.length,
           });
-          // Untagged ones are streams that were never stopped.
-          earlier = { path: ours.some((m) => !m.tag) ? 'native' : 'edit', messageTs: ours.map((m) => m.ts) };
+          earlier = merged;
           await context.onMessages(earlier);
         }
       }
@@ -153,4 +153,32 @@ async function isOff(availability: StreamingAvailability, teamId: string, logger
     logger.warn('Momento unavailable; trying native streaming', { error: error as Error });
     return false;
   }
+}
+
+/**
+ * The messages of an earlier attempt: those its claim recorded, completed by what the thread shows
+ * with this event's tag (by chunk index) and by untagged messages of the bot after the question
+ * (streams that were never stopped). Duplicates of a chunk go last, so the final write deletes them.
+ */
+export function mergeFound(
+  eventId: string,
+  recorded: ReplyRecord | undefined,
+  found: FoundReply[],
+): ReplyRecord {
+  const messageTs = [...(recorded?.messageTs ?? [])];
+  const known = new Set(messageTs);
+  const extras: string[] = [];
+  for (const m of found) {
+    if (known.has(m.ts) || (m.tag && m.tag.eventId !== eventId)) continue;
+    known.add(m.ts);
+    const chunk = m.tag?.chunk;
+    if (chunk !== undefined && messageTs[chunk] === undefined && chunk <= messageTs.length)
+      messageTs[chunk] = m.ts;
+    else extras.push(m.ts);
+  }
+  const untagged = found.some((m) => !m.tag && extras.includes(m.ts));
+  return {
+    path: recorded?.path === 'native' || untagged ? 'native' : (recorded?.path ?? 'edit'),
+    messageTs: [...messageTs, ...extras],
+  };
 }

@@ -94,6 +94,8 @@ export class StreamReply implements AnswerReply {
   #edit: EditReply | undefined;
   #latest: string | undefined;
   #diverged = false;
+  /** A `chat.startStream` whose answer was lost and whose stream was not found (yet). */
+  #uncertainStart = false;
   #refused: SlackCallError | undefined;
   #lastFlushAt: number | undefined;
   #pausedUntil = 0;
@@ -160,6 +162,7 @@ export class StreamReply implements AnswerReply {
       }
       // What Slack shows is uncertain or no longer what we want: end the streams, rewrite exactly.
       if (!this.#edit) await this.#repair();
+      if (this.#stop.signal.aborted) return;
     }
     await this.#edit!.finish(markdown, options);
   }
@@ -170,6 +173,8 @@ export class StreamReply implements AnswerReply {
     await this.#inflight;
     if (this.#edit) return this.#edit.abandon();
     if (this.#msgs.length === 0 && this.#o.status) await this.#setStatus('');
+    // Nothing more will be written: leave no message "streaming" (best effort).
+    for (const m of this.#msgs.filter((x) => x.open)) await this.#close(m, undefined).catch(() => undefined);
   }
 
   async #setStatus(text: string, loadingMessages?: string[]): Promise<void> {
@@ -184,7 +189,7 @@ export class StreamReply implements AnswerReply {
   }
 
   #schedule(): void {
-    if (this.#timer || this.#inflight || this.#latest === undefined) return;
+    if (this.#closed || this.#timer || this.#inflight || this.#latest === undefined) return;
     const now = this.#o.now();
     const readyAt = Math.max(
       this.#lastFlushAt === undefined ? now : this.#lastFlushAt + this.#o.intervalMs,
@@ -251,7 +256,7 @@ export class StreamReply implements AnswerReply {
       }
       const room = this.#o.maxChars - current.text.length;
       if (room <= 0) {
-        await this.#close(current, undefined);
+        await this.#closeFull(current);
         continue;
       }
       const piece = cut(rest, room);
@@ -265,9 +270,7 @@ export class StreamReply implements AnswerReply {
       } catch (error) {
         if (!(error instanceof SlackCallError)) throw error;
         if (error.slackError === STOPPED_BY_USER) {
-          this.#o.logger.info('the user stopped the answer');
-          current.open = false;
-          this.#stop.abort(new Error('stopped by user'));
+          this.#userStopped(current);
           return false;
         }
         if (ENDED.has(error.slackError ?? '')) {
@@ -275,6 +278,8 @@ export class StreamReply implements AnswerReply {
           this.#o.logger.warn('stream message ended by Slack; continuing in a new message', {
             slackError: error.slackError,
           });
+          // A full one is still streaming: stop it, best effort, so nothing stays "streaming".
+          if (error.slackError === 'msg_too_long') await this.#closeFull(current).catch(() => undefined);
           current.open = false;
           continue;
         }
@@ -334,19 +339,43 @@ export class StreamReply implements AnswerReply {
         // The stream may exist; it carries no tag until it is stopped. Messages of this thread are
         // written one job at a time (the FIFO group is the thread), so an untagged message of ours
         // after the question is this answer's.
-        const found = await slack
-          .findReplies(channel, threadTs, this.#o.askedTs, this.#o.botUserId)
-          .catch(() => []);
-        const known = new Set(this.#msgs.map((m) => m.ts));
-        const adopted = found.find((m) => !m.tag && !known.has(m.ts));
-        if (adopted) {
-          this.#msgs.push({ ts: adopted.ts, text: piece, exact: false, open: true });
-          await this.#o.onMessages?.({ path: 'native', messageTs: this.#msgs.map((m) => m.ts) });
-          return true;
-        }
+        if (await this.#adoptUncertainStarts(piece)) return true;
+        // Not visible (yet): start no second stream; the final write looks again and repairs.
+        this.#diverged = true;
+        this.#uncertainStart = true;
+        return false;
+      }
+      if (error.category === 'auth' || error.category === 'conversation') {
+        // Nothing can be shown here: stop paying for tokens; finish() reports the refusal.
+        logger.warn('Slack refused the stream; stopping the model', { slackError: code });
+        this.#refused = error;
+        this.#stop.abort(error);
+        return false;
       }
       throw error;
     }
+  }
+
+  /**
+   * Adopts streams this reply started although their answer was lost: untagged messages of the bot
+   * after the question (a stream is tagged only when it is stopped; the thread's FIFO group makes
+   * this answer the only writer). With `piece`, the newest one becomes the open message; without,
+   * all are added for the repair to rewrite.
+   * @returns whether one was found.
+   */
+  async #adoptUncertainStarts(piece?: string): Promise<boolean> {
+    if (piece === undefined && !this.#uncertainStart) return false;
+    const { slack, channel, threadTs, askedTs, botUserId } = this.#o;
+    const found = await withinTime('conversations.replies', this.#o.timeLeftMs(), () =>
+      slack.findReplies(channel, threadTs, askedTs, botUserId),
+    ).catch(() => []);
+    const known = new Set(this.#msgs.map((m) => m.ts));
+    const orphans = found.filter((m) => !m.tag && !known.has(m.ts));
+    if (orphans.length === 0) return false;
+    for (const m of orphans) this.#msgs.push({ ts: m.ts, text: piece ?? '', exact: false, open: true });
+    this.#uncertainStart = false;
+    await this.#o.onMessages?.({ path: 'native', messageTs: this.#msgs.map((m) => m.ts) });
+    return true;
   }
 
   /** Stops a stream message; the last one carries the feedback buttons. */
@@ -363,6 +392,28 @@ export class StreamReply implements AnswerReply {
     message.open = false;
     if (extra?.markdown) message.text += extra.markdown;
     this.#writes++;
+  }
+
+  /**
+   * Stops a message that is full. Slack having ended it already (or an answer lost on the way)
+   * does not stop the answer: the text goes on in a new message.
+   */
+  async #closeFull(message: StreamMessage): Promise<void> {
+    try {
+      await this.#close(message, undefined);
+    } catch (error) {
+      if (!(error instanceof SlackCallError)) throw error;
+      if (error.slackError === STOPPED_BY_USER) return this.#userStopped(message);
+      if (!error.uncertain && !ENDED.has(error.slackError ?? '')) throw error;
+      message.open = false;
+    }
+  }
+
+  /** The user pressed Stop: no more writes to the stream, and the model is aborted. */
+  #userStopped(message: StreamMessage): void {
+    this.#o.logger.info('the user stopped the answer');
+    message.open = false;
+    this.#stop.abort(new Error('stopped by user'));
   }
 
   /**
@@ -396,6 +447,11 @@ export class StreamReply implements AnswerReply {
         return exact();
       } catch (error) {
         if (!(error instanceof SlackCallError)) throw error;
+        if (error.slackError === STOPPED_BY_USER) {
+          // Stop pressed after the last append: the answer ends as the user stopped it.
+          this.#userStopped(last);
+          return true;
+        }
         if (error.uncertain) {
           last.exact = false;
           return false;
@@ -410,11 +466,17 @@ export class StreamReply implements AnswerReply {
 
   /** Ends every open stream, then hands the messages to the edit path to rewrite them exactly. */
   async #repair(): Promise<void> {
+    await this.#adoptUncertainStarts();
     for (const m of this.#msgs.filter((x) => x.open)) {
       await this.#close(m, undefined).catch((error) => {
-        this.#o.logger.warn('could not stop a stream before rewriting it', { slackError: error.slackError });
+        if (error instanceof SlackCallError && error.slackError === STOPPED_BY_USER) this.#userStopped(m);
+        else
+          this.#o.logger.warn('could not stop a stream before rewriting it', {
+            slackError: error.slackError,
+          });
       });
     }
+    if (this.#stop.signal.aborted) return;
     if (!this.#o.fallback)
       throw new SlackCallError('chat.stopStream', { slackError: 'uncertain_stream', retryable: true });
     this.#o.logger.info('rewriting the streamed reply exactly on the edit path', {
@@ -448,6 +510,10 @@ export class StreamReply implements AnswerReply {
 /** At most `max` characters of `text`, cut at a line break in the second half when there is one. */
 function cut(text: string, max: number): string {
   if (text.length <= max) return text;
-  const nl = text.lastIndexOf('\n', max);
-  return text.slice(0, nl > max / 2 ? nl + 1 : max);
+  const nl = text.lastIndexOf('\n', max - 1);
+  let end = nl > max / 2 ? nl + 1 : max;
+  // Never between the two halves of a surrogate pair (an emoji).
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return text.slice(0, end);
 }

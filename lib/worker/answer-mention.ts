@@ -11,6 +11,7 @@ import { retryDelaySeconds } from '../queue/retry-delay';
 import type { AnswerReply } from '../reply/answer-reply';
 import type { ReplyOpener } from '../reply/open-reply';
 import { type AssistantThreads, setThreadTitle } from '../slack/assistant-threads';
+import { ClaimRecorder } from './claim-recorder';
 import {
   EMPTY_ANSWER_NOTICE,
   EMPTY_QUESTION_REPLY,
@@ -159,21 +160,11 @@ async function answer(
   const admission: Admission = (await deps.governance?.admit(job, { resumed: !!previous, logger })) ?? {
     allowed: true,
   };
+  const claim = new ClaimRecorder(deps.claims, job.eventId, previous, logger);
   if (!admission.allowed) {
-    await bestEffort(
-      logger,
-      'save claim',
-      () => deps.claims.save(job.eventId, { status: 'done', messageTs: [] }),
-      undefined,
-    );
+    await claim.done();
     return 'refused';
   }
-  let record: Pick<ClaimState, 'messageTs' | 'path'> = {
-    messageTs: previous?.messageTs ?? [],
-    ...(previous?.path ? { path: previous.path } : {}),
-  };
-  const saveClaim = (state: Omit<ClaimState, 'messageTs' | 'path'>) =>
-    bestEffort(logger, 'save claim', () => deps.claims.save(job.eventId, { ...state, ...record }), undefined);
 
   // 2. Open the reply: a status or placeholder, or what an earlier attempt posted.
   const reply = await deps.replies.open(
@@ -192,15 +183,13 @@ async function answer(
       previous: previous?.messageTs.length
         ? { path: previous.path ?? 'edit', messageTs: previous.messageTs }
         : undefined,
-      // An earlier attempt whose claim save failed may have posted: its messages carry our tag.
-      lookInThread: claimed && previous !== undefined,
+      // An earlier attempt may have posted what its claim does not hold (a save failed, or Momento
+      // was down on the first receive): its messages carry our tag.
+      lookInThread: claimed && (previous !== undefined || delivery.receiveCount > 1),
     },
     {
       timeLeftMs: () => delivery.remainingMs() - BOOKKEEPING_MS,
-      onMessages: async (messages) => {
-        record = { messageTs: messages.messageTs, path: messages.path };
-        await saveClaim({ status: 'answering' });
-      },
+      onMessages: (messages) => claim.messagesChanged(messages),
       logger,
     },
   );
@@ -211,16 +200,15 @@ async function answer(
   // What to remember with the answer; gatherContext adds the thread messages it sent.
   let asked: Turn[] = [{ role: 'user', content: question, ts: job.ts }];
   const complete = async (markdown: string, notice: string | undefined, remember: boolean) => {
-    const final = { markdown, ...(notice ? { notice } : {}) };
-    await saveClaim({ status: 'answering', final });
+    await claim.finalReady({ markdown, ...(notice ? { notice } : {}), remember });
     try {
       await reply.finish(markdown, { ...(notice ? { notice } : {}), feedback: remember });
     } catch (error) {
-      if (!(error instanceof SlackCallError) || !error.retryable) throw error;
-      // The answer is saved: the redelivery, seconds from now, only writes it.
-      throw new RetryLaterError('the final write could not be made in time', FINAL_WRITE_RETRY_SECONDS, {
-        cause: error,
-      });
+      const last = delivery.receiveCount >= delivery.maxReceiveCount;
+      if (!(error instanceof SlackCallError) || !error.retryable || last) throw error;
+      // The answer is saved: the redelivery, seconds from now (or after Slack's Retry-After), only writes it.
+      const delay = Math.max(FINAL_WRITE_RETRY_SECONDS, Math.ceil(error.retryAfterSeconds ?? 0));
+      throw new RetryLaterError('the final write could not be made in time', delay, { cause: error });
     }
     if (remember) {
       await bestEffort(
@@ -238,12 +226,13 @@ async function answer(
         undefined,
       );
     }
-    await saveClaim({ status: 'done', final });
+    await claim.done();
   };
 
   if (previous?.final) {
     // The answer was complete; only writing it to Slack failed. Show it again, do not regenerate.
-    await complete(previous.final.markdown, previous.final.notice, true);
+    const { markdown, notice, remember } = previous.final;
+    await complete(markdown, notice, remember ?? notice === undefined);
     return 'answered';
   }
   await reply.open();

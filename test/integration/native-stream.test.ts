@@ -87,10 +87,15 @@ describe('native streaming: the answer streams into one message', () => {
     await enqueue(j);
     // Act
     await deliver();
-    // Assess: a handful of appends, not one per token, and the text whole.
+    // Assess: a handful of appends, not one per token, never more than 2 in a second (one per
+    // 600 ms), and the text whole.
     const appends = h.stack.slack.callsTo('chat.appendStream');
     expect(appends.length).toBeGreaterThan(0);
     expect(appends.length).toBeLessThan(10);
+    const inAnySecond = Math.max(
+      ...appends.map((a) => appends.filter((b) => b.at >= a.at && b.at < a.at + 1000).length),
+    );
+    expect(inAnySecond).toBeLessThanOrEqual(2);
     expect(botMessages(j)[0]!.text).toBe(Array.from({ length: 120 }, (_, i) => `w${i}`).join(' '));
   });
 
@@ -105,6 +110,24 @@ describe('native streaming: the answer streams into one message', () => {
     const text = botMessages(j)[0]!.text;
     expect(text).not.toMatch(/<!|<@/);
     expect(text).toContain('<https://example.com|docs>');
+  });
+
+  it('delivers the whole answer when the stop of a full message is lost on the way', async () => {
+    // Prepare: stopping the first, full message reaches Slack, but its answer comes after the
+    // client's timeout.
+    build({ slackTimeoutMs: 300 });
+    const j = job();
+    const long = answerOfLength(15_000);
+    h.stack.openai!.setAnswer(long);
+    h.stack.slack.failNext('chat.stopStream', { lateMs: 1_000 });
+    await enqueue(j);
+    // Act
+    const { response } = await deliver();
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const messages = botMessages(j);
+    expect(messages.map((m) => m.text).join('')).toBe(long);
+    expect(messages.every((m) => m.streaming === 'stopped')).toBe(true);
   });
 
   it('delivers a 15,000-character answer whole, continuing in a second stream message', async () => {
@@ -251,6 +274,38 @@ describe('native streaming: Stop, crashes and lost answers', () => {
     expect(String(memory[2]!.content).length).toBeGreaterThan(0);
   });
 
+  it('ends as the user stopped it when Stop comes after the last append', async () => {
+    // Prepare: a short answer, all of it in chat.startStream; Stop is pressed before chat.stopStream.
+    const j = job();
+    h.stack.openai!.setAnswer('A short answer.');
+    const onCall = (call: SlackCall) => {
+      if (call.method === 'chat.startStream') h.stack.slack.pressStop(j.channel, String(call.response.ts));
+    };
+    h.stack.slack.on('call', onCall);
+    await enqueue(j);
+    // Act
+    const { response } = await deliver();
+    h.stack.slack.off('call', onCall);
+    // Assess: done, no error, what was shown kept, and remembered.
+    expect(response.batchItemFailures).toEqual([]);
+    const [reply, ...others] = botMessages(j);
+    expect(others).toEqual([]);
+    expect(reply!.text.length).toBeGreaterThan(0);
+    expect('A short answer.'.startsWith(reply!.text)).toBe(true);
+    expect(h.stack.slack.callsTo('chat.stopStream').map((c) => c.response.error)).toEqual([
+      'stopped_by_user',
+    ]);
+    h.stack.openai!.setAnswer('ok');
+    await enqueue(job({ threadTs: j.threadTs, text: 'and then?' }));
+    await deliver();
+    expect(h.stack.openai!.requests[1]!.body.messages.map((m) => m.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'user',
+    ]);
+  });
+
   it('after a crash mid-stream, the redelivery stops the stale stream and answers in it: one reply', async () => {
     // Prepare: what an attempt that died mid-stream leaves: an open stream and its ts in the claim.
     const j = job();
@@ -292,20 +347,22 @@ describe('native streaming: Stop, crashes and lost answers', () => {
     h.stack.openai!.setAnswer(ANSWER);
     await enqueue(j);
     // Act
-    await deliver();
+    const { response } = await deliver();
     // Assess
+    expect(response.batchItemFailures).toEqual([]);
     const replies = botMessages(j).filter((m) => m.ts !== j.ts);
     expect(replies.map((m) => m.ts)).toEqual([started.ts]);
-    expect(replies[0]!.streaming).toBe('stopped');
+    expect(replies[0]).toMatchObject({ streaming: 'stopped', text: toMrkdwn(ANSWER) });
   });
 
   it('rewrites the reply exactly when an append’s answer was lost', async () => {
-    // Prepare: an append that Slack applied but whose answer never came back (a 5xx).
+    // Prepare: an append that Slack applied but whose answer came after the client's timeout.
+    build({ slackTimeoutMs: 300 });
     const j = job();
     const answer = answerOfLength(2_000);
     h.stack.openai!.setAnswer(answer);
     h.stack.openai!.setTokenDelay(2);
-    h.stack.slack.failNext('chat.appendStream', { status: 503 });
+    h.stack.slack.failNext('chat.appendStream', { lateMs: 1_000 });
     await enqueue(j);
     // Act
     const { response } = await deliver();

@@ -8,8 +8,14 @@ describe('neutraliseMentions', () => {
     ['ask <@W123|alice>', 'ask @alice'],
     ['ping <!subteam^S0ENG|@eng-team>', 'ping @eng-team'],
     ['ping <!subteam^S0ENG>', 'ping @S0ENG'],
+    ['nested <@U1|<!here>>', 'nested @\u2060here'],
+    ['nested <!subteam^S1|<!channel>>', 'nested @\u2060channel'],
+    ['nested <@U1|<@U2>>', 'nested @U2'],
+    ['deeper <@U1|<@U2|<!here>>>', 'deeper @\u2060here'],
   ])('makes %j inert', (input, expected) => {
-    expect(neutraliseMentions(input)).toBe(expected);
+    const out = neutraliseMentions(input);
+    expect(out).toBe(expected);
+    expect(out).not.toMatch(/<[@!]/);
   });
 
   it.each([
@@ -27,6 +33,7 @@ describe('stablePrefix', () => {
   it('holds back an unclosed tag that may still become a mention', () => {
     expect(stablePrefix('hello <!chan')).toBe('hello ');
     expect(stablePrefix('hello <!channel> and <@U1')).toBe('hello <!channel> and ');
+    expect(stablePrefix('nested <@U1|<!here>')).toBe('nested ');
   });
 
   it('keeps text whose last tag is closed, or whose open bracket is too far back to be a mention', () => {
@@ -36,7 +43,7 @@ describe('stablePrefix', () => {
 
   it('never shows a mention split across two streamed pieces', () => {
     // Prepare: the text arrives in pieces that cut the mention.
-    const pieces = ['Hi <', '!chan', 'nel> there'];
+    const pieces = ['Hi <', '!chan', 'nel> there <@U1|', '<!he', 're>', '> end'];
     let text = '';
     let shown = '';
     // Act
@@ -47,6 +54,6 @@ describe('stablePrefix', () => {
       shown = next;
     }
     // Assess
-    expect(shown).toBe('Hi @\u2060channel there');
+    expect(shown).toBe('Hi @\u2060channel there @\u2060here end');
   });
 });
