@@ -1,7 +1,8 @@
-import { ErrorCode, type WebAPICallError, type WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { SuggestedPrompt } from '../config';
 import { SlackCallError } from '../errors';
 import type { Logger } from '../logger';
+import { call } from './web-api-call';
 
 /**
  * Slack's assistant thread methods the worker uses besides the reply itself. Both need the
@@ -86,29 +87,5 @@ export async function setThreadTitle(
       titleChars: title.length,
     });
     return false;
-  }
-}
-
-/** Slack errors that another try can fix. */
-const RETRYABLE = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
-
-// The same sorting as the reply surface's: rate limits and network errors are retryable.
-async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (cause) {
-    const error = cause as WebAPICallError & { retryAfter?: number; data?: { error?: string } };
-    if (error.code === ErrorCode.RateLimitedError) {
-      throw new SlackCallError(
-        method,
-        { slackError: 'ratelimited', retryable: true, retryAfterSeconds: error.retryAfter ?? 1 },
-        { cause },
-      );
-    }
-    if (error.code === ErrorCode.PlatformError) {
-      const slackError = error.data?.error;
-      throw new SlackCallError(method, { slackError, retryable: RETRYABLE.has(slackError ?? '') }, { cause });
-    }
-    throw new SlackCallError(method, { slackError: error.code, retryable: true }, { cause });
   }
 }

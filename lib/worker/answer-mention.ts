@@ -1,16 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type ContextPorts, gatherContext } from '../context/gather-context';
-import { HistoryUnavailableError, LlmError, RetryLaterError, SlackCallError } from '../errors';
-import type { Admission, Governance } from '../governance/governance';
-import type { ClaimState, EventClaims } from '../history/event-claims';
-import type { ThreadHistory, ThreadKey } from '../history/thread-history';
-import type { ChatAnswer, ChatModel } from '../llm/openai-chat';
-import { stripBotMention, type TokenCounter, type Turn } from '../llm/prompt';
+import { gatherContext } from '../context/gather-context';
+import { HistoryUnavailableError, RetryLaterError, SlackCallError } from '../errors';
+import type { Admission } from '../governance/governance';
+import type { ClaimState } from '../history/event-claims';
+import type { ThreadKey } from '../history/thread-history';
+import { stripBotMention, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { AnswerReply } from '../reply/answer-reply';
-import type { ReplyOpener } from '../reply/open-reply';
-import { type AssistantThreads, setThreadTitle } from '../slack/assistant-threads';
+import { setThreadTitle } from '../slack/assistant-threads';
+import type { AnswerDeps, AnswerOutcome } from './answer-deps';
 import { ClaimRecorder } from './claim-recorder';
 import {
   EMPTY_ANSWER_NOTICE,
@@ -22,60 +21,11 @@ import {
   RETRYING_NOTICE,
   STOPPED_NOTICE,
 } from './notices';
+import { streamModel } from './stream-model';
+import { BOOKKEEPING_MS, FINAL_WRITE_RETRY_SECONDS, reserveMs } from './time-reserve';
 
+export type { AnswerDeps, AnswerOutcome } from './answer-deps';
 export { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from './notices';
-
-/** The ports and settings `answerMention` works with. */
-export interface AnswerDeps {
-  replies: ReplyOpener;
-  llm: ChatModel;
-  history: ThreadHistory;
-  claims: EventClaims;
-  countTokens: () => Promise<TokenCounter>;
-  /** Reads the thread, names and attached files for the prompt (lib/context). */
-  context: ContextPorts;
-  /** Titles of assistant threads; absent: no titles. */
-  assistant?: AssistantThreads | undefined;
-  logger: Logger;
-  /** Rollout guards: allowlist, daily quota, per-channel settings, usage counting. */
-  governance?: Governance;
-  settings: {
-    systemPrompt: string;
-    historyTokenBudget: number;
-    botUserId?: string | undefined;
-    /** Tries of the model within one invocation (the SDK's own retry comes on top). */
-    llmAttempts?: number;
-    llmBackoffMs?: number;
-  };
-  delivery: {
-    /** SQS `ApproximateReceiveCount` of this record. */
-    receiveCount: number;
-    maxReceiveCount: number;
-    /** Seconds before the next receive when this one asks to be retried. */
-    retryDelaySeconds: number;
-    /** Time left in the invocation. */
-    remainingMs: () => number;
-  };
-  sleep?: (ms: number) => Promise<void>;
-}
-
-/** How one job ended. */
-export type AnswerOutcome = 'answered' | 'duplicate' | 'failed' | 'refused';
-
-/** Kept for the final writes and bookkeeping: a share of the invocation, within these bounds. */
-const RESERVE = { share: 0.15, minMs: 3_000, maxMs: 15_000 };
-/** Kept after the last Slack write for saving the claim and the history. */
-const BOOKKEEPING_MS = 1_000;
-/** A final write cut short by the end of the invocation is tried again this soon. */
-export const FINAL_WRITE_RETRY_SECONDS = 2;
-
-/**
- * The time an answer keeps for its final writes: 15 % of what the invocation has when it starts,
- * at least 3 s and at most 15 s, so a short function timeout still leaves the model most of it.
- */
-export function reserveMs(remainingAtStartMs: number): number {
-  return Math.min(RESERVE.maxMs, Math.max(RESERVE.minMs, Math.round(remainingAtStartMs * RESERVE.share)));
-}
 
 /**
  * Answers one mention or DM: exactly one reply in the thread, shown at once, growing as the model
@@ -270,34 +220,23 @@ async function answer(
       : undefined;
 
   // 4. Stream the model into the reply.
-  const attempts = settings.llmAttempts ?? 2;
-  let result: ChatAnswer | undefined;
-  let failure: LlmError | undefined;
-  for (let attempt = 1; attempt <= attempts && !result; attempt++) {
-    try {
-      const deadlineMs = delivery.remainingMs() - reserve;
-      if (deadlineMs <= 0) throw new LlmError('no time left in this invocation', { retryable: true });
-      result = await deps.llm.stream(
-        messages,
-        (soFar) => reply.show(soFar),
-        { deadlineMs, signal: reply.stopped },
-        admission.channel,
-      );
-    } catch (error) {
-      if (!(error instanceof LlmError)) throw error;
-      failure = error;
-      logger.warn('model call failed', { attempt, retryable: error.retryable, status: error.status, error });
-      const backoffMs = (settings.llmBackoffMs ?? 1_000) * 2 ** (attempt - 1);
-      if (!error.retryable || attempt === attempts || delivery.remainingMs() < reserve + backoffMs) break;
-      if (error.partialText) reply.show(`${error.partialText}\n\n${RETRYING_NOTICE}`);
-      await sleep(backoffMs);
-    }
-  }
+  const streamed = await streamModel(
+    { messages, reply, overrides: admission.channel },
+    {
+      llm: deps.llm,
+      logger,
+      attempts: settings.llmAttempts ?? 2,
+      backoffMs: settings.llmBackoffMs ?? 1_000,
+      reserveMs: reserve,
+      remainingMs: delivery.remainingMs,
+      sleep,
+    },
+  );
 
   // 5. Finish and remember.
   await titled;
-  if (!result) {
-    const error = failure!;
+  if ('failure' in streamed) {
+    const error = streamed.failure;
     if (error.retryable && delivery.receiveCount < delivery.maxReceiveCount) {
       // Never leave a broken stream looking complete: show what came and that we will retry.
       await reply.finish(error.partialText, { notice: RETRYING_NOTICE });
@@ -314,6 +253,7 @@ async function answer(
     return 'failed';
   }
 
+  const result = streamed.answer;
   if (result.finishReason === 'stopped') {
     // The user pressed Stop: keep and remember what was shown; nothing more is written to the stream.
     await complete(result.text, STOPPED_NOTICE, result.text.trim() !== '');

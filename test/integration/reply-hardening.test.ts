@@ -1,6 +1,6 @@
 import { splitMrkdwn, toMrkdwn } from '../../lib/slack/mrkdwn';
-import { FINAL_WRITE_RETRY_SECONDS } from '../../lib/worker/answer-mention';
 import { GAVE_UP_NOTICE, PLACEHOLDER } from '../../lib/worker/notices';
+import { FINAL_WRITE_RETRY_SECONDS } from '../../lib/worker/time-reserve';
 import { answerOfLength } from '../../sandbox/peers/openai-peer';
 import type { SlackCall } from '../../sandbox/peers/slack-peer';
 import { workerHarness } from '../support/worker-harness';

@@ -1,4 +1,4 @@
-import { reserveMs } from '../../lib/worker/answer-mention';
+import { reserveMs } from '../../lib/worker/time-reserve';
 
 describe('reserveMs: the time an answer keeps for its final writes', () => {
   it.each([

@@ -1,0 +1,46 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ContextPorts } from '../context/gather-context';
+import type { Governance } from '../governance/governance';
+import type { EventClaims } from '../history/event-claims';
+import type { ThreadHistory } from '../history/thread-history';
+import type { ChatModel } from '../llm/openai-chat';
+import type { TokenCounter } from '../llm/prompt';
+import type { ReplyOpener } from '../reply/open-reply';
+import type { AssistantThreads } from '../slack/assistant-threads';
+
+/** The ports and settings `answerMention` works with. */
+export interface AnswerDeps {
+  replies: ReplyOpener;
+  llm: ChatModel;
+  history: ThreadHistory;
+  claims: EventClaims;
+  countTokens: () => Promise<TokenCounter>;
+  /** Reads the thread, names and attached files for the prompt (lib/context). */
+  context: ContextPorts;
+  /** Titles of assistant threads; absent: no titles. */
+  assistant?: AssistantThreads | undefined;
+  logger: Logger;
+  /** Rollout guards: allowlist, daily quota, per-channel settings, usage counting. */
+  governance?: Governance;
+  settings: {
+    systemPrompt: string;
+    historyTokenBudget: number;
+    botUserId?: string | undefined;
+    /** Tries of the model within one invocation (the SDK's own retry comes on top). */
+    llmAttempts?: number;
+    llmBackoffMs?: number;
+  };
+  delivery: {
+    /** SQS `ApproximateReceiveCount` of this record. */
+    receiveCount: number;
+    maxReceiveCount: number;
+    /** Seconds before the next receive when this one asks to be retried. */
+    retryDelaySeconds: number;
+    /** Time left in the invocation. */
+    remainingMs: () => number;
+  };
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** How one job ended. */
+export type AnswerOutcome = 'answered' | 'duplicate' | 'failed' | 'refused';

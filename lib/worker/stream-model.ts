@@ -1,0 +1,65 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { LlmError } from '../errors';
+import type { ChatAnswer, ChatModel, ChatOverrides } from '../llm/openai-chat';
+import type { ChatMessage } from '../llm/prompt';
+import type { AnswerReply } from '../reply/answer-reply';
+import { RETRYING_NOTICE } from './notices';
+
+/** How streaming the model ended: an answer (possibly stopped by the user), or the last failure. */
+export type StreamOutcome = { answer: ChatAnswer } | { failure: LlmError };
+
+/**
+ * Streams the model into the reply, trying again within the invocation while the failure is
+ * retryable and time allows (each try keeps `reserveMs` of the invocation for the final writes).
+ * Between tries the reply shows what came and that another try is on its way. The reply's Stop
+ * aborts the stream. `attempts` is part of the per-event cap on model requests
+ * (lib/llm/model-call-budget.ts).
+ * @throws whatever is not an {@link LlmError} (a bug, or the reply failing).
+ */
+export async function streamModel(
+  input: {
+    messages: ChatMessage[];
+    reply: AnswerReply;
+    overrides?: ChatOverrides | undefined;
+  },
+  deps: {
+    llm: ChatModel;
+    logger: Logger;
+    attempts: number;
+    backoffMs: number;
+    reserveMs: number;
+    remainingMs: () => number;
+    sleep: (ms: number) => Promise<void>;
+  },
+): Promise<StreamOutcome> {
+  const { reply } = input;
+  let failure: LlmError | undefined;
+  for (let attempt = 1; attempt <= deps.attempts; attempt++) {
+    try {
+      const deadlineMs = deps.remainingMs() - deps.reserveMs;
+      if (deadlineMs <= 0) throw new LlmError('no time left in this invocation', { retryable: true });
+      const answer = await deps.llm.stream(
+        input.messages,
+        (soFar) => reply.show(soFar),
+        { deadlineMs, signal: reply.stopped },
+        input.overrides,
+      );
+      return { answer };
+    } catch (error) {
+      if (!(error instanceof LlmError)) throw error;
+      failure = error;
+      deps.logger.warn('model call failed', {
+        attempt,
+        retryable: error.retryable,
+        status: error.status,
+        error,
+      });
+      const backoffMs = deps.backoffMs * 2 ** (attempt - 1);
+      if (!error.retryable || attempt === deps.attempts || deps.remainingMs() < deps.reserveMs + backoffMs)
+        break;
+      if (error.partialText) reply.show(`${error.partialText}\n\n${RETRYING_NOTICE}`);
+      await deps.sleep(backoffMs);
+    }
+  }
+  return { failure: failure ?? new LlmError('the model was not asked', { retryable: true }) };
+}
