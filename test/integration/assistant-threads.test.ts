@@ -1,49 +1,17 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { DEFAULT_SUGGESTED_PROMPTS } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import type { PromptsJob } from '../../lib/queue/job';
-import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { setThreadTitle, slackAssistantThreads } from '../../lib/slack/assistant-threads';
-import { buildWorkerDeps } from '../../lib/worker/worker-deps';
-import { createWorkerHandler } from '../../lib/worker/worker-handler';
-import { lambdaContext } from '../../sandbox/lambda-context';
-import { pollOnce } from '../../sandbox/local-event-source';
-import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
-import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
-import { captureLogs } from '../support/capture-logs';
+import { workerHarness } from '../support/worker-harness';
 
 /**
  * Suggested prompts and thread titles: the real worker and the real `WebClient` against the local
  * Slack peer, jobs through a local SQS FIFO queue.
  */
 
-let stack: LocalStack;
-let sqs: SQSClient;
-let queue: LocalFifoQueue;
-let deps: ReturnType<typeof buildWorkerDeps>;
-let handler: ReturnType<typeof createWorkerHandler>;
-let logs: ReturnType<typeof captureLogs>;
+const h = workerHarness({ name: 'prompts', captureLogs: true });
 let n = 0;
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-  sqs = stack.sqs.client();
-});
-afterAll(() => stack.close());
-
-beforeEach(() => {
-  stack.slack.reset();
-  logs = captureLogs();
-  queue = stack.sqs.createFifoQueue(`prompts-${++n}`);
-  const config = { ...stack.workerConfig, queue: { ...stack.workerConfig.queue, url: queue.queueUrl } };
-  deps = buildWorkerDeps(config, createLogger('prompts-test', { logLevel: 'INFO' }), { sqs });
-  handler = createWorkerHandler(deps);
-});
-afterEach(() => {
-  logs.restore();
-  deps.close();
-});
 
 function promptsJob(overrides: Partial<PromptsJob> = {}): PromptsJob {
   return {
@@ -60,13 +28,11 @@ function promptsJob(overrides: Partial<PromptsJob> = {}): PromptsJob {
 }
 
 async function deliver(job: PromptsJob) {
-  await sqsJobQueue(sqs, queue.queueUrl).enqueue(job);
-  const result = await pollOnce(sqs, queue, handler, { context: () => lambdaContext('worker', 120_000) });
-  if (!result) throw new Error('nothing was on the queue');
-  return result.response;
+  await h.enqueue(job);
+  return (await h.deliver()).response;
 }
 
-const warnings = () => logs.entries().filter((e) => e.level === 'WARN');
+const warnings = () => h.logs().filter((e) => e.level === 'WARN');
 
 describe('worker: suggested prompts', () => {
   it('sets the configured prompts in the assistant thread and posts nothing', async () => {
@@ -76,11 +42,11 @@ describe('worker: suggested prompts', () => {
     const response = await deliver(job);
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(stack.slack.suggestedPrompts(job.channel, job.threadTs)).toEqual({
+    expect(h.stack.slack.suggestedPrompts(job.channel, job.threadTs)).toEqual({
       prompts: DEFAULT_SUGGESTED_PROMPTS,
     });
-    expect(stack.slack.callsTo('chat.postMessage')).toHaveLength(0);
-    expect(stack.slack.callsTo('chat.startStream')).toHaveLength(0);
+    expect(h.stack.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(h.stack.slack.callsTo('chat.startStream')).toHaveLength(0);
   });
 
   it('sets them without thread_ts on the agent view', async () => {
@@ -90,16 +56,18 @@ describe('worker: suggested prompts', () => {
     const response = await deliver(job);
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    const [call] = stack.slack.callsTo('assistant.threads.setSuggestedPrompts');
+    const [call] = h.stack.slack.callsTo('assistant.threads.setSuggestedPrompts');
     expect(call!.args).not.toHaveProperty('thread_ts');
-    expect(stack.slack.suggestedPrompts(job.channel)?.prompts).toHaveLength(DEFAULT_SUGGESTED_PROMPTS.length);
+    expect(h.stack.slack.suggestedPrompts(job.channel)?.prompts).toHaveLength(
+      DEFAULT_SUGGESTED_PROMPTS.length,
+    );
   });
 
   it.each([['missing_scope'], ['ratelimited']])(
     'logs a refusal (%s) at WARN and completes the record',
     async (slackError) => {
       // Prepare
-      stack.slack.failNext(
+      h.stack.slack.failNext(
         'assistant.threads.setSuggestedPrompts',
         slackError === 'ratelimited' ? { rateLimited: { retryAfter: 1 } } : { error: slackError },
       );
@@ -120,8 +88,8 @@ describe('worker: suggested prompts', () => {
 
 describe('setThreadTitle', () => {
   const client = () =>
-    new WebClient(stack.slack.token, {
-      slackApiUrl: stack.slack.url,
+    new WebClient(h.stack.slack.token, {
+      slackApiUrl: h.stack.slack.url,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       logLevel: LogLevel.ERROR,
@@ -140,7 +108,7 @@ describe('setThreadTitle', () => {
     );
     // Assess
     expect(set).toBe(true);
-    const title = stack.slack.title('D0DIRECT', '1729999327.187299')!;
+    const title = h.stack.slack.title('D0DIRECT', '1729999327.187299')!;
     expect(title).toMatch(/^How do I keep the order of messages in an SQS FIFO queue/);
     expect(title.length).toBeLessThanOrEqual(60);
     expect(title).not.toContain('\n');
@@ -148,7 +116,7 @@ describe('setThreadTitle', () => {
 
   it('returns false and warns without the question when Slack refuses', async () => {
     // Prepare
-    stack.slack.failNext('assistant.threads.setTitle', { error: 'missing_scope' });
+    h.stack.slack.failNext('assistant.threads.setTitle', { error: 'missing_scope' });
     const question = 'a secret question about payroll';
     // Act
     const set = await setThreadTitle(
@@ -159,7 +127,7 @@ describe('setThreadTitle', () => {
     // Assess
     expect(set).toBe(false);
     expect(warnings()).toEqual([expect.objectContaining({ slackError: 'missing_scope' })]);
-    expect(logs.text().join('\n')).not.toContain('payroll');
+    expect(JSON.stringify(h.logs())).not.toContain('payroll');
   });
 });
 
@@ -174,8 +142,8 @@ describe('the Slack peer: assistant.threads.setSuggestedPrompts as Slack validat
     setName() {},
   };
   const client = () =>
-    new WebClient(stack.slack.token, {
-      slackApiUrl: stack.slack.url,
+    new WebClient(h.stack.slack.token, {
+      slackApiUrl: h.stack.slack.url,
       retryConfig: { retries: 0 },
       logger: quiet,
     });
@@ -208,6 +176,6 @@ describe('the Slack peer: assistant.threads.setSuggestedPrompts as Slack validat
     // Assess
     expect(data?.error).toBe(error);
     if (message) expect(data?.response_metadata?.messages?.join(' ')).toMatch(message);
-    expect(stack.slack.suggestedPrompts('D0DIRECT')).toBeUndefined();
+    expect(h.stack.slack.suggestedPrompts('D0DIRECT')).toBeUndefined();
   });
 });

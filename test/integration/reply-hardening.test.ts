@@ -236,7 +236,7 @@ describe('4. a broken Slack token does not drop events silently', () => {
       const { response } = await deliver();
       // Assess
       expect(response.batchItemFailures).toHaveLength(1);
-      const errors = h.logs.filter((l) => l.level === 'ERROR');
+      const errors = h.logs().filter((l) => l.level === 'ERROR');
       expect(errors.some((l) => l.slackError === slackError)).toBe(true);
     },
   );

@@ -6,7 +6,7 @@ import { MomentoCache } from '../../lib/history/momento-cache';
 import { createMomentoClient } from '../../lib/history/momento-client';
 import { createLogger, type LogLevelName } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
-import type { AnswerJob } from '../../lib/queue/job';
+import type { AnswerJob, Job } from '../../lib/queue/job';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { createWorkerHandler } from '../../lib/worker/worker-handler';
@@ -14,6 +14,7 @@ import { lambdaContext } from '../../sandbox/lambda-context';
 import { type PollResult, pollOnce } from '../../sandbox/local-event-source';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../sandbox/local-stack';
 import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
+import { captureLogs } from './capture-logs';
 
 /** Settings of one worker build. */
 export interface BuildOptions {
@@ -42,7 +43,7 @@ export function workerHarness(options: {
   });
   // EMF lines are checked in governance.test.ts and metrics.test.ts; here they would only be noise.
   const quietMetrics = createMetrics('test', 'slack-worker', { write: () => undefined });
-  const logs: Array<Record<string, unknown> & { level: string; message: string }> = [];
+
   const h = {
     stack: undefined as unknown as LocalStack,
     sqs: undefined as unknown as SQSClient,
@@ -87,7 +88,7 @@ export function workerHarness(options: {
         ...overrides,
       };
     },
-    async enqueue(...jobs: AnswerJob[]) {
+    async enqueue(...jobs: Job[]) {
       for (const j of jobs) await sqsJobQueue(h.sqs, h.queue.queueUrl).enqueue(j);
     },
     /** Runs the worker over what is on the queue, as Lambda's event source mapping would. */
@@ -98,8 +99,9 @@ export function workerHarness(options: {
       if (!result) throw new Error('nothing was on the queue');
       return result;
     },
-    /** The worker's log lines since the test began (with `captureLogs`). */
-    logs,
+    /** The worker's log entries since the test began (with `captureLogs`). */
+    logs: () =>
+      (capture?.entries() ?? []) as Array<Record<string, unknown> & { level: string; message: string }>,
     /** Hands the worker a record of `result` again, as receive number `receiveCount`. */
     async redeliver(result: PollResult, receiveCount: number, timeoutMs = 120_000) {
       const event = {
@@ -130,32 +132,16 @@ export function workerHarness(options: {
     h.sqs = h.stack.sqs.client();
   });
   afterAll(() => h.stack.close());
-  let restore: (() => void) | undefined;
+  let capture: ReturnType<typeof captureLogs> | undefined;
   beforeEach(() => {
-    logs.length = 0;
-    if (options.captureLogs) {
-      // Powertools writes each entry as one JSON line, to stdout or (WARN, ERROR) stderr.
-      const record = (chunk: string | Uint8Array) => {
-        for (const line of String(chunk).split('\n')) {
-          if (line.startsWith('{')) logs.push(JSON.parse(line));
-        }
-        return true;
-      };
-      const spies = [
-        jest.spyOn(process.stdout, 'write').mockImplementation(record),
-        jest.spyOn(process.stderr, 'write').mockImplementation(record),
-      ];
-      restore = () => {
-        for (const spy of spies) spy.mockRestore();
-      };
-    }
+    if (options.captureLogs) capture = captureLogs();
     h.stack.slack.reset();
     h.stack.openai!.reset();
     h.stack.momento!.resume();
     h.build();
   });
   afterEach(() => {
-    restore?.();
+    capture?.restore();
     h.deps.close();
   });
   return h;
