@@ -102,6 +102,8 @@ export function workerHarness(options: {
     /** The worker's log entries since the test began (with `captureLogs`). */
     logs: () =>
       (capture?.entries() ?? []) as Array<Record<string, unknown> & { level: string; message: string }>,
+    /** Every line written since the test began, JSON or not (with `captureLogs`). */
+    logLines: (): string[] => capture?.text() ?? [],
     /** Hands the worker a record of `result` again, as receive number `receiveCount`. */
     async redeliver(result: PollResult, receiveCount: number, timeoutMs = 120_000) {
       const event = {
