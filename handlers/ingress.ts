@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { loadIngressConfig, loadParametersConfig } from '../lib/config';
 import { createIngressHandler } from '../lib/ingress/ingress-handler';
 import { createLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
 import { sqsJobQueue } from '../lib/queue/sqs-job-queue';
 import { INGRESS_SECRETS, rebuiltOnRotation } from '../lib/secrets';
 
@@ -27,7 +28,8 @@ const current = rebuiltOnRotation(
   loadParametersConfig(),
   (env) => {
     const config = loadIngressConfig(env);
-    return createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger });
+    const metrics = createMetrics(config.metricsNamespace, 'slack-ingress');
+    return createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger, metrics });
   },
   {
     onStaleRead: (error) =>

@@ -98,6 +98,7 @@ const ingressSchema = z.object({
   SLACK_SIGNING_SECRET: nonEmpty,
   QUEUE_URL: nonEmpty.refine((v) => URL.canParse(v), 'must be the queue URL'),
   SLACK_BOT_USER_ID: optionalNonEmpty,
+  METRICS_NAMESPACE: optionalNonEmpty.transform((v) => v ?? 'SlackGptBot'),
 });
 
 const workerSchema = z.object({
@@ -189,6 +190,8 @@ export interface IngressConfig {
   queueUrl: string;
   /** The bot's own user id, when known ahead of `authorizations`. */
   botUserId: string | undefined;
+  /** CloudWatch namespace of the feedback-vote metric (EMF). */
+  metricsNamespace: string;
 }
 
 /** What the worker function needs. */
@@ -310,6 +313,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
     slackSigningSecret: e.SLACK_SIGNING_SECRET,
     queueUrl: e.QUEUE_URL,
     botUserId: e.SLACK_BOT_USER_ID,
+    metricsNamespace: e.METRICS_NAMESPACE,
   };
 }
 

@@ -76,6 +76,9 @@ export async function resolveSecrets(
   return merged;
 }
 
+/** How long an invocation waits for a re-read of the parameters before going on without it. */
+export const REREAD_WAIT_MS = 250;
+
 /**
  * Something built from the environment with its secrets (a handler and its clients), rebuilt
  * when a secret's value changes. With every secret in the environment (or no parameter path) it
@@ -126,10 +129,19 @@ export function rebuiltOnRotation<T>(
     return built.value;
   };
   return () => {
-    inflight ??= refresh().finally(() => {
+    const refreshing = (inflight ??= refresh().finally(() => {
       inflight = undefined;
+    }));
+    // Once built, an invocation waits on Parameter Store at most REREAD_WAIT_MS: past that it runs
+    // on what it has while the read goes on, and a rotated value is used from the next invocation.
+    // The ingress must answer Slack within 3 s whatever SSM does.
+    const current = built;
+    if (!current) return refreshing;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<T>((resolve) => {
+      timer = setTimeout(() => resolve(current.value), REREAD_WAIT_MS);
     });
-    return inflight;
+    return Promise.race([refreshing, waited]).finally(() => clearTimeout(timer));
   };
 }
 
@@ -145,7 +157,8 @@ export function lazyParameterProvider(): () => SSMProvider {
     const { SSMProvider: Provider } =
       require('@aws-lambda-powertools/parameters/ssm') as typeof import('@aws-lambda-powertools/parameters/ssm');
     provider ??= new Provider({
-      clientConfig: { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } },
+      // Only a cold start waits on these (later reads run beside the invocation): ≤ 2 × 1.5 s.
+      clientConfig: { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 } },
     });
     return provider;
   };

@@ -101,8 +101,13 @@ export async function readAttachments(
         notes.push(`An image named ${file.name} was attached but could not be read.`);
         continue;
       }
-      imageBytes += bytes.length;
       const mime = file.mimetype.toLowerCase().split(';')[0]!.trim();
+      if (mime === 'image/gif' && isAnimatedGif(bytes)) {
+        // OpenAI takes non-animated GIFs only: an animated one would fail the whole request.
+        notes.push(`An animated GIF named ${file.name} was attached but not shown to you (not supported).`);
+        continue;
+      }
+      imageBytes += bytes.length;
       images.push({
         type: 'image_url',
         image_url: { url: `data:${mime};base64,${bytes.toString('base64')}` },
@@ -118,8 +123,12 @@ export async function readAttachments(
       }
       const room = options.textBudget - tokens;
       const kept = truncateToTokens(content, Math.max(0, room - 60), options.count);
-      const block = fenced(file.name, kept.text, kept.cut ? content.length : undefined);
-      tokens += options.count(block);
+      const originalLength = kept.cut ? content.length : undefined;
+      const block = fenced(file.name, kept.text, originalLength);
+      // The kept text's tokens as the cut counted them, plus the name, fences and marker: counting
+      // the whole block again would cost as much once more (and a bounded counter may then only
+      // estimate it, by bytes).
+      tokens += kept.tokens + options.count(fenced(file.name, '', originalLength));
       blocks.push(block);
       continue;
     }
@@ -143,7 +152,7 @@ export function truncateToTokens(
   text: string,
   maxTokens: number,
   count: TokenCounter,
-): { text: string; cut: boolean } {
+): { text: string; cut: boolean; tokens: number } {
   let used = 0;
   for (let at = 0; at < text.length; at += CUT_STEP_CHARS) {
     const step = text.slice(at, at + CUT_STEP_CHARS);
@@ -153,15 +162,19 @@ export function truncateToTokens(
       continue;
     }
     let low = 0;
+    let lowCost = 0;
     let high = step.length;
     while (low < high) {
       const mid = Math.ceil((low + high) / 2);
-      if (used + count(step.slice(0, mid), maxTokens - used) <= maxTokens) low = mid;
-      else high = mid - 1;
+      const midCost = count(step.slice(0, mid), maxTokens - used);
+      if (used + midCost <= maxTokens) {
+        low = mid;
+        lowCost = midCost;
+      } else high = mid - 1;
     }
-    return { text: text.slice(0, at + low), cut: true };
+    return { text: text.slice(0, at + low), cut: true, tokens: used + lowCost };
   }
-  return { text, cut: false };
+  return { text, cut: false, tokens: used };
 }
 
 /** A file's text in a Markdown fence longer than any backtick run inside it, named above. */
@@ -173,4 +186,22 @@ export function fenced(name: string, text: string, originalLength?: number): str
       ? ''
       : `\n[… cut here: only the first ${text.length} of ${originalLength} characters fit]`;
   return `Attached file ${name}:\n${fence}\n${text}${text.endsWith('\n') ? '' : '\n'}${fence}${marker}`;
+}
+
+/**
+ * Whether a GIF holds more than one frame: each frame starts with an image descriptor (0x2C),
+ * which in a well-formed file follows a graphic control extension (0x21 0xF9 0x04 … 0x00). Counting
+ * those extensions is enough to tell; a still GIF has at most one
+ * (https://www.w3.org/Graphics/GIF/spec-gif89a.txt, sections 20 and 23).
+ */
+export function isAnimatedGif(bytes: Buffer): boolean {
+  let frames = 0;
+  for (let i = 0; i + 7 < bytes.length; i++) {
+    // Graphic control extension: introducer, label, block size 4, 4 bytes, block terminator.
+    if (bytes[i] === 0x21 && bytes[i + 1] === 0xf9 && bytes[i + 2] === 0x04 && bytes[i + 7] === 0x00) {
+      if (++frames > 1) return true;
+      i += 7;
+    }
+  }
+  return false;
 }

@@ -64,7 +64,7 @@ export async function gatherContext(
 ): Promise<GatheredContext> {
   const { job, memory, botUserId } = request;
   const deadline = Date.now() + Math.max(0, Math.min(request.timeMs, ports.timeoutMs));
-  const read = await readThread(request, ports.threads, deadline, logger);
+  const { messages: read, partial } = await readThread(request, ports.threads, deadline, logger);
   const isBot = (m: ThreadMessage) => (botUserId ? m.user === botUserId : m.botId !== undefined);
   const marked = read.some((m) => !isBot(m)) || memory.some((t) => t.thread);
 
@@ -106,7 +106,10 @@ export async function gatherContext(
       : undefined;
 
   const asked = readableMentions(request.question, names);
-  const body = [asked, attachments?.text].filter((s) => s).join('\n\n') || '(Only the attached image.)';
+  // Pages come oldest first: a read cut short (limit, timeout, 429) misses the newest messages.
+  const missing = partial ? PARTIAL_THREAD_NOTE : undefined;
+  const body =
+    [asked, attachments?.text, missing].filter((s) => s).join('\n\n') || '(Only the attached image.)';
   const question = marked ? `The question ${nameOf(job.user)} asks you now:\n${body}` : body;
   const history = [...memory, ...fresh];
   const messages = await buildPrompt({
@@ -114,7 +117,9 @@ export async function gatherContext(
     history,
     question,
     historyBudget: Math.max(0, request.historyBudget - (attachments?.tokens ?? 0)),
-    countTokens: count,
+    // Its own counter: a counter counts a bounded number of characters exactly (lib/llm/prompt.ts),
+    // and the files may have used that of the one above.
+    countTokens: ports.countTokens,
   });
   if (attachments && attachments.images.length > 0) {
     messages[messages.length - 1] = {
@@ -140,15 +145,21 @@ export async function gatherContext(
   return { messages, remember: [...keptFresh, { role: 'user', content: remembered, ts: job.ts }] };
 }
 
-/** The thread messages the prompt does not have yet, oldest first. */
+/** Added to the question when the thread could be read only in part. */
+export const PARTIAL_THREAD_NOTE =
+  '(Only part of this thread could be read: its most recent messages may be missing above.)';
+
+/** The thread messages the prompt does not have yet, oldest first; `partial` when the read stopped early. */
 async function readThread(
   request: ContextRequest,
   threads: ThreadReader,
   deadline: number,
   logger: Logger,
-): Promise<ThreadMessage[]> {
+): Promise<{ messages: ThreadMessage[]; partial: boolean }> {
   const { job, memory, botUserId } = request;
-  if (job.threadTs === job.ts) return []; // a top-level message: nothing came before it in its thread
+  let partial = false;
+  // A top-level message: nothing came before it in its thread.
+  if (job.threadTs === job.ts) return { messages: [], partial };
   const read = async (oldest?: string) => {
     const result = await threads.read({
       channel: job.channel,
@@ -158,6 +169,7 @@ async function readThread(
       ...(oldest ? { oldest } : {}),
     });
     if (result.stoppedBy) {
+      partial = true;
       logger.warn('read the thread only in part; answering with what was read', {
         slackError: result.stoppedBy,
         retryAfter: result.retryAfter,
@@ -168,19 +180,23 @@ async function readThread(
     return result.messages;
   };
   const usable = (m: ThreadMessage) => m.text.trim() !== '' || m.files.length > 0;
-  if (memory.length === 0) return (await read()).filter(usable);
+  if (memory.length === 0) {
+    const messages = (await read()).filter(usable);
+    return { messages, partial };
+  }
 
   // Since the last thing memory has of people (the last question, or a thread message after it).
   let oldest: string | undefined;
   for (const t of memory) if (t.role === 'user' && t.ts && after(t.ts, oldest)) oldest = t.ts;
-  if (oldest === undefined) return []; // memory from before turns carried their ts
+  if (oldest === undefined) return { messages: [], partial }; // memory from before turns carried their ts
   const known = new Set(memory.map((t) => t.ts));
   const mention = botUserId ? `<@${botUserId}` : undefined;
-  return (await read(oldest)).filter(
+  const messages = (await read(oldest)).filter(
     (m) =>
       usable(m) &&
       !known.has(m.ts) &&
       !(botUserId ? m.user === botUserId : m.botId) &&
       !(mention && m.text.includes(mention)),
   );
+  return { messages, partial };
 }

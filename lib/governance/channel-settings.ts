@@ -44,7 +44,13 @@ export function parseChannelSettings(text: string): Record<string, ChannelSettin
   try {
     document = loadYaml(text);
   } catch (cause) {
-    throw new BadInputError('document', `is neither YAML nor JSON: ${(cause as Error).message}`, { cause });
+    // Only the reason and the place: js-yaml's message quotes the document, which may hold prompts.
+    const { reason, mark } = cause as { reason?: string; mark?: { line?: number; column?: number } };
+    const where =
+      mark?.line === undefined ? '' : ` at line ${mark.line + 1}, column ${(mark.column ?? 0) + 1}`;
+    throw new BadInputError('document', `is neither YAML nor JSON: ${reason ?? 'unreadable'}${where}`, {
+      cause,
+    });
   }
   const result = documentSchema.safeParse(document);
   if (!result.success) {

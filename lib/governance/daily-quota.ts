@@ -71,7 +71,11 @@ export async function checkDailyQuota(job: AnswerJob, ports: QuotaPorts): Promis
     if (limit === undefined || used[scope] < limit) continue;
     const resetsAt = nextUtcMidnight(now);
     logger.info('question refused', { reason: `${scope}_quota`, used: used[scope], limit });
-    await ports.replyInThread(job.channel, job.threadTs, overLimitReply(scope, resetsAt, now), job.eventId);
+    // Best effort: the refusal stands whether or not the note could be posted (a retry of the
+    // record checks again and tries the note again).
+    await ports
+      .replyInThread(job.channel, job.threadTs, overLimitReply(scope, resetsAt, now), job.eventId)
+      .catch((error: Error) => logger.warn('could not post the daily-limit reply', { error }));
     return { allowed: false, scope, used: used[scope], limit, resetsAt };
   }
   return { allowed: true };

@@ -8,6 +8,8 @@ export interface ClaimState {
   messageTs: string[];
   /** How those messages were written: a native stream left open by a crash is stopped first. */
   path?: 'native' | 'edit';
+  /** The allowlist and quotas let this event through: a redelivery does not check them again. */
+  admitted?: boolean;
   /**
    * The finished answer, saved before it is written to Slack: a redelivery after a failed final
    * write shows this text again instead of asking the model for a different one.
@@ -67,6 +69,7 @@ function parseState(value: string): ClaimState {
       status: s.status === 'done' ? 'done' : 'answering',
       messageTs: Array.isArray(s.messageTs) ? s.messageTs.filter((t) => typeof t === 'string') : [],
       ...(s.path === 'native' || s.path === 'edit' ? { path: s.path } : {}),
+      ...(s.admitted === true ? { admitted: true } : {}),
       ...(typeof s.final?.markdown === 'string'
         ? {
             final: {

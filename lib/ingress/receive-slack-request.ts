@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { BadInputError, SignatureError } from '../errors';
 import type { JobQueue } from '../queue/sqs-job-queue';
 import { classifySlackEvent } from '../slack/classify-event';
+import type { FeedbackValue } from '../slack/feedback-block';
 import { verifySlackSignature } from '../slack/signature';
 import { isInteractionRequest, parseInteractionBody, recordInteraction } from './receive-interaction';
 
@@ -29,6 +30,8 @@ export interface IngressDeps {
   signingSecret: string;
   botUserId?: string | undefined;
   logger: Logger;
+  /** Told of each recorded feedback vote (a metric). */
+  onVote?: ((value: FeedbackValue) => void) | undefined;
   /** Epoch milliseconds; injectable for tests. */
   now?: () => number;
 }
@@ -79,7 +82,8 @@ export async function receiveSlackRequest(
   if (isInteractionRequest(request.headers, request.rawBody)) {
     // A button click (feedback), signed like events: acknowledge at once, nothing is queued.
     try {
-      recordInteraction(parseInteractionBody(request.rawBody), logger);
+      const outcome = recordInteraction(parseInteractionBody(request.rawBody), logger);
+      if (outcome.kind === 'feedback') deps.onVote?.(outcome.vote.value);
     } catch (error) {
       if (!(error instanceof BadInputError)) throw error;
       logger.warn('rejected interaction', { reason: 'bad input', field: error.field, detail: error.message });

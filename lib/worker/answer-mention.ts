@@ -107,7 +107,10 @@ async function answer(
     return 'duplicate';
   }
   // Before anything is shown: a refused question gets no status, no placeholder and no model call.
-  const admission: Admission = (await deps.governance?.admit(job, { resumed: !!previous, logger })) ?? {
+  const admission: Admission = (await deps.governance?.admit(job, {
+    resumed: previous?.admitted === true,
+    logger,
+  })) ?? {
     allowed: true,
   };
   const claim = new ClaimRecorder(deps.claims, job.eventId, previous, logger);
@@ -115,6 +118,7 @@ async function answer(
     await claim.done();
     return 'refused';
   }
+  claim.admitted();
 
   // 2. Open the reply: a status or placeholder, or what an earlier attempt posted.
   const reply = await deps.replies.open(
@@ -256,9 +260,9 @@ async function answer(
   const result = streamed.answer;
   if (result.finishReason === 'stopped') {
     // The user pressed Stop: keep and remember what was shown; nothing more is written to the stream.
-    await complete(result.text, STOPPED_NOTICE, result.text.trim() !== '');
     // The tokens until Stop were paid for: they count.
     await deps.governance?.record(job, result, { logger });
+    await complete(result.text, STOPPED_NOTICE, result.text.trim() !== '');
     logger.info('stopped by the user', { chars: result.text.length, path: reply.path });
     return 'answered';
   }
@@ -266,8 +270,10 @@ async function answer(
     await complete('', EMPTY_ANSWER_NOTICE, false);
     return 'answered';
   }
-  await complete(result.text, result.finishReason === 'length' ? LENGTH_NOTICE : undefined, true);
+  // Counted before the final write: if that write is handed back to the queue, the redelivery
+  // writes the saved answer without the model, and the tokens are counted once.
   await deps.governance?.record(job, result, { logger });
+  await complete(result.text, result.finishReason === 'length' ? LENGTH_NOTICE : undefined, true);
   logger.info('answered', {
     chars: result.text.length,
     messages: reply.messageTs.length,

@@ -27,6 +27,14 @@ export class ClaimRecorder {
       : { status: 'answering', messageTs: [] };
   }
 
+  /**
+   * The rollout guards let the event through. Saved with the next save (the reply's first message):
+   * until then nothing was shown, and a redelivery may as well check again.
+   */
+  admitted(): void {
+    this.#state = { ...this.#state, admitted: true };
+  }
+
   /** The reply's messages changed (posted, started, deleted). */
   messagesChanged(record: ReplyRecord): Promise<void> {
     this.#state = { ...this.#state, messageTs: [...record.messageTs], path: record.path };

@@ -7,7 +7,6 @@ import type { WorkerConfig } from '../config';
 import { slackFileDownloader } from '../context/file-downloader';
 import { slackThreadReader } from '../context/thread-reader';
 import { slackUserNames } from '../context/user-names';
-import { SlackCallError } from '../errors';
 import { parameterChannelSettings } from '../governance/channel-settings';
 import { createGovernance } from '../governance/governance';
 import { momentoGovernanceStore } from '../governance/governance-store';
@@ -22,13 +21,14 @@ import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
-import { createMetrics, recordSlackRateLimited } from '../metrics';
+import { createMetrics } from '../metrics';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { replyOpener } from '../reply/open-reply';
 import { slackWrites } from '../reply/slack-writes';
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
+import { observeRateLimits, observeReplyPaths } from './observers';
 import type { WorkerDeps } from './worker-handler';
 
 /** The thread, names and files of one answer must be read within this (bounded by time left too). */
@@ -105,14 +105,17 @@ export function buildWorkerDeps(
   return {
     config,
     logger,
-    replies: replyOpener({
-      slack: slackWrites(slack),
-      mode: config.slack.streaming,
-      availability: momentoStreamingAvailability(cache),
-      editIntervalMs: config.slack.updateIntervalMs,
-      appendIntervalMs: config.slack.appendIntervalMs,
-      texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
-    }),
+    replies: observeReplyPaths(
+      replyOpener({
+        slack: writes,
+        mode: config.slack.streaming,
+        availability: momentoStreamingAvailability(cache),
+        editIntervalMs: config.slack.updateIntervalMs,
+        appendIntervalMs: config.slack.appendIntervalMs,
+        texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
+      }),
+      metrics,
+    ),
     assistant: slackAssistantThreads(slack),
     metrics,
     governance,
@@ -159,26 +162,4 @@ function lazyRetryScheduler(build: () => Promise<RetryScheduler>, logger: Logger
       }
     },
   };
-}
-
-/**
- * Counts Slack's 429s on every method of a port (whatever its shape: the reply surface today,
- * the lead's reply adapters tomorrow) and rethrows them unchanged.
- */
-export function observeRateLimits<T extends object>(port: T, metrics: Metrics): T {
-  const observed = { ...port } as Record<string, unknown>;
-  for (const [name, value] of Object.entries(port)) {
-    if (typeof value !== 'function') continue;
-    observed[name] = async (...args: unknown[]) => {
-      try {
-        return await (value as (...a: unknown[]) => Promise<unknown>).apply(port, args);
-      } catch (error) {
-        if (error instanceof SlackCallError && error.slackError === 'ratelimited') {
-          recordSlackRateLimited(metrics, error.method);
-        }
-        throw error;
-      }
-    };
-  }
-  return observed as T;
 }

@@ -4,6 +4,7 @@ import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createIngressHandler } from '../../lib/ingress/ingress-handler';
 import { createLogger } from '../../lib/logger';
+import { createMetrics } from '../../lib/metrics';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { FEEDBACK_ACTION_ID, FEEDBACK_VALUES, feedbackBlock } from '../../lib/slack/feedback-block';
 import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
@@ -33,9 +34,15 @@ afterAll(() => peer.close());
 beforeEach(() => {
   logs = captureLogs();
   handler = createIngressHandler({
-    config: { slackSigningSecret: SECRET, queueUrl: queue.queueUrl, botUserId: undefined },
+    config: {
+      slackSigningSecret: SECRET,
+      queueUrl: queue.queueUrl,
+      botUserId: undefined,
+      metricsNamespace: 'test',
+    },
     queue: sqsJobQueue(client, queue.queueUrl),
     logger: createLogger('feedback-test', { logLevel: 'INFO' }),
+    metrics: createMetrics('SlackGptBotTest', 'slack-ingress', { write: (line) => emf.push(line) }),
   });
 });
 afterEach(() => logs.restore());
@@ -49,9 +56,24 @@ async function queued() {
   return out.Messages ?? [];
 }
 
+/** EMF lines the ingress's metrics wrote. */
+const emf: string[] = [];
+beforeEach(() => {
+  emf.length = 0;
+});
+
 const entries = (message: string) => logs.entries().filter((e) => e.message === message);
 
 describe('feedback clicks at the ingress', () => {
+  it('counts each vote as a FeedbackVotes metric with its direction', async () => {
+    // Act
+    await call(interactionEvent(feedbackClick({}, { value: FEEDBACK_VALUES.positive })));
+    // Assess
+    const [line, ...more] = emf.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(more).toHaveLength(0);
+    expect(line).toMatchObject({ FeedbackVotes: 1, vote: 'positive', service: 'slack-ingress' });
+  });
+
   it('acknowledges a signed click with 200 and logs the vote with ids only', async () => {
     // Prepare
     const click = feedbackClick({}, { value: FEEDBACK_VALUES.negative });

@@ -2,8 +2,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { WorkerConfig } from '../../lib/config';
 import { DEFAULT_SYSTEM_PROMPT } from '../../lib/config';
 import { NOT_ENABLED_NOTE } from '../../lib/governance/allowlist';
+import { momentoEventClaims } from '../../lib/history/event-claims';
+import { MomentoCache } from '../../lib/history/momento-cache';
+import { createMomentoClient } from '../../lib/history/momento-client';
 import { createLogger } from '../../lib/logger';
-import { createMetrics } from '../../lib/metrics';
+import { createMetrics, METRIC } from '../../lib/metrics';
 import type { AnswerJob } from '../../lib/queue/job';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
@@ -253,6 +256,24 @@ describe('how much: daily token quotas', () => {
     expect(metricLines('Refusals').map((m) => m.reason)).toEqual(['user_quota']);
   });
 
+  it('still refuses on a redelivery, and when the limit reply cannot be posted', async () => {
+    // Prepare: a user over the limit; an earlier attempt at the event got as far as its claim only;
+    // the limit reply is rate limited.
+    worker({ userDailyTokenLimit: 10 });
+    const first = job({ user: 'U0HEAVY' });
+    await ask(first);
+    const second = job({ user: 'U0HEAVY', teamId: first.teamId });
+    const momento = createMomentoClient(stack.workerConfig.momento);
+    const claims = momentoEventClaims(new MomentoCache(momento, stack.workerConfig.momento.cache));
+    await claims.claim(second.eventId);
+    stack.slack.failNext('chat.postMessage', { rateLimited: { retryAfter: 1 } });
+    // Act: the record completes (the refusal stands) without a model call.
+    await ask(second);
+    // Assess
+    expect(stack.openai!.requests).toHaveLength(1);
+    expect(botMessages(second)).toEqual([]);
+  });
+
   it('refuses everyone in a workspace over its limit, while another workspace is answered', async () => {
     // Prepare
     worker({ teamDailyTokenLimit: 10 });
@@ -316,5 +337,19 @@ describe('metrics of a real answer', () => {
     expect(answered?._aws).toMatchObject({
       CloudWatchMetrics: [{ Namespace: 'SlackGptBot/test', Dimensions: [['service']] }],
     });
+    const [path] = metricLines(METRIC.streamingPath);
+    expect(path).toMatchObject({ path: expect.stringMatching(/^(native|edit)$/) });
+  });
+
+  it('counts Slack’s 429s on the reply’s writes by method', async () => {
+    // Prepare: the reply's first write is rate limited (and then written).
+    worker();
+    stack.slack.failNext('chat.startStream', { rateLimited: { retryAfter: 1 } });
+    // Act
+    await ask(job());
+    // Assess
+    expect(metricLines(METRIC.slackRateLimited)).toEqual([
+      expect.objectContaining({ method: 'chat.startStream' }),
+    ]);
   });
 });

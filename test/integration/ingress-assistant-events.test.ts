@@ -24,7 +24,12 @@ afterAll(() => peer.close());
 beforeEach(() => {
   queue = peer.createFifoQueue(`assistant-${++n}`);
   handler = createIngressHandler({
-    config: { slackSigningSecret: SECRET, queueUrl: queue.queueUrl, botUserId: undefined },
+    config: {
+      slackSigningSecret: SECRET,
+      queueUrl: queue.queueUrl,
+      botUserId: undefined,
+      metricsNamespace: 'test',
+    },
     queue: sqsJobQueue(client, queue.queueUrl),
     logger: createLogger('assistant-ingress-test', { logLevel: 'SILENT' }),
   });

@@ -29,7 +29,12 @@ afterAll(() => peer.close());
 beforeEach(() => {
   queue = peer.createFifoQueue(`ingress-${++queueNo}`);
   handler = createIngressHandler({
-    config: { slackSigningSecret: SECRET, queueUrl: queue.queueUrl, botUserId: undefined },
+    config: {
+      slackSigningSecret: SECRET,
+      queueUrl: queue.queueUrl,
+      botUserId: undefined,
+      metricsNamespace: 'test',
+    },
     queue: sqsJobQueue(client, queue.queueUrl),
     logger,
   });
@@ -99,7 +104,12 @@ describe('ingress handler with a real SQS client against fauxqs', () => {
     // Prepare: the first delivery fails to reach SQS (the queue is unreachable for it).
     const body = mention();
     const broken = createIngressHandler({
-      config: { slackSigningSecret: SECRET, queueUrl: queue.queueUrl, botUserId: undefined },
+      config: {
+        slackSigningSecret: SECRET,
+        queueUrl: queue.queueUrl,
+        botUserId: undefined,
+        metricsNamespace: 'test',
+      },
       queue: sqsJobQueue(unreachableClient(), queue.queueUrl),
       logger,
     });
@@ -172,7 +182,12 @@ describe('ingress handler with a real SQS client against fauxqs', () => {
 
   it('answers 503 when SQS is unreachable, so Slack retries', async () => {
     const broken = createIngressHandler({
-      config: { slackSigningSecret: SECRET, queueUrl: queue.queueUrl, botUserId: undefined },
+      config: {
+        slackSigningSecret: SECRET,
+        queueUrl: queue.queueUrl,
+        botUserId: undefined,
+        metricsNamespace: 'test',
+      },
       queue: sqsJobQueue(unreachableClient(), queue.queueUrl),
       logger,
     });

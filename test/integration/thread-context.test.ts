@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { PARTIAL_THREAD_NOTE } from '../../lib/context/gather-context';
 import { createLogger } from '../../lib/logger';
 import { type AnswerJob, encodeJob, type JobFile } from '../../lib/queue/job';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
@@ -250,10 +251,11 @@ describe('the model sees the thread as people see it', () => {
     // Act
     await answer(job);
     // Assess
-    expect(sent()).toEqual([['user', 'still there?']]);
+    // The model is told the thread could not be read whole.
+    expect(sent()).toEqual([['user', `still there?\n\n${PARTIAL_THREAD_NOTE}`]]);
     const replies = stack.slack.thread(CHANNEL, parent.ts).filter((m) => m.user === stack.slack.botUserId);
     expect(replies).toHaveLength(1);
-    expect(replies[0]!.text).toContain('You said: "still there?"');
+    expect(replies[0]!.text).toContain('You said: "still there?');
     // A call given up on still ends: wait for it, so it is not counted in the next test.
     while (stack.slack.callsTo('conversations.replies').length === 0)
       await new Promise((r) => setTimeout(r, 50));
@@ -370,6 +372,32 @@ describe('the model sees the files attached to the question', () => {
     const [, question] = sent().at(-1)!;
     expect(question).toMatch(/\[… cut here: only the first \d+ of 60000 characters fit\]$/);
     expect(question.length).toBeLessThan(2_000);
+  });
+
+  it('keeps the thread when a large text file is attached: the file takes its share, not all', async () => {
+    // Prepare: a thread of 20 messages and a question with a 30 KB log attached.
+    const parent = stack.slack.seedMessage({ channel: CHANNEL, user: 'U0ALICE', text: 'the queue stalls' });
+    for (let i = 1; i < 20; i++) {
+      stack.slack.seedMessage({ channel: CHANNEL, thread_ts: parent.ts, user: 'U0BOB', text: `note ${i}` });
+    }
+    const log = stack.slack.seedFile({
+      name: 'app.log',
+      mimetype: 'text/plain',
+      bytes: 'line of log\n'.repeat(2_500),
+    });
+    const job = ask({
+      threadTs: parent.ts,
+      text: `${bot} summarise this thread, log attached`,
+      files: [log],
+    });
+    // Act
+    await answer(job);
+    // Assess: the newest thread messages are there beside the cut file.
+    const messages = sent();
+    expect(
+      messages.filter(([role, text]) => role === 'user' && /note \d+/.test(text)).length,
+    ).toBeGreaterThan(5);
+    expect(messages.at(-1)![1]).toMatch(/cut here/);
   });
 
   it('names a file it cannot read, and an image when image input is off', async () => {

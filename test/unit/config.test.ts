@@ -33,6 +33,7 @@ describe('loadIngressConfig', () => {
       slackSigningSecret: 's',
       queueUrl: 'https://sqs/1/q.fifo',
       botUserId: undefined,
+      metricsNamespace: 'SlackGptBot',
     });
   });
 });

@@ -1,4 +1,4 @@
-import { classifyFile, fenced, truncateToTokens } from '../../lib/context/files';
+import { classifyFile, fenced, isAnimatedGif, truncateToTokens } from '../../lib/context/files';
 import { mentionedUsers, readableMentions } from '../../lib/context/user-names';
 
 describe('classifyFile', () => {
@@ -38,11 +38,11 @@ describe('truncateToTokens', () => {
   const count = (text: string) => text.split(' ').filter((w) => w).length; // one token a word
 
   it('keeps a text that fits', () => {
-    expect(truncateToTokens('a b c', 3, count)).toEqual({ text: 'a b c', cut: false });
+    expect(truncateToTokens('a b c', 3, count)).toEqual({ text: 'a b c', cut: false, tokens: 3 });
   });
 
   it('cuts to the longest prefix that fits', () => {
-    expect(truncateToTokens('a b c d e', 2, count)).toEqual({ text: 'a b ', cut: true });
+    expect(truncateToTokens('a b c d e', 2, count)).toEqual({ text: 'a b ', cut: true, tokens: 2 });
   });
 });
 
@@ -57,5 +57,43 @@ describe('mentions', () => {
       ['U3', '<@U3>'],
     ]);
     expect(readableMentions('<@U1> <@U2|bob> <@U3> <@U4>', names)).toBe('@Alice @bob <@U3> <@U4>');
+  });
+});
+
+describe('isAnimatedGif', () => {
+  /** A GIF89a with `frames` frames of one 1×1 pixel each (header, screen descriptor, frames, trailer). */
+  function gif(frames: number): Buffer {
+    const header = Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00', 'latin1');
+    const frame = Buffer.from([
+      0x21,
+      0xf9,
+      0x04,
+      0x00,
+      0x0a,
+      0x00,
+      0x00,
+      0x00, // graphic control extension (delay 10)
+      0x2c,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x01,
+      0x00,
+      0x01,
+      0x00,
+      0x00, // image descriptor
+      0x02,
+      0x02,
+      0x44,
+      0x01,
+      0x00, // LZW minimum code size, one data block, terminator
+    ]);
+    return Buffer.concat([header, ...Array.from({ length: frames }, () => frame), Buffer.from([0x3b])]);
+  }
+
+  it('tells an animated GIF from a still one', () => {
+    expect(isAnimatedGif(gif(1))).toBe(false);
+    expect(isAnimatedGif(gif(3))).toBe(true);
   });
 });

@@ -69,4 +69,19 @@ describe('parseChannelSettings', () => {
   ])('names the problem in %s', (text, field) => {
     expect(() => parseChannelSettings(text)).toThrow(expect.objectContaining({ field }));
   });
+
+  it('says where a document is broken without quoting it (it may hold system prompts)', () => {
+    // Prepare
+    const text = 'channels:\n  C1:\n    systemPrompt: "Our secret launch plan is Zephyr\n    temperature: [';
+    // Act
+    let message = '';
+    try {
+      parseChannelSettings(text);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    // Assess
+    expect(message).toMatch(/at line \d+, column \d+/);
+    expect(message).not.toContain('Zephyr');
+  });
 });
