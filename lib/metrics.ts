@@ -56,6 +56,18 @@ export function createMetrics(
  * writer on stdout. Every function here publishes at once (and synchronously), so nothing else
  * is stored when the dimension is added; publishing clears it again.
  */
+/**
+ * Metrics are a nicety: a failure to write one (Powertools validates names, values and the count
+ * of dimensions) must never fail an answer that was paid for, so it is dropped.
+ */
+function quietly(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // dropped: see above
+  }
+}
+
 function withDimension(metrics: Metrics, name: string, dimension: [string, string], value = 1): void {
   metrics.addDimension(dimension[0], dimension[1]);
   metrics.addMetric(name, MetricUnit.Count, value);
@@ -64,11 +76,13 @@ function withDimension(metrics: Metrics, name: string, dimension: [string, strin
 
 /** A question answered; `latencyMs` from Slack's event to the finished reply. */
 export function recordAnswered(metrics: Metrics, latencyMs: number | undefined): void {
-  metrics.addMetric(METRIC.answers, MetricUnit.Count, 1);
-  if (latencyMs !== undefined && latencyMs >= 0) {
-    metrics.addMetric(METRIC.answerLatency, MetricUnit.Milliseconds, latencyMs);
-  }
-  metrics.publishStoredMetrics();
+  quietly(() => {
+    metrics.addMetric(METRIC.answers, MetricUnit.Count, 1);
+    if (latencyMs !== undefined && latencyMs >= 0) {
+      metrics.addMetric(METRIC.answerLatency, MetricUnit.Milliseconds, latencyMs);
+    }
+    metrics.publishStoredMetrics();
+  });
 }
 
 /**
@@ -76,14 +90,18 @@ export function recordAnswered(metrics: Metrics, latencyMs: number | undefined):
  * `LlmError`). `Failures` has no reason dimension so the failure-rate alarm can use it directly.
  */
 export function recordFailure(metrics: Metrics, reason: string): void {
-  metrics.addMetric(METRIC.failures, MetricUnit.Count, 1);
-  metrics.publishStoredMetrics();
-  withDimension(metrics, METRIC.failuresByReason, ['reason', reason]);
+  quietly(() => {
+    metrics.addMetric(METRIC.failures, MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    withDimension(metrics, METRIC.failuresByReason, ['reason', reason]);
+  });
 }
 
 /** An attempt that failed and goes back to the queue for another try. */
 export function recordRetry(metrics: Metrics, reason: string): void {
-  withDimension(metrics, METRIC.retries, ['reason', reason]);
+  quietly(() => {
+    withDimension(metrics, METRIC.retries, ['reason', reason]);
+  });
 }
 
 /** One model stream: time to its first token and to its end, and the tokens it used. */
@@ -91,37 +109,47 @@ export function recordModelStream(
   metrics: Metrics,
   stream: { firstTokenMs?: number; completeMs: number; promptTokens?: number; completionTokens?: number },
 ): void {
-  if (stream.firstTokenMs !== undefined) {
-    metrics.addMetric(METRIC.firstToken, MetricUnit.Milliseconds, stream.firstTokenMs);
-  }
-  metrics.addMetric(METRIC.complete, MetricUnit.Milliseconds, stream.completeMs);
-  if (stream.promptTokens !== undefined) {
-    metrics.addMetric(METRIC.promptTokens, MetricUnit.Count, stream.promptTokens);
-  }
-  if (stream.completionTokens !== undefined) {
-    metrics.addMetric(METRIC.completionTokens, MetricUnit.Count, stream.completionTokens);
-  }
-  metrics.publishStoredMetrics();
+  quietly(() => {
+    if (stream.firstTokenMs !== undefined) {
+      metrics.addMetric(METRIC.firstToken, MetricUnit.Milliseconds, stream.firstTokenMs);
+    }
+    metrics.addMetric(METRIC.complete, MetricUnit.Milliseconds, stream.completeMs);
+    if (stream.promptTokens !== undefined) {
+      metrics.addMetric(METRIC.promptTokens, MetricUnit.Count, stream.promptTokens);
+    }
+    if (stream.completionTokens !== undefined) {
+      metrics.addMetric(METRIC.completionTokens, MetricUnit.Count, stream.completionTokens);
+    }
+    metrics.publishStoredMetrics();
+  });
 }
 
 /** Slack answered HTTP 429 to `method`. */
 export function recordSlackRateLimited(metrics: Metrics, method: string): void {
-  withDimension(metrics, METRIC.slackRateLimited, ['method', method]);
+  quietly(() => {
+    withDimension(metrics, METRIC.slackRateLimited, ['method', method]);
+  });
 }
 
 /** Which reply path an answer took: `native` (chat.startStream…) or `edit` (post + chat.update). */
 export function recordStreamingPath(metrics: Metrics, path: 'native' | 'edit' | (string & {})): void {
-  withDimension(metrics, METRIC.streamingPath, ['path', path]);
+  quietly(() => {
+    withDimension(metrics, METRIC.streamingPath, ['path', path]);
+  });
 }
 
 /** A question refused: `allowlist`, `user_quota` or `team_quota`. */
 export function recordRefusal(metrics: Metrics, reason: string): void {
-  withDimension(metrics, METRIC.refusals, ['reason', reason]);
+  quietly(() => {
+    withDimension(metrics, METRIC.refusals, ['reason', reason]);
+  });
 }
 
 /** A feedback button click (for the ingress's interactivity handler). */
 export function recordFeedbackVote(metrics: Metrics, vote: 'positive' | 'negative'): void {
-  withDimension(metrics, METRIC.feedbackVotes, ['vote', vote]);
+  quietly(() => {
+    withDimension(metrics, METRIC.feedbackVotes, ['vote', vote]);
+  });
 }
 
 export type { Metrics };

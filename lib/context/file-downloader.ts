@@ -17,10 +17,12 @@ export function slackFileDownloader(options: {
   botToken: string;
   apiUrl?: string | undefined;
 }): FileDownloader {
-  const apiHost = options.apiUrl ? new URL(options.apiUrl).host : undefined;
+  // The API's origin (scheme, host and port): the local peers serve plain http; a redirect may
+  // not switch an https API to http.
+  const apiOrigin = options.apiUrl ? new URL(options.apiUrl).origin : undefined;
   const allowed = (url: URL) =>
     (url.protocol === 'https:' && url.host === 'files.slack.com') ||
-    (apiHost !== undefined && url.host === apiHost);
+    (apiOrigin !== undefined && url.origin === apiOrigin);
   return {
     async download(href, { maxBytes, deadline }) {
       let url = parse(href);
@@ -42,7 +44,7 @@ export function slackFileDownloader(options: {
         if (response.status >= 300 && response.status < 400) {
           await response.body?.cancel();
           const next = parse(response.headers.get('location') ?? '', url);
-          if (next.host !== url.host || !allowed(next) || hops >= 3) {
+          if (next.origin !== url.origin || !allowed(next) || hops >= 3) {
             throw new AttachmentError('redirect_elsewhere', `redirected to ${next.host}; not followed`);
           }
           url = next;

@@ -106,7 +106,7 @@ export function slackUserNames(
 
 /** User ids mentioned in a Slack text: `<@U123>` and `<@U123|name>`. */
 export function mentionedUsers(text: string): string[] {
-  return [...text.matchAll(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g)].map((m) => m[1]!);
+  return [...text.matchAll(/<@([UW][A-Z0-9]+)(?:\|[^>]{0,80})?>/g)].map((m) => m[1]!);
 }
 
 /**
@@ -115,7 +115,7 @@ export function mentionedUsers(text: string): string[] {
  * (https://docs.slack.dev/messaging/formatting-message-text#mentioning-users).
  */
 export function readableMentions(text: string, names: ReadonlyMap<string, string>): string {
-  return text.replace(/<@([UW][A-Z0-9]+)(?:\|([^>]*))?>/g, (whole, id: string, label?: string) => {
+  return text.replace(/<@([UW][A-Z0-9]+)(?:\|([^>]{0,80}))?>/g, (whole, id: string, label?: string) => {
     const name = names.get(id);
     if (name !== undefined && name !== `<@${id}>`) return `@${name}`;
     return label ? `@${label}` : whole;

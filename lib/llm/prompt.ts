@@ -62,8 +62,8 @@ const TOKENS_PER_MESSAGE = 4;
  */
 export function stripBotMention(text: string, botUserId?: string): string {
   const pattern = botUserId
-    ? new RegExp(`<@${escapeRegExp(botUserId)}(?:\\|[^>]*)?>`, 'g')
-    : /^\s*<@[A-Z0-9]+(?:\|[^>]*)?>/;
+    ? new RegExp(`<@${escapeRegExp(botUserId)}(?:\\|[^>]{0,80})?>`, 'g')
+    : /^\s*<@[A-Z0-9]+(?:\|[^>]{0,80})?>/;
   return text
     .replace(pattern, ' ')
     .replace(/[ \t]{2,}/g, ' ')
