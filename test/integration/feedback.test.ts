@@ -1,58 +1,36 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createIngressHandler } from '../../lib/ingress/ingress-handler';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
-import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { FEEDBACK_ACTION_ID, FEEDBACK_VALUES, feedbackBlock } from '../../lib/slack/feedback-block';
-import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
 import { encodeSlackBody } from '../../sandbox/slack-request';
 import { captureLogs } from '../support/capture-logs';
-import { lambdaContext } from '../support/lambda-context';
-import { feedbackClick, functionUrlEvent, interactionEvent, SECRET, TEAM } from '../support/slack-events';
+import { ingressHarness } from '../support/ingress-harness';
+import { feedbackClick, functionUrlEvent, interactionEvent, TEAM } from '../support/slack-events';
 
 /**
  * Feedback clicks: interactivity requests reach the same Function URL as events, as signed form
  * bodies. The real ingress handler with its real SQS client, against fauxqs.
  */
 
-let peer: SqsPeer;
-let client: SQSClient;
-let queue: LocalFifoQueue;
 let logs: ReturnType<typeof captureLogs>;
-let handler: ReturnType<typeof createIngressHandler>;
-
-beforeAll(async () => {
-  peer = await startSqsPeer();
-  client = peer.client();
-  queue = peer.createFifoQueue('feedback');
-});
-afterAll(() => peer.close());
+const h = ingressHarness('feedback', () => ({
+  logger: createLogger('feedback-test', { logLevel: 'INFO' }),
+  metrics: createMetrics('SlackGptBotTest', 'slack-ingress', { write: (line) => emf.push(line) }),
+}));
 
 beforeEach(() => {
   logs = captureLogs();
-  handler = createIngressHandler({
-    config: {
-      slackSigningSecret: SECRET,
-      queueUrl: queue.queueUrl,
-      botUserId: undefined,
-      metricsNamespace: 'test',
-    },
-    queue: sqsJobQueue(client, queue.queueUrl),
-    logger: createLogger('feedback-test', { logLevel: 'INFO' }),
-    metrics: createMetrics('SlackGptBotTest', 'slack-ingress', { write: (line) => emf.push(line) }),
-  });
 });
 afterEach(() => logs.restore());
 
-async function call(event: ReturnType<typeof functionUrlEvent>) {
-  return (await handler(event, lambdaContext('ingress'))) as APIGatewayProxyStructuredResultV2;
-}
+const call = (event: ReturnType<typeof functionUrlEvent>) => h.call(event);
 
 async function queued() {
-  const out = await client.send(new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, WaitTimeSeconds: 0 }));
+  const out = await h.client.send(
+    new ReceiveMessageCommand({ QueueUrl: h.queue.queueUrl, WaitTimeSeconds: 0 }),
+  );
   return out.Messages ?? [];
 }
 

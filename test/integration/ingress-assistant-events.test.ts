@@ -1,51 +1,21 @@
-import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createIngressHandler } from '../../lib/ingress/ingress-handler';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '../../lib/logger';
 import { decodeJob } from '../../lib/queue/job';
-import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
-import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
-import { lambdaContext } from '../support/lambda-context';
-import { envelope, functionUrlEvent, SECRET, TEAM } from '../support/slack-events';
+import { ingressHarness } from '../support/ingress-harness';
+import { envelope, functionUrlEvent, TEAM } from '../support/slack-events';
 
 /** The assistant / agent surface events through the real ingress and a real SQS client (fauxqs). */
 
-let peer: SqsPeer;
-let client: SQSClient;
-let queue: LocalFifoQueue;
-let handler: ReturnType<typeof createIngressHandler>;
-let n = 0;
+const h = ingressHarness('assistant', () => ({
+  logger: createLogger('assistant-ingress-test', { logLevel: 'SILENT' }),
+}));
 
-beforeAll(async () => {
-  peer = await startSqsPeer();
-  client = peer.client();
-});
-afterAll(() => peer.close());
-beforeEach(() => {
-  queue = peer.createFifoQueue(`assistant-${++n}`);
-  handler = createIngressHandler({
-    config: {
-      slackSigningSecret: SECRET,
-      queueUrl: queue.queueUrl,
-      botUserId: undefined,
-      metricsNamespace: 'test',
-    },
-    queue: sqsJobQueue(client, queue.queueUrl),
-    logger: createLogger('assistant-ingress-test', { logLevel: 'SILENT' }),
-  });
-});
-
-async function call(body: unknown) {
-  return (await handler(
-    functionUrlEvent(body),
-    lambdaContext('ingress'),
-  )) as APIGatewayProxyStructuredResultV2;
-}
+const call = (body: unknown) => h.call(functionUrlEvent(body));
 
 async function drain() {
-  const out = await client.send(
+  const out = await h.client.send(
     new ReceiveMessageCommand({
-      QueueUrl: queue.queueUrl,
+      QueueUrl: h.queue.queueUrl,
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: 0,
       MessageSystemAttributeNames: ['MessageGroupId'],

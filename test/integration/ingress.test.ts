@@ -4,50 +4,19 @@ import { createIngressHandler } from '../../lib/ingress/ingress-handler';
 import { createLogger } from '../../lib/logger';
 import { decodeAnswerJob as decodeJob } from '../../lib/queue/job';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
-import {
-  LOCAL_AWS_CREDENTIALS,
-  type LocalFifoQueue,
-  type SqsPeer,
-  startSqsPeer,
-} from '../../sandbox/peers/sqs-peer';
+import { LOCAL_AWS_CREDENTIALS } from '../../sandbox/peers/sqs-peer';
+import { ingressHarness } from '../support/ingress-harness';
 import { lambdaContext } from '../support/lambda-context';
 import { BOT_USER, botMessage, dm, edit, functionUrlEvent, mention, SECRET } from '../support/slack-events';
 
-let peer: SqsPeer;
-let client: SQSClient;
-let queue: LocalFifoQueue;
-let handler: ReturnType<typeof createIngressHandler>;
-let queueNo = 0;
 const logger = createLogger('ingress-test', { logLevel: 'SILENT' });
-
-beforeAll(async () => {
-  peer = await startSqsPeer();
-  client = peer.client();
-});
-afterAll(() => peer.close());
-
-beforeEach(() => {
-  queue = peer.createFifoQueue(`ingress-${++queueNo}`);
-  handler = createIngressHandler({
-    config: {
-      slackSigningSecret: SECRET,
-      queueUrl: queue.queueUrl,
-      botUserId: undefined,
-      metricsNamespace: 'test',
-    },
-    queue: sqsJobQueue(client, queue.queueUrl),
-    logger,
-  });
-});
-
-async function call(event: ReturnType<typeof functionUrlEvent>) {
-  return (await handler(event, lambdaContext('ingress'))) as APIGatewayProxyStructuredResultV2;
-}
+const h = ingressHarness('ingress', () => ({ logger }));
+const call = (event: ReturnType<typeof functionUrlEvent>) => h.call(event);
 
 async function drain() {
-  const out = await client.send(
+  const out = await h.client.send(
     new ReceiveMessageCommand({
-      QueueUrl: queue.queueUrl,
+      QueueUrl: h.queue.queueUrl,
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: 0,
       MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
@@ -56,7 +25,7 @@ async function drain() {
   return out.Messages ?? [];
 }
 
-describe('ingress handler with a real SQS client against fauxqs', () => {
+describe('ingress h.handler with a real SQS client against fauxqs', () => {
   it('queues a signed mention with thread group, event dedupe id and a small job', async () => {
     // Prepare
     const body = mention({ thread_ts: '1699990000.000100', text: `<@${BOT_USER}> 日本語で 🚀 please` });
@@ -106,11 +75,11 @@ describe('ingress handler with a real SQS client against fauxqs', () => {
     const broken = createIngressHandler({
       config: {
         slackSigningSecret: SECRET,
-        queueUrl: queue.queueUrl,
+        queueUrl: h.queue.queueUrl,
         botUserId: undefined,
         metricsNamespace: 'test',
       },
-      queue: sqsJobQueue(unreachableClient(), queue.queueUrl),
+      queue: sqsJobQueue(unreachableClient(), h.queue.queueUrl),
       logger,
     });
     // Act
@@ -184,11 +153,11 @@ describe('ingress handler with a real SQS client against fauxqs', () => {
     const broken = createIngressHandler({
       config: {
         slackSigningSecret: SECRET,
-        queueUrl: queue.queueUrl,
+        queueUrl: h.queue.queueUrl,
         botUserId: undefined,
         metricsNamespace: 'test',
       },
-      queue: sqsJobQueue(unreachableClient(), queue.queueUrl),
+      queue: sqsJobQueue(unreachableClient(), h.queue.queueUrl),
       logger,
     });
     const response = (await broken(
@@ -207,17 +176,17 @@ describe('handlers/ingress.ts as deployed', () => {
 
   it('builds its SQS client from the standard AWS settings and queues a mention', async () => {
     // Prepare
-    const fresh = peer.createFifoQueue('deployed');
+    const fresh = h.peer.createFifoQueue('deployed');
     Object.assign(process.env, {
       SLACK_SIGNING_SECRET: SECRET,
       QUEUE_URL: fresh.queueUrl,
       AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL_SQS: peer.endpoint,
+      AWS_ENDPOINT_URL_SQS: h.peer.endpoint,
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
-    let deployed: typeof handler | undefined;
+    let deployed: typeof h.handler | undefined;
     jest.isolateModules(() => {
       deployed = require('../../handlers/ingress').handler;
     });
@@ -228,7 +197,7 @@ describe('handlers/ingress.ts as deployed', () => {
     )) as APIGatewayProxyStructuredResultV2;
     // Assess
     expect(response.statusCode).toBe(200);
-    expect(peer.countMessages(fresh.queueName).ready).toBe(1);
+    expect(h.peer.countMessages(fresh.queueName).ready).toBe(1);
   });
 
   it('fails at cold start naming the missing variable', () => {
