@@ -25,7 +25,7 @@ async function drain() {
   return out.Messages ?? [];
 }
 
-describe('ingress h.handler with a real SQS client against fauxqs', () => {
+describe('ingress handler with a real SQS client against fauxqs', () => {
   it('queues a signed mention with thread group, event dedupe id and a small job', async () => {
     // Prepare
     const body = mention({ thread_ts: '1699990000.000100', text: `<@${BOT_USER}> 日本語で 🚀 please` });
