@@ -25,6 +25,17 @@ beforeEach(() => {
 
 const ANSWER = 'A **FIFO** queue keeps the order of messages within a group.';
 
+/** What an attempt that died mid-stream leaves in Slack: a stream with part of the answer, still open. */
+function streamLeftOpen(j: ReturnType<typeof job>) {
+  return h.slackClient().chat.startStream({
+    channel: j.channel,
+    thread_ts: j.threadTs,
+    markdown_text: 'A FIFO que',
+    recipient_user_id: j.user,
+    recipient_team_id: j.teamId,
+  });
+}
+
 describe('native streaming: the answer streams into one message', () => {
   it('shows a status, streams the answer to the asking user, and stops with the feedback buttons', async () => {
     // Prepare
@@ -309,13 +320,7 @@ describe('native streaming: Stop, crashes and lost answers', () => {
   it('after a crash mid-stream, the redelivery stops the stale stream and answers in it: one reply', async () => {
     // Prepare: what an attempt that died mid-stream leaves: an open stream and its ts in the claim.
     const j = job();
-    const started = await h.slackClient().chat.startStream({
-      channel: j.channel,
-      thread_ts: j.threadTs,
-      markdown_text: 'A FIFO que',
-      recipient_user_id: j.user,
-      recipient_team_id: j.teamId,
-    });
+    const started = await streamLeftOpen(j);
     await withClaims(async (claims) => {
       await claims.claim(j.eventId);
       await claims.save(j.eventId, { status: 'answering', messageTs: [started.ts!], path: 'native' });
@@ -336,13 +341,7 @@ describe('native streaming: Stop, crashes and lost answers', () => {
     // Prepare: the stream started, but saving its ts failed before the crash.
     const j = job();
     h.stack.slack.seedMessage({ channel: j.channel, ts: j.ts, user: j.user, text: j.text });
-    const started = await h.slackClient().chat.startStream({
-      channel: j.channel,
-      thread_ts: j.threadTs,
-      markdown_text: 'A FIFO que',
-      recipient_user_id: j.user,
-      recipient_team_id: j.teamId,
-    });
+    const started = await streamLeftOpen(j);
     await withClaims((claims) => claims.claim(j.eventId));
     h.stack.openai!.setAnswer(ANSWER);
     await enqueue(j);
