@@ -17,6 +17,7 @@ import type { Logger } from '../logger';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { replyOpener } from '../reply/open-reply';
 import { slackWrites } from '../reply/slack-writes';
+import { momentoWindowCounter, sharedWriteBudget } from '../reply/write-budget';
 import { slackAssistantThreads } from '../slack/assistant-threads';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import type { WorkerDeps } from './worker-handler';
@@ -79,6 +80,9 @@ export function buildWorkerDeps(
       editIntervalMs: config.slack.updateIntervalMs,
       appendIntervalMs: config.slack.appendIntervalMs,
       texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
+      ...(config.slack.writeBudget
+        ? { budget: sharedWriteBudget(momentoWindowCounter(cache), { ...config.slack.writeBudget, logger }) }
+        : {}),
     }),
     assistant: slackAssistantThreads(slack),
     llm: openAiChat(openai, { model: config.openai.model, temperature: config.openai.temperature }),
