@@ -1,6 +1,9 @@
+import { SlackCallError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
+import { admit } from '../../lib/reply/edit-reply';
 import {
   allowancePerWindow,
+  BUDGET_WAIT,
   budgetKey,
   ceilingFor,
   sharedWriteBudget,
@@ -185,5 +188,41 @@ describe('sharedWriteBudget', () => {
     expect(soonAfter).toBe(0);
     expect([...values.values()]).toEqual([1]);
     expect(later).toBe(0);
+  });
+});
+
+describe('admit (how the reply adapters use the budget)', () => {
+  it('turns a streaming write away with budget_wait and the time to wait, without sleeping', async () => {
+    // Prepare
+    const slept: number[] = [];
+    const o = {
+      budget: async () => 2_500,
+      timeLeftMs: () => 60_000,
+      sleep: async (ms: number) => void slept.push(ms),
+    };
+    // Act
+    const error = await admit(o, 'chat.update', false).catch((e: SlackCallError) => e);
+    // Assess
+    expect(error).toBeInstanceOf(SlackCallError);
+    expect((error as SlackCallError).slackError).toBe(BUDGET_WAIT);
+    expect((error as SlackCallError).retryAfterSeconds).toBe(2.5);
+    expect(slept).toEqual([]);
+  });
+
+  it('makes a final write wait for its turn, and go anyway when the invocation has no time to wait', async () => {
+    // Prepare
+    const answers = [3_000, 0];
+    const slept: number[] = [];
+    const waiting = {
+      budget: async () => answers.shift()!,
+      timeLeftMs: () => 60_000,
+      sleep: async (ms: number) => void slept.push(ms),
+    };
+    const late = { budget: async () => 3_000, timeLeftMs: () => 2_000, sleep: waiting.sleep };
+    // Act
+    await admit(waiting, 'chat.update', true);
+    await admit(late, 'chat.update', true);
+    // Assess
+    expect(slept).toEqual([3_000]);
   });
 });
