@@ -49,7 +49,8 @@ export function lineChart(chart: {
   const x = (v: number) => pad.left + (v / xMax) * (width - pad.left - pad.right);
   const y = (v: number) => height - pad.bottom - (v / yMax) * (height - pad.top - pad.bottom);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img" aria-label="${esc(chart.title)}">`,
+    `<title>${esc(chart.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(chart.title)}</text>`,
   ];
