@@ -196,7 +196,7 @@ export interface WorkerConfig {
           /** The span Slack counts "per minute" over: 60 s (tests compress it). */
           minuteMs?: number;
           /** Calls per minute by method, and whether they count per workspace or per channel. */
-          budgets: Record<string, { perMinute: number; scope: 'team' | 'channel' }>;
+          budgets: Record<string, { perMinute: number; scope: 'team' | 'channel'; windowMs?: number }>;
         }
       | undefined;
   };
@@ -293,8 +293,18 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
                 'chat.update': { perMinute: e.SLACK_BUDGET_UPDATE_PER_MIN, scope: 'team' },
                 'chat.delete': { perMinute: e.SLACK_BUDGET_UPDATE_PER_MIN, scope: 'team' },
                 'chat.appendStream': { perMinute: e.SLACK_BUDGET_APPEND_PER_MIN, scope: 'team' },
-                'chat.startStream': { perMinute: e.SLACK_BUDGET_STREAM_PER_MIN, scope: 'team' },
-                'chat.stopStream': { perMinute: e.SLACK_BUDGET_STREAM_PER_MIN, scope: 'team' },
+                // Tier 2 counts per minute-long window: 10 streams may start at once (Slack allows
+                // "occasional bursts"); with 10 s windows only 2 could, at about the same rate a minute.
+                'chat.startStream': {
+                  perMinute: e.SLACK_BUDGET_STREAM_PER_MIN,
+                  scope: 'team',
+                  windowMs: 60_000,
+                },
+                'chat.stopStream': {
+                  perMinute: e.SLACK_BUDGET_STREAM_PER_MIN,
+                  scope: 'team',
+                  windowMs: 60_000,
+                },
                 'chat.postMessage': { perMinute: e.SLACK_BUDGET_POST_PER_MIN, scope: 'channel' },
               },
             },

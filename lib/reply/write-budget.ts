@@ -14,6 +14,12 @@ export type BudgetScope = 'team' | 'channel';
 export interface MethodBudget {
   perMinute: number;
   scope: BudgetScope;
+  /**
+   * This method's counting window, instead of {@link WriteBudgetOptions.windowMs}. A long window
+   * allows bursts (a 60 s window lets a Tier 2 method make 10 calls at once), a short one a higher
+   * sustained rate: see {@link allowancePerWindow}.
+   */
+  windowMs?: number;
 }
 
 /**
@@ -100,7 +106,6 @@ export function sharedWriteBudget(counter: WindowCounter, options: WriteBudgetOp
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const backoffMs = options.unreachableBackoffMs ?? 30_000;
-  const ttlSeconds = Math.ceil((options.windowMs * 2) / 1000);
   let unreachableUntil = 0;
 
   const fail = (error: unknown): number => {
@@ -115,10 +120,12 @@ export function sharedWriteBudget(counter: WindowCounter, options: WriteBudgetOp
     async take(request) {
       const budget = options.budgets[request.method];
       if (!budget || now() < unreachableUntil) return 0;
-      const allowance = allowancePerWindow(budget.perMinute, options.windowMs, options.minuteMs);
+      const windowMs = budget.windowMs ?? options.windowMs;
+      const ttlSeconds = Math.ceil((windowMs * 2) / 1000);
+      const allowance = allowancePerWindow(budget.perMinute, windowMs, options.minuteMs);
       const ceiling = ceilingFor(allowance, request.priority, options.intermediateShare);
       const at = now();
-      const key = budgetKey(request, budget.scope, Math.floor(at / options.windowMs));
+      const key = budgetKey(request, budget.scope, Math.floor(at / windowMs));
       let count: number;
       try {
         count = await counter.increment(key, 1, ttlSeconds);
@@ -128,7 +135,7 @@ export function sharedWriteBudget(counter: WindowCounter, options: WriteBudgetOp
       if (count <= ceiling) return 0;
       // Give the call back, so a refused write does not use up the window of those that go.
       await counter.increment(key, -1, ttlSeconds).catch(fail);
-      return waitForNextWindow(at, options.windowMs, allowance, random());
+      return waitForNextWindow(at, windowMs, allowance, random());
     },
   };
 }

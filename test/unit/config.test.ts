@@ -46,7 +46,7 @@ describe('loadWorkerConfig', () => {
     expect(shared?.windowMs).toBe(10_000);
     expect(shared?.budgets['chat.update']).toEqual({ perMinute: 50, scope: 'team' });
     expect(shared?.budgets['chat.appendStream']).toEqual({ perMinute: 100, scope: 'team' });
-    expect(shared?.budgets['chat.startStream']).toEqual({ perMinute: 20, scope: 'team' });
+    expect(shared?.budgets['chat.startStream']).toEqual({ perMinute: 20, scope: 'team', windowMs: 60_000 });
     expect(shared?.budgets['chat.postMessage']).toEqual({ perMinute: 60, scope: 'channel' });
     expect(off).toBeUndefined();
   });

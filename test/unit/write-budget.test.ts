@@ -146,6 +146,26 @@ describe('sharedWriteBudget', () => {
     expect(quiet).toBe(0);
   });
 
+  it("counts a method with its own window over that window (Tier 2's bursts)", async () => {
+    // Prepare: 20 a minute in windows of 60 s: 10 per window.
+    const { counter } = memoryCounter();
+    const clock = { t: 0 };
+    const budget = sharedWriteBudget(counter, {
+      budgets: { 'chat.startStream': { perMinute: 20, scope: 'team', windowMs: 60_000 } },
+      windowMs: 10_000,
+      intermediateShare: 0.6,
+      logger,
+      now: () => clock.t,
+      random: () => 0,
+    });
+    // Act
+    const burst: number[] = [];
+    for (let i = 0; i < 11; i++) burst.push(await budget.take(req({ method: 'chat.startStream' })));
+    // Assess
+    expect(burst.filter((w) => w === 0)).toHaveLength(10);
+    expect(burst[10]).toBe(60_000);
+  });
+
   it('counts chat.postMessage per channel', async () => {
     // Prepare
     const { counter } = memoryCounter();
