@@ -230,7 +230,10 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
         let quietSince: number | undefined;
         for (;;) {
           if (queued() > 0 || running > 0) quietSince = undefined;
-          else if (Date.now() - (quietSince ??= Date.now()) >= IDLE_SETTLE_MS) return;
+          else {
+            quietSince ??= Date.now();
+            if (Date.now() - quietSince >= IDLE_SETTLE_MS) return;
+          }
           if (Date.now() > deadline)
             throw new Error(`jobs were still queued or being answered after ${timeoutMs / 1000} s`);
           await new Promise((r) => setTimeout(r, 50));
