@@ -74,7 +74,10 @@ export class EditReply implements AnswerReply {
   readonly #uncertain = new Set<number>();
   #pending: string | undefined;
   #lastFlushAt: number | undefined;
+  /** Slack answered 429: nothing is written before this (`Retry-After`). */
   #pausedUntil = 0;
+  /** The workspace's budget turned a streaming edit away: the next streaming edit waits until this. */
+  #budgetUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   #inflight: Promise<void> | undefined;
   #closed = false;
@@ -143,6 +146,7 @@ export class EditReply implements AnswerReply {
     const readyAt = Math.max(
       this.#lastFlushAt === undefined ? now : this.#lastFlushAt + this.#o.intervalMs,
       this.#pausedUntil,
+      this.#budgetUntil,
     );
     if (readyAt <= now) {
       this.#flush();
@@ -165,8 +169,9 @@ export class EditReply implements AnswerReply {
     this.#inflight = this.#write(chunks, false)
       .catch((error) => {
         if (error instanceof SlackCallError && error.slackError === BUDGET_WAIT) {
-          // The workspace's budget is spent for now: the next edit (with all text so far) waits.
-          this.#pausedUntil = this.#o.now() + (error.retryAfterSeconds ?? 0) * 1000;
+          // The workspace's budget is spent for streaming edits: the next one (with all text so far)
+          // waits. The final write does not: it has a larger share of the window (see admit).
+          this.#budgetUntil = this.#o.now() + (error.retryAfterSeconds ?? 0) * 1000;
         } else if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
           this.#pausedUntil = this.#o.now() + error.retryAfterSeconds * 1000;
           this.#o.logger.warn('Slack rate limited a streaming edit; pausing edits', {
