@@ -41,10 +41,15 @@ export interface LocalBot {
  * path unless `streaming: 'native'`, so figures stay comparable across runs of this bench.
  * Logs are silenced: the figures here are not about logging.
  */
-export async function startLocalBot(options: { streaming?: 'native' | 'edit' } = {}): Promise<LocalBot> {
+export async function startLocalBot(
+  options: { streaming?: 'native' | 'edit'; writeBudget?: 'shared' | 'off' } = {},
+): Promise<LocalBot> {
   const stack = await startLocalStack({
     tokenDelayMs: 0,
-    env: { SLACK_STREAMING: options.streaming ?? 'edit' },
+    env: {
+      SLACK_STREAMING: options.streaming ?? 'edit',
+      SLACK_WRITE_BUDGET: options.writeBudget ?? 'shared',
+    },
   });
   // Set in the constructor: the worker's per-record child loggers copy it from there.
   const logger = new Logger({ serviceName: 'bench', logLevel: 'SILENT' });

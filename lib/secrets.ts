@@ -43,7 +43,8 @@ export async function resolveSecrets(
   provider: () => SSMProvider,
 ): Promise<Env> {
   const { path, env } = config;
-  const wanted = specs.filter((s) => !isSet(env, s.name));
+  // Not set, and needed: a secret that a set variable replaces (a local endpoint) is not read.
+  const wanted = specs.filter((s) => !isSet(env, s.name) && !(s.unlessSet && isSet(env, s.unlessSet)));
   if (!path || wanted.length === 0) return env;
   const names = Object.fromEntries(wanted.map((s) => [`${path}${s.name}`, {}]));
   let values: Record<string, unknown>;

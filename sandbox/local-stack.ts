@@ -1,7 +1,7 @@
 import { type IngressConfig, loadIngressConfig, loadWorkerConfig, type WorkerConfig } from '../lib/config';
 import { type MomentoPeer, startMomentoPeer } from './peers/momento-peer';
 import { type OpenAIPeer, startOpenAIPeer } from './peers/openai-peer';
-import { type SlackPeer, startSlackPeer } from './peers/slack-peer';
+import { type SlackPeer, type SlackPeerOptions, startSlackPeer } from './peers/slack-peer';
 import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from './peers/sqs-peer';
 
 /** Signing secret of the local stack; replay and tests sign with it. */
@@ -22,6 +22,8 @@ export interface LocalStackOptions {
   withoutMomento?: boolean;
   /** The Slack peer's clock (message ts, stream expiry); default `Date.now`. */
   slackNow?: () => number;
+  /** The Slack peer's rate limits and workspaces (off by default; see {@link SlackPeerOptions}). */
+  slackLimits?: Pick<SlackPeerOptions, 'rateLimits' | 'rateLimitMinuteMs' | 'teamOfChannel'>;
 }
 
 /** Every local peer the bot talks to, and the configuration that points the handlers at them. */
@@ -48,7 +50,7 @@ let stackNo = 0;
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const [sqs, slack, openai, momento] = await Promise.all([
     startSqsPeer(),
-    startSlackPeer(options.slackNow ? { now: options.slackNow } : {}),
+    startSlackPeer({ ...(options.slackNow ? { now: options.slackNow } : {}), ...options.slackLimits }),
     options.withoutOpenAI ? undefined : startOpenAIPeer({ tokenDelayMs: options.tokenDelayMs ?? 0 }),
     options.withoutMomento ? undefined : startMomentoPeer({ log: () => undefined }),
   ]);

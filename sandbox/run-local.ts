@@ -95,6 +95,9 @@ export interface LocalBot {
 
 const set = (env: Env, name: string) => Boolean(env[name]?.trim());
 
+/** How long the queue must stay empty, with nothing running, for {@link LocalBot.idle}. */
+const IDLE_SETTLE_MS = 300;
+
 /**
  * Starts the peers, points `process.env` at them (the handlers read it when imported, as Lambda's
  * runtime does at cold start), then imports and runs the real handlers. One bot per process: the
@@ -223,7 +226,16 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
       },
       async idle(timeoutMs = 60_000) {
         const deadline = Date.now() + timeoutMs;
-        while (queued() > 0 || running > 0) {
+        // Idle for a moment, not just once: fauxqs drops a deleted message before its answer reaches
+        // the event source mapping, which only then reports the job (onJob). On a busy machine that
+        // gap let a test read its jobs before the last one was reported.
+        let quietSince: number | undefined;
+        for (;;) {
+          if (queued() > 0 || running > 0) quietSince = undefined;
+          else {
+            quietSince ??= Date.now();
+            if (Date.now() - quietSince >= IDLE_SETTLE_MS) return;
+          }
           if (Date.now() > deadline)
             throw new Error(`jobs were still queued or being answered after ${timeoutMs / 1000} s`);
           await new Promise((r) => setTimeout(r, 50));

@@ -5,7 +5,8 @@ import { neutraliseMentions } from '../slack/mentions';
 import { SLACK_MESSAGE_CHARS, splitMrkdwn, toMrkdwn } from '../slack/mrkdwn';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
 import type { SlackWrites } from './slack-writes';
-import { withinTime } from './time-left';
+import { MIN_CALL_MS, withinTime } from './time-left';
+import { BUDGET_WAIT, type ReplyBudget } from './write-budget';
 
 /** Shown after the text while the answer is still being written; never in the final text. */
 export const TYPING_MARKER = ' …';
@@ -30,6 +31,8 @@ export interface EditReplyOptions {
   maxChars?: number;
   /** Time left for Slack writes in this invocation. */
   timeLeftMs: () => number;
+  /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
+  budget?: ReplyBudget | undefined;
   /** Called whenever the set of messages changes, so a redelivery can resume them. */
   onMessages?: (record: ReplyRecord) => Promise<void>;
   logger: Logger;
@@ -71,7 +74,10 @@ export class EditReply implements AnswerReply {
   readonly #uncertain = new Set<number>();
   #pending: string | undefined;
   #lastFlushAt: number | undefined;
+  /** Slack answered 429: nothing is written before this (`Retry-After`). */
   #pausedUntil = 0;
+  /** The workspace's budget turned a streaming edit away: the next streaming edit waits until this. */
+  #budgetUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   #inflight: Promise<void> | undefined;
   #closed = false;
@@ -140,6 +146,7 @@ export class EditReply implements AnswerReply {
     const readyAt = Math.max(
       this.#lastFlushAt === undefined ? now : this.#lastFlushAt + this.#o.intervalMs,
       this.#pausedUntil,
+      this.#budgetUntil,
     );
     if (readyAt <= now) {
       this.#flush();
@@ -161,7 +168,11 @@ export class EditReply implements AnswerReply {
     }));
     this.#inflight = this.#write(chunks, false)
       .catch((error) => {
-        if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
+        if (error instanceof SlackCallError && error.slackError === BUDGET_WAIT) {
+          // The workspace's budget is spent for streaming edits: the next one (with all text so far)
+          // waits. The final write does not: it has a larger share of the window (see admit).
+          this.#budgetUntil = this.#o.now() + (error.retryAfterSeconds ?? 0) * 1000;
+        } else if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
           this.#pausedUntil = this.#o.now() + error.retryAfterSeconds * 1000;
           this.#o.logger.warn('Slack rate limited a streaming edit; pausing edits', {
             retryAfterSeconds: error.retryAfterSeconds,
@@ -295,6 +306,7 @@ export class EditReply implements AnswerReply {
   async #retrying<T>(final: boolean, isPost: boolean, method: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
+        await admit(this.#o, method, final);
         return await withinTime(method, this.#o.timeLeftMs(), fn);
       } catch (error) {
         if (!(error instanceof SlackCallError)) throw error;
@@ -312,6 +324,35 @@ export class EditReply implements AnswerReply {
         await this.#o.sleep(waitMs);
       }
     }
+  }
+}
+
+/**
+ * Waits for the workspace's write budget to admit one call of `method`. A streaming (intermediate)
+ * write is not kept waiting: it fails with {@link BUDGET_WAIT} and the adapter skips its turn,
+ * coalescing the text into a later write. A final write waits while the invocation has time; when
+ * it has none left to wait, it goes anyway (Slack's `Retry-After` is the last word).
+ * @throws {SlackCallError} `budget_wait` for an intermediate write whose turn has not come.
+ */
+export async function admit(
+  o: { budget?: ReplyBudget | undefined; timeLeftMs: () => number; sleep?: (ms: number) => Promise<void> },
+  method: string,
+  final: boolean,
+): Promise<void> {
+  if (!o.budget) return;
+  const sleep = o.sleep ?? defaultSleep;
+  for (;;) {
+    const waitMs = await o.budget(method, final ? 'final' : 'intermediate');
+    if (waitMs <= 0) return;
+    if (!final) {
+      throw new SlackCallError(method, {
+        slackError: BUDGET_WAIT,
+        retryable: true,
+        retryAfterSeconds: waitMs / 1000,
+      });
+    }
+    if (waitMs >= o.timeLeftMs() - 2 * MIN_CALL_MS) return;
+    await sleep(waitMs);
   }
 }
 

@@ -5,6 +5,7 @@ import { EditReply } from './edit-reply';
 import type { FoundReply, SlackWrites } from './slack-writes';
 import { StreamReply } from './stream-reply';
 import { withinTime } from './time-left';
+import { replyBudget, unlimitedWriteBudget, type WriteBudget } from './write-budget';
 
 /** How answers are shown: `SLACK_STREAMING`. */
 export type StreamingMode = 'auto' | 'native' | 'edit';
@@ -68,11 +69,15 @@ export function replyOpener(options: {
   editIntervalMs: number;
   appendIntervalMs: number;
   texts: ReplyTexts;
+  /** The write budget shared by all replies of a workspace; default: none (per-reply pacing only). */
+  budget?: WriteBudget;
 }): ReplyOpener {
   const { slack, mode, availability, texts } = options;
+  const shared = options.budget ?? unlimitedWriteBudget;
   return {
     async open(target, resume, context) {
       const { logger } = context;
+      const budget = replyBudget(shared, target.teamId, target.channel);
       const edit = (messageTs: readonly string[]) =>
         new EditReply({
           slack,
@@ -85,6 +90,7 @@ export function replyOpener(options: {
           placeholder: texts.placeholder,
           intervalMs: options.editIntervalMs,
           timeLeftMs: context.timeLeftMs,
+          budget,
           onMessages: context.onMessages,
           logger,
         });
@@ -139,6 +145,7 @@ export function replyOpener(options: {
         },
         refusedNote: texts.refusedNote,
         timeLeftMs: context.timeLeftMs,
+        budget,
         onMessages: context.onMessages,
         logger,
       });

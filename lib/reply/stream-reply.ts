@@ -3,9 +3,10 @@ import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions, stablePrefix } from '../slack/mentions';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
-import type { EditReply } from './edit-reply';
+import { admit, type EditReply } from './edit-reply';
 import type { SlackWrites } from './slack-writes';
 import { withinTime } from './time-left';
+import { BUDGET_WAIT, type ReplyBudget } from './write-budget';
 
 /**
  * `chat.startStream` refusals that mean "no native streaming for this workspace": remembered, so
@@ -61,6 +62,8 @@ export interface StreamReplyOptions {
   /** Posts the note shown when native-only streaming is refused. */
   refusedNote: string;
   timeLeftMs: () => number;
+  /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
+  budget?: ReplyBudget | undefined;
   onMessages?: (record: ReplyRecord) => Promise<void>;
   logger: Logger;
   now?: () => number;
@@ -227,7 +230,10 @@ export class StreamReply implements AnswerReply {
   }
 
   #streamingFailed(error: unknown): void {
-    if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
+    if (error instanceof SlackCallError && error.slackError === BUDGET_WAIT) {
+      // The workspace's budget is spent for now: the next append (with all text so far) waits.
+      this.#pausedUntil = this.#o.now() + (error.retryAfterSeconds ?? 0) * 1000;
+    } else if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
       this.#pausedUntil = this.#o.now() + error.retryAfterSeconds * 1000;
       this.#o.logger.warn('Slack rate limited a stream write; pausing', {
         retryAfterSeconds: error.retryAfterSeconds,
@@ -489,6 +495,8 @@ export class StreamReply implements AnswerReply {
   async #call<T>(final: boolean, method: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
+        // A stream's start shows the first text: it goes with the priority of a final write.
+        await admit(this.#o, method, final || method === 'chat.startStream');
         return await withinTime(method, this.#o.timeLeftMs(), fn);
       } catch (error) {
         if (!(error instanceof SlackCallError)) throw error;

@@ -25,6 +25,7 @@ import { createMetrics } from '../metrics';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { replyOpener } from '../reply/open-reply';
 import { slackWrites } from '../reply/slack-writes';
+import { momentoWindowCounter, sharedWriteBudget } from '../reply/write-budget';
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
@@ -113,6 +114,11 @@ export function buildWorkerDeps(
         editIntervalMs: config.slack.updateIntervalMs,
         appendIntervalMs: config.slack.appendIntervalMs,
         texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
+        ...(config.slack.writeBudget
+          ? {
+              budget: sharedWriteBudget(momentoWindowCounter(cache), { ...config.slack.writeBudget, logger }),
+            }
+          : {}),
       }),
       metrics,
     ),

@@ -38,6 +38,22 @@ export interface SlackPeerOptions {
   teamId?: string;
   /** Clock in epoch milliseconds for message `ts` and stream staleness. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Enforce Slack's limits (https://docs.slack.dev/apis/web-api/rate-limits), off by default: a call
+   * of a listed method answers HTTP 429 with `Retry-After` when `perMinute` calls of it were already
+   * answered in the last 60 s, counted per workspace ("per method per workspace per app"), or per
+   * workspace and channel with `per: 'channel'` (`chat.postMessage`: about one a second per channel).
+   * Refused calls do not count. E.g. `{ 'chat.update': { perMinute: 50 } }`.
+   */
+  rateLimits?: Record<string, { perMinute: number; per?: 'team' | 'channel' }>;
+  /** The span {@link rateLimits} count over: 60 s; tests may compress it. */
+  rateLimitMinuteMs?: number;
+  /**
+   * The workspace a call acts on, from its `channel` (or `channel_id`); for {@link rateLimits}. One bot
+   * token serves several workspaces this way, as an org-wide token does on Enterprise Grid. Default:
+   * every channel is in `teamId`.
+   */
+  teamOfChannel?: (channel: string) => string;
 }
 
 /**
@@ -417,6 +433,27 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
   const downloads: FileDownload[] = [];
   let fileCount = 0;
   const events = new EventEmitter<SlackPeerEvents>();
+  const clock = options.now ?? Date.now;
+  /** Answer times of rate-limited methods, per method, workspace (and channel). */
+  const answered = new Map<string, number[]>();
+
+  /** A 429 when `method` is over its limit in the call's workspace; otherwise counts the call. */
+  function overLimit(method: string, args: SlackArgs): string | undefined {
+    const limit = options.rateLimits?.[method];
+    if (!limit) return undefined;
+    const raw = args.channel ?? args.channel_id;
+    const channel = typeof raw === 'string' ? raw : '';
+    const team = channel && options.teamOfChannel ? options.teamOfChannel(channel) : ws.teamId;
+    const key = `${method} ${team}${limit.per === 'channel' ? ` ${channel}` : ''}`;
+    const now = clock();
+    const minute = options.rateLimitMinuteMs ?? 60_000;
+    const times = (answered.get(key) ?? []).filter((t) => t > now - minute);
+    answered.set(key, times);
+    if (times.length >= limit.perMinute)
+      return String(Math.max(1, Math.ceil((times[0]! + minute - now) / 1000)));
+    times.push(now);
+    return undefined;
+  }
 
   type Answer = Omit<SlackCall, 'at'> & { headers?: Record<string, string>; lateMs?: number };
 
@@ -434,6 +471,8 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
       const known = given === token || given === appToken;
       return reply({ ok: false, error: known ? 'not_allowed_token_type' : 'invalid_auth' });
     }
+    const retryAfter = overLimit(method, args);
+    if (retryAfter) return reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': retryAfter });
     const failure = failures.get(method)?.shift();
     if (failure && 'rateLimited' in failure) {
       // https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After in seconds.
@@ -573,6 +612,7 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
       failures.clear();
       files.clear();
       downloads.length = 0;
+      answered.clear();
     },
     close: async () => {
       await Promise.all([server.close(), socketMode.close()]);

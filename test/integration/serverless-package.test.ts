@@ -5,9 +5,12 @@ import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { MAX_MODEL_CALLS_PER_EVENT, modelCallsPerEvent } from '../../lib/llm/model-call-budget';
 import { METRIC } from '../../lib/metrics';
-import { decodeJob } from '../../lib/queue/job';
+import { type AnswerJob, decodeJob } from '../../lib/queue/job';
+import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
+import { startLocalStack } from '../../sandbox/local-stack';
 import { LOCAL_AWS_CREDENTIALS, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
 import { type SsmPeer, startSsmPeer } from '../../sandbox/peers/ssm-peer';
+import { toSqsEvent } from '../../sandbox/sqs-event';
 import { PackagedFunction } from '../support/packaged-function';
 import {
   type CfnResource,
@@ -433,8 +436,12 @@ describe('the packaged bundles', () => {
     const map = JSON.parse(packaged.files.get(`handlers/${name}.js.map`)?.toString('utf8') ?? '{}') as {
       names?: string[];
     };
-    // Assess
-    expect([...packaged.files.keys()].sort()).toEqual([`handlers/${name}.js`, `handlers/${name}.js.map`]);
+    // Assess: the worker also carries the tokenizer's ranks beside its bundle (esbuild-plugins.js).
+    expect([...packaged.files.keys()].sort()).toEqual(
+      name === 'worker'
+        ? ['handlers/worker.js', 'handlers/worker.js.map', 'handlers/worker.js.o200k.json']
+        : [`handlers/${name}.js`, `handlers/${name}.js.map`],
+    );
     expect(code).toMatch(new RegExp(`//# sourceMappingURL=${name}\\.js\\.map\\s*$`));
     // Minified: our own function names live only in the source map.
     const ownName = name === 'ingress' ? 'createIngressHandler' : 'createWorkerHandler';
@@ -526,13 +533,55 @@ describe('the packaged bundles', () => {
     // Assess: the empty batch ran on the built handler, which needed the parameters.
     expect(handlerType).toBe('function');
     expect(ssm.calls.filter((c) => c.operation === 'GetParameters').at(-1)?.body).toEqual({
-      Names: [
-        `${PARAMETER_PATH}SLACK_BOT_TOKEN`,
-        `${PARAMETER_PATH}OPENAI_API_KEY`,
-        `${PARAMETER_PATH}MOMENTO_API_KEY`,
-      ],
+      // Not MOMENTO_API_KEY: the local endpoint set here replaces it, so it is not read.
+      Names: [`${PARAMETER_PATH}SLACK_BOT_TOKEN`, `${PARAMETER_PATH}OPENAI_API_KEY`],
       WithDecryption: true,
     });
+  });
+
+  it('worker: answers a queued mention against the Slack, OpenAI and Momento peers', async () => {
+    // Prepare: the local peers; the packaged environment pointed at them.
+    const stack = await startLocalStack();
+    try {
+      const ts = '1700003000.000100';
+      stack.slack.seedMessage({ channel: 'C0GENERAL', ts, user: 'U0ASKER', text: 'What is a FIFO queue?' });
+      stack.openai!.setAnswer('A FIFO queue keeps order: first in, first out.');
+      const job: AnswerJob = {
+        v: 1,
+        eventId: `EvPACKAGED${Date.now()}`,
+        teamId: 'T0LOCAL',
+        channel: 'C0GENERAL',
+        threadTs: ts,
+        ts,
+        user: 'U0ASKER',
+        text: `<@${stack.slack.botUserId}> What is a FIFO queue?`,
+        isDm: false,
+        receivedAt: Date.now(),
+      };
+      const sqs = stack.sqs.client();
+      await sqsJobQueue(sqs, stack.queue.queueUrl).enqueue(job);
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stack.queue.queueUrl, MessageSystemAttributeNames: ['All'] }),
+      );
+      const { MOMENTO_API_KEY: _key, ...packaged } = packagedEnvironment('Worker');
+      const env = {
+        ...packaged,
+        ...Object.fromEntries(
+          ['SLACK_BOT_TOKEN', 'SLACK_API_URL', 'SLACK_BOT_USER_ID', 'OPENAI_BASE_URL', 'OPENAI_API_KEY']
+            .concat(['MOMENTO_LOCAL_ENDPOINT', 'QUEUE_URL', 'AWS_REGION', 'AWS_ENDPOINT_URL_SQS'])
+            .map((k) => [k, stack.env[k]!]),
+        ),
+        SLACK_STREAMING: 'edit',
+      };
+      // Act
+      const { results } = await worker.invoke(env, [toSqsEvent(Messages, stack.queue.queueArn)]);
+      // Assess
+      expect(results).toEqual([{ batchItemFailures: [] }]);
+      const replies = stack.slack.thread('C0GENERAL', ts).filter((m) => m.user === stack.slack.botUserId);
+      expect(replies.map((m) => m.text)).toEqual(['A FIFO queue keeps order: first in, first out.']);
+    } finally {
+      await stack.close();
+    }
   });
 });
 

@@ -416,3 +416,34 @@ describe('Slack peer: reading threads, people and files', () => {
     expect(response.headers.get('location')).toBe('http://elsewhere.test/a');
   });
 });
+
+describe('rate limits per workspace (option)', () => {
+  it('answers 429 with Retry-After once a method reached its limit in a workspace, other workspaces unaffected', async () => {
+    // Prepare: channels `CW1…` belong to workspace TW1, the others to TW2.
+    const limited = await startSlackPeer({
+      rateLimits: { 'chat.postMessage': { perMinute: 2 } },
+      teamOfChannel: (channel) => (channel.startsWith('CW1') ? 'TW1' : 'TW2'),
+    });
+    const web = new WebClient(limited.token, {
+      slackApiUrl: limited.url,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      logger: silent,
+    });
+    try {
+      // Act
+      await web.chat.postMessage({ channel: 'CW1A', text: 'one' });
+      await web.chat.postMessage({ channel: 'CW1B', text: 'two' });
+      const third = await web.chat.postMessage({ channel: 'CW1A', text: 'three' }).catch((e) => e);
+      const elsewhere = await web.chat.postMessage({ channel: 'CW2A', text: 'other workspace' });
+      // Assess
+      expect(third).toBeInstanceOf(Error);
+      expect((third as WebAPIRateLimitedError).code).toBe('slack_webapi_rate_limited_error');
+      expect((third as WebAPIRateLimitedError).retryAfter).toBeGreaterThanOrEqual(59);
+      expect(elsewhere.ok).toBe(true);
+      expect(limited.calls.map((c) => c.status)).toEqual([200, 200, 429, 200]);
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -47,7 +47,9 @@ function build(
   const config = {
     ...stack.workerConfig,
     // The shortest edit spacing allowed: the final edit waits for it after the placeholder.
-    slack: { ...stack.workerConfig.slack, updateIntervalMs: 250 },
+    // No shared write budget: this file's answers follow each other in one workspace within seconds
+    // (test/integration/write-budget.test.ts covers the budget).
+    slack: { ...stack.workerConfig.slack, updateIntervalMs: 250, writeBudget: undefined },
     openai: {
       ...stack.workerConfig.openai,
       historyTokenBudget: overrides.historyTokenBudget ?? stack.workerConfig.openai.historyTokenBudget,

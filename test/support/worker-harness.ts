@@ -22,6 +22,12 @@ export interface BuildOptions {
   updateIntervalMs?: number;
   streaming?: WorkerConfig['slack']['streaming'];
   slackTimeoutMs?: number;
+  /**
+   * The write budget shared per workspace (default off here: tests of one file write into one
+   * workspace within seconds of each other, and would share its windows; test/integration/write-budget.test.ts
+   * covers the budget).
+   */
+  writeBudget?: WorkerConfig['slack']['writeBudget'];
 }
 
 /**
@@ -65,6 +71,7 @@ export function workerHarness(options: {
           streaming: o.streaming ?? base.slack.streaming,
           updateIntervalMs: o.updateIntervalMs ?? 1000,
           timeoutMs: o.slackTimeoutMs ?? base.slack.timeoutMs,
+          writeBudget: o.writeBudget,
         },
         queue: { url: h.queue.queueUrl, maxReceiveCount: h.queue.maxReceiveCount, retryDelaySeconds: 10 },
       };

@@ -97,6 +97,34 @@ describe('EditReply', () => {
     expect(saved.at(-1)).toEqual(['old1']);
   });
 
+  it('skips streaming edits the workspace budget turns away, without holding back the final write', async () => {
+    // Prepare: the budget turns streaming edits away for 5 s, admits the placeholder and the final.
+    const t = memoryThread();
+    const waits: number[] = [];
+    const asked: string[] = [];
+    const reply = editReply(t, {
+      budget: async (method, priority) => {
+        asked.push(`${method} ${priority}`);
+        return priority === 'intermediate' ? 5_000 : 0;
+      },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    await reply.open();
+    // Act
+    reply.show('a');
+    await tick();
+    await reply.finish('a b');
+    // Assess
+    expect(t.log).toEqual([
+      ['post', 'ts1', '…'],
+      ['update', 'ts1', 'a b'],
+    ]);
+    expect(asked).toEqual(['chat.postMessage final', 'chat.update intermediate', 'chat.update final']);
+    expect(waits.every((ms) => ms <= 50)).toBe(true);
+  });
+
   it('waits out a rate limit on the final write and then shows the answer', async () => {
     const t = memoryThread();
     const waits: number[] = [];
