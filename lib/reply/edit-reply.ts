@@ -4,8 +4,9 @@ import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions } from '../slack/mentions';
 import { SLACK_MESSAGE_CHARS, splitMrkdwn, toMrkdwn } from '../slack/mrkdwn';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
+import { writeToSlack } from './slack-call';
 import type { SlackWrites } from './slack-writes';
-import { MIN_CALL_MS, withinTime } from './time-left';
+import { withinTime } from './time-left';
 import { BUDGET_WAIT, type ReplyBudget } from './write-budget';
 
 /** Shown after the text while the answer is still being written; never in the final text. */
@@ -41,7 +42,6 @@ export interface EditReplyOptions {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const FINAL_WRITE_ATTEMPTS = 4;
 /** `chat.update` errors meaning the message cannot be edited any more. */
 const GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 /** Section block text limit (https://docs.slack.dev/reference/block-kit/blocks/section-block). */
@@ -299,60 +299,15 @@ export class EditReply implements AnswerReply {
   }
 
   /**
-   * Final writes wait out rate limits and retry transient failures while the invocation has time;
-   * streaming edits do not. A post is retried only after a 429, which proves it was not made: after
-   * a timeout or a 5xx it may have been (see {@link EditReply.#post}).
+   * One write within the time left and the workspace's budget. Final writes wait out rate limits
+   * and retry transient failures; streaming edits do not. A post is retried only after a 429, which
+   * proves it was not made: after a timeout or a 5xx it may have been (see {@link EditReply.#post}).
    */
-  async #retrying<T>(final: boolean, isPost: boolean, method: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await admit(this.#o, method, final);
-        return await withinTime(method, this.#o.timeLeftMs(), fn);
-      } catch (error) {
-        if (!(error instanceof SlackCallError)) throw error;
-        const waitMs =
-          error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 250 * 2 ** attempt;
-        const retry =
-          final &&
-          error.retryable &&
-          error.slackError !== 'no_time_left' &&
-          (!isPost || error.retryAfterSeconds !== undefined) &&
-          attempt < FINAL_WRITE_ATTEMPTS &&
-          waitMs < this.#o.timeLeftMs();
-        if (!retry) throw error;
-        this.#o.logger.warn('Slack call failed; retrying', { method: error.method, waitMs, attempt });
-        await this.#o.sleep(waitMs);
-      }
-    }
-  }
-}
-
-/**
- * Waits for the workspace's write budget to admit one call of `method`. A streaming (intermediate)
- * write is not kept waiting: it fails with {@link BUDGET_WAIT} and the adapter skips its turn,
- * coalescing the text into a later write. A final write waits while the invocation has time; when
- * it has none left to wait, it goes anyway (Slack's `Retry-After` is the last word).
- * @throws {SlackCallError} `budget_wait` for an intermediate write whose turn has not come.
- */
-export async function admit(
-  o: { budget?: ReplyBudget | undefined; timeLeftMs: () => number; sleep?: (ms: number) => Promise<void> },
-  method: string,
-  final: boolean,
-): Promise<void> {
-  if (!o.budget) return;
-  const sleep = o.sleep ?? defaultSleep;
-  for (;;) {
-    const waitMs = await o.budget(method, final ? 'final' : 'intermediate');
-    if (waitMs <= 0) return;
-    if (!final) {
-      throw new SlackCallError(method, {
-        slackError: BUDGET_WAIT,
-        retryable: true,
-        retryAfterSeconds: waitMs / 1000,
-      });
-    }
-    if (waitMs >= o.timeLeftMs() - 2 * MIN_CALL_MS) return;
-    await sleep(waitMs);
+  #retrying<T>(final: boolean, isPost: boolean, method: string, fn: () => Promise<T>): Promise<T> {
+    return writeToSlack(this.#o, method, fn, {
+      final,
+      ...(isPost ? { safeToRetry: (error) => error.retryAfterSeconds !== undefined } : {}),
+    });
   }
 }
 

@@ -77,22 +77,25 @@ export function replyOpener(options: {
   return {
     async open(target, resume, context) {
       const { logger } = context;
-      const budget = replyBudget(shared, target.teamId, target.channel);
+      // What both adapters are built with: where the reply goes, its time, budget and bookkeeping.
+      const common = {
+        slack,
+        channel: target.channel,
+        threadTs: target.threadTs,
+        eventId: target.eventId,
+        askedTs: target.askedTs,
+        botUserId: target.botUserId,
+        timeLeftMs: context.timeLeftMs,
+        budget: replyBudget(shared, target.teamId, target.channel),
+        onMessages: context.onMessages,
+        logger,
+      };
       const edit = (messageTs: readonly string[]) =>
         new EditReply({
-          slack,
-          channel: target.channel,
-          threadTs: target.threadTs,
-          eventId: target.eventId,
-          askedTs: target.askedTs,
-          botUserId: target.botUserId,
+          ...common,
           messageTs,
           placeholder: texts.placeholder,
           intervalMs: options.editIntervalMs,
-          timeLeftMs: context.timeLeftMs,
-          budget,
-          onMessages: context.onMessages,
-          logger,
         });
 
       let earlier = resume.previous;
@@ -126,12 +129,7 @@ export function replyOpener(options: {
         return edit([]);
       }
       return new StreamReply({
-        slack,
-        channel: target.channel,
-        threadTs: target.threadTs,
-        eventId: target.eventId,
-        askedTs: target.askedTs,
-        botUserId: target.botUserId,
+        ...common,
         ...(target.isDm
           ? {}
           : { recipient: { userId: target.user, teamId: target.userTeamId ?? target.teamId } }),
@@ -144,10 +142,6 @@ export function replyOpener(options: {
           });
         },
         refusedNote: texts.refusedNote,
-        timeLeftMs: context.timeLeftMs,
-        budget,
-        onMessages: context.onMessages,
-        logger,
       });
     },
   };

@@ -3,38 +3,19 @@ import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions, stablePrefix } from '../slack/mentions';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
-import { admit, type EditReply } from './edit-reply';
+import type { EditReply } from './edit-reply';
+import { writeToSlack } from './slack-call';
 import type { SlackWrites } from './slack-writes';
+import {
+  cut,
+  ENDED,
+  HERE_UNAVAILABLE,
+  STOPPED_BY_USER,
+  STREAM_MESSAGE_CHARS,
+  WORKSPACE_UNAVAILABLE,
+} from './stream-limits';
 import { withinTime } from './time-left';
 import { BUDGET_WAIT, type ReplyBudget } from './write-budget';
-
-/**
- * `chat.startStream` refusals that mean "no native streaming for this workspace": remembered, so
- * its next answers go straight to the edit path (https://docs.slack.dev/reference/methods/chat.startStream#errors).
- */
-export const WORKSPACE_UNAVAILABLE = new Set([
-  'feature_not_enabled',
-  'unknown_method',
-  'method_deprecated',
-  'not_allowed_token_type',
-]);
-/** Refusals that mean "not here": this answer falls back, the workspace is not remembered. */
-const HERE_UNAVAILABLE = new Set([
-  'channel_type_not_supported',
-  'method_not_supported_for_channel_type',
-  'missing_recipient_user_id',
-  'missing_recipient_team_id',
-]);
-/** `chat.appendStream` / `stopStream` answers meaning the message no longer takes text. */
-const ENDED = new Set(['message_not_in_streaming_state', 'message_not_found', 'msg_too_long']);
-/** `chat.appendStream` answer when the user pressed Stop on the stream. */
-const STOPPED_BY_USER = 'stopped_by_user';
-
-/**
- * A streamed message takes about 12,000 characters (`markdown_text` limit, and the stream's total
- * as seen on Slack): keep room for a closing notice.
- */
-export const STREAM_MESSAGE_CHARS = 11_500;
 
 /** Options of a {@link StreamReply}. */
 export interface StreamReplyOptions {
@@ -491,37 +472,18 @@ export class StreamReply implements AnswerReply {
     this.#edit = this.#o.fallback(this.#msgs.map((m) => m.ts));
   }
 
-  /** Final writes retry transient failures while time allows; streaming writes do not. */
-  async #call<T>(final: boolean, method: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // A stream's start shows the first text: it goes with the priority of a final write.
-        await admit(this.#o, method, final || method === 'chat.startStream');
-        return await withinTime(method, this.#o.timeLeftMs(), fn);
-      } catch (error) {
-        if (!(error instanceof SlackCallError)) throw error;
-        const waitMs =
-          error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 250 * 2 ** attempt;
-        const retry =
-          final &&
-          error.retryable &&
-          !error.uncertain &&
-          attempt < 4 &&
-          waitMs < this.#o.timeLeftMs() - 1_000;
-        if (!retry) throw error;
-        await new Promise((r) => setTimeout(r, waitMs));
-      }
-    }
+  /**
+   * One write within the time left and the workspace's budget (a stream's start goes with the
+   * priority of a final write: it shows the first text). Final writes retry transient failures
+   * while time allows; streaming writes do not; a write whose outcome is unknown is never repeated
+   * (an append would show twice): the final write repairs it instead.
+   */
+  #call<T>(final: boolean, method: string, fn: () => Promise<T>): Promise<T> {
+    return writeToSlack(this.#o, method, fn, {
+      final,
+      priority: final || method === 'chat.startStream',
+      safeToRetry: (error) => !error.uncertain,
+      marginMs: 1_000,
+    });
   }
-}
-
-/** At most `max` characters of `text`, cut at a line break in the second half when there is one. */
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const nl = text.lastIndexOf('\n', max - 1);
-  let end = nl > max / 2 ? nl + 1 : max;
-  // Never between the two halves of a surrogate pair (an emoji).
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return text.slice(0, end);
 }

@@ -1,6 +1,6 @@
 import { SlackCallError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
-import { admit } from '../../lib/reply/edit-reply';
+import { admit } from '../../lib/reply/slack-call';
 import {
   allowancePerWindow,
   BUDGET_WAIT,

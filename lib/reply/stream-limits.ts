@@ -1,0 +1,44 @@
+/**
+ * What Slack's native stream answers and holds: the refusals that mean streaming is unavailable,
+ * the answers that end a stream message, and how much text one stream message takes.
+ * https://docs.slack.dev/reference/methods/chat.startStream, chat.appendStream, chat.stopStream
+ */
+
+/**
+ * `chat.startStream` refusals that mean "no native streaming for this workspace": remembered, so
+ * its next answers go straight to the edit path (https://docs.slack.dev/reference/methods/chat.startStream#errors).
+ */
+export const WORKSPACE_UNAVAILABLE = new Set([
+  'feature_not_enabled',
+  'unknown_method',
+  'method_deprecated',
+  'not_allowed_token_type',
+]);
+/** Refusals that mean "not here": this answer falls back, the workspace is not remembered. */
+export const HERE_UNAVAILABLE = new Set([
+  'channel_type_not_supported',
+  'method_not_supported_for_channel_type',
+  'missing_recipient_user_id',
+  'missing_recipient_team_id',
+]);
+/** `chat.appendStream` / `stopStream` answers meaning the message no longer takes text. */
+export const ENDED = new Set(['message_not_in_streaming_state', 'message_not_found', 'msg_too_long']);
+/** `chat.appendStream` answer when the user pressed Stop on the stream. */
+export const STOPPED_BY_USER = 'stopped_by_user';
+
+/**
+ * A streamed message takes about 12,000 characters (`markdown_text` limit, and the stream's total
+ * as seen on Slack): keep room for a closing notice.
+ */
+export const STREAM_MESSAGE_CHARS = 11_500;
+
+/** At most `max` characters of `text`, cut at a line break in the second half when there is one. */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const nl = text.lastIndexOf('\n', max - 1);
+  let end = nl > max / 2 ? nl + 1 : max;
+  // Never between the two halves of a surrogate pair (an emoji).
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return text.slice(0, end);
+}
