@@ -4,10 +4,10 @@ import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions } from '../slack/mentions';
 import { SLACK_MESSAGE_CHARS, splitMrkdwn, toMrkdwn } from '../slack/mrkdwn';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
-import { writeToSlack } from './slack-call';
+import { streamingFailure, writeToSlack } from './slack-call';
 import type { SlackWrites } from './slack-writes';
 import { withinTime } from './time-left';
-import { BUDGET_WAIT, type ReplyBudget } from './write-budget';
+import type { ReplyBudget } from './write-budget';
 
 /** Shown after the text while the answer is still being written; never in the final text. */
 export const TYPING_MARKER = ' …';
@@ -168,19 +168,11 @@ export class EditReply implements AnswerReply {
     }));
     this.#inflight = this.#write(chunks, false)
       .catch((error) => {
-        if (error instanceof SlackCallError && error.slackError === BUDGET_WAIT) {
-          // The workspace's budget is spent for streaming edits: the next one (with all text so far)
-          // waits. The final write does not: it has a larger share of the window (see admit).
-          this.#budgetUntil = this.#o.now() + (error.retryAfterSeconds ?? 0) * 1000;
-        } else if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
-          this.#pausedUntil = this.#o.now() + error.retryAfterSeconds * 1000;
-          this.#o.logger.warn('Slack rate limited a streaming edit; pausing edits', {
-            retryAfterSeconds: error.retryAfterSeconds,
-          });
-        } else {
-          // A streaming edit is best effort: the final write shows the whole answer anyway.
-          this.#o.logger.warn('streaming edit failed', { error: error as Error });
-        }
+        const failure = streamingFailure(error, this.#o.logger, this.#o.now());
+        // The workspace's budget spent for streaming edits delays the next one (with all text so
+        // far), not the final write: that has a larger share of the window (see admit).
+        if (failure.kind === 'budget') this.#budgetUntil = failure.until;
+        if (failure.kind === 'ratelimited') this.#pausedUntil = failure.until;
       })
       .finally(() => {
         // Space edits from when the last one was answered, not sent: Slack (and our peer) then

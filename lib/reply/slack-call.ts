@@ -88,3 +88,27 @@ export async function admit(
     await sleep(waitMs);
   }
 }
+
+/**
+ * Why a streaming write (an edit, an append) failed, and how long the next one should wait: the
+ * workspace's budget turned it away (`budget`), Slack rate limited it (`ratelimited`, logged with
+ * its `Retry-After`), or it failed otherwise (logged). Streaming writes are best effort: the final
+ * write shows the whole answer anyway, so none of these fails the answer.
+ */
+export function streamingFailure(
+  error: unknown,
+  logger: Logger,
+  now: number,
+): { kind: 'budget' | 'ratelimited' | 'other'; until: number } {
+  if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
+    const until = now + error.retryAfterSeconds * 1000;
+    if (error.slackError === BUDGET_WAIT) return { kind: 'budget', until };
+    logger.warn('Slack rate limited a streaming write; pausing', {
+      method: error.method,
+      retryAfterSeconds: error.retryAfterSeconds,
+    });
+    return { kind: 'ratelimited', until };
+  }
+  logger.warn('streaming write failed', { error: error as Error });
+  return { kind: 'other', until: now };
+}

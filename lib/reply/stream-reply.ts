@@ -4,7 +4,7 @@ import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions, stablePrefix } from '../slack/mentions';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
 import type { EditReply } from './edit-reply';
-import { writeToSlack } from './slack-call';
+import { streamingFailure, writeToSlack } from './slack-call';
 import type { SlackWrites } from './slack-writes';
 import {
   cut,
@@ -15,7 +15,7 @@ import {
   WORKSPACE_UNAVAILABLE,
 } from './stream-limits';
 import { withinTime } from './time-left';
-import { BUDGET_WAIT, type ReplyBudget } from './write-budget';
+import type { ReplyBudget } from './write-budget';
 
 /** Options of a {@link StreamReply}. */
 export interface StreamReplyOptions {
@@ -211,18 +211,11 @@ export class StreamReply implements AnswerReply {
   }
 
   #streamingFailed(error: unknown): void {
-    if (error instanceof SlackCallError && error.slackError === BUDGET_WAIT) {
-      // The workspace's budget is spent for now: the next append (with all text so far) waits.
-      this.#pausedUntil = this.#o.now() + (error.retryAfterSeconds ?? 0) * 1000;
-    } else if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
-      this.#pausedUntil = this.#o.now() + error.retryAfterSeconds * 1000;
-      this.#o.logger.warn('Slack rate limited a stream write; pausing', {
-        retryAfterSeconds: error.retryAfterSeconds,
-      });
-    } else {
-      // Best effort while streaming: the final write delivers the whole answer.
-      this.#o.logger.warn('stream write failed', { error: error as Error });
-    }
+    // Budget spent or rate limited: the next append (with all text so far) waits.
+    this.#pausedUntil = Math.max(
+      this.#pausedUntil,
+      streamingFailure(error, this.#o.logger, this.#o.now()).until,
+    );
   }
 
   /**
