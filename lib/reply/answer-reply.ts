@@ -1,3 +1,7 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ReplyTag, SlackWrites } from './slack-writes';
+import type { ReplyBudget } from './write-budget';
+
 /**
  * The port through which the answer use case shows an answer in Slack. Two adapters implement it:
  * {@link EditReply} (a placeholder post edited with `chat.update`) and {@link StreamReply} (Slack's
@@ -30,4 +34,29 @@ export interface AnswerReply {
 export interface ReplyRecord {
   path: 'native' | 'edit';
   messageTs: string[];
+}
+
+/** What both adapters are built with: where the reply goes, and its time, budget and bookkeeping. */
+export interface ReplyAdapterOptions {
+  slack: SlackWrites;
+  channel: string;
+  threadTs: string;
+  /** The Slack event answered: every message is tagged with it (see {@link ReplyTag}). */
+  eventId: string;
+  /** The asking message's `ts`: the reply's messages come after it. */
+  askedTs: string;
+  botUserId?: string | undefined;
+  /** Minimum gap between two streaming writes of the reply. */
+  intervalMs: number;
+  /** Characters per Slack message before the answer continues in a new one. */
+  maxChars?: number;
+  /** Time left for Slack writes in this invocation. */
+  timeLeftMs: () => number;
+  /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
+  budget?: ReplyBudget | undefined;
+  /** Called whenever the set of messages changes, so a redelivery can resume them. */
+  onMessages?: (record: ReplyRecord) => Promise<void>;
+  logger: Logger;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }

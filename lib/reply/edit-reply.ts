@@ -1,44 +1,20 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions } from '../slack/mentions';
 import { SLACK_MESSAGE_CHARS, splitMrkdwn, toMrkdwn } from '../slack/mrkdwn';
-import type { AnswerReply, ReplyRecord } from './answer-reply';
+import type { AnswerReply, ReplyAdapterOptions } from './answer-reply';
 import { streamingFailure, writeToSlack } from './slack-call';
-import type { SlackWrites } from './slack-writes';
 import { withinTime } from './time-left';
-import type { ReplyBudget } from './write-budget';
 
 /** Shown after the text while the answer is still being written; never in the final text. */
 export const TYPING_MARKER = ' …';
 
 /** Options of an {@link EditReply}. */
-export interface EditReplyOptions {
-  slack: SlackWrites;
-  channel: string;
-  threadTs: string;
-  /** The Slack event answered: every message is tagged with it (see {@link ReplyTag}). */
-  eventId: string;
-  /** The asking message's `ts`: the reply's messages come after it. */
-  askedTs: string;
-  botUserId?: string | undefined;
+export interface EditReplyOptions extends ReplyAdapterOptions {
   /** Messages an earlier attempt already posted for this answer: they are edited, not re-posted. */
   messageTs?: readonly string[];
   /** The message shown by {@link EditReply.open}. */
   placeholder: string;
-  /** Minimum gap between two streaming edits of the reply (Slack's chat.update is Tier 3). */
-  intervalMs: number;
-  /** Characters per Slack message before the answer continues in a new one. */
-  maxChars?: number;
-  /** Time left for Slack writes in this invocation. */
-  timeLeftMs: () => number;
-  /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
-  budget?: ReplyBudget | undefined;
-  /** Called whenever the set of messages changes, so a redelivery can resume them. */
-  onMessages?: (record: ReplyRecord) => Promise<void>;
-  logger: Logger;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,11 +1,9 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions, stablePrefix } from '../slack/mentions';
-import type { AnswerReply, ReplyRecord } from './answer-reply';
+import type { AnswerReply, ReplyAdapterOptions } from './answer-reply';
 import type { EditReply } from './edit-reply';
 import { streamingFailure, writeToSlack } from './slack-call';
-import type { SlackWrites } from './slack-writes';
 import {
   cut,
   ENDED,
@@ -15,24 +13,13 @@ import {
   WORKSPACE_UNAVAILABLE,
 } from './stream-limits';
 import { withinTime } from './time-left';
-import type { ReplyBudget } from './write-budget';
 
-/** Options of a {@link StreamReply}. */
-export interface StreamReplyOptions {
-  slack: SlackWrites;
-  channel: string;
-  threadTs: string;
-  eventId: string;
-  /** The asking message's `ts`: the reply's messages come after it. */
-  askedTs: string;
-  botUserId?: string | undefined;
+/** Options of a {@link StreamReply}; `intervalMs` spaces appends (`chat.appendStream` is Tier 4). */
+export interface StreamReplyOptions extends ReplyAdapterOptions {
   /** Outside DMs: the asking user and that user's team (https://docs.slack.dev/reference/methods/chat.startStream). */
   recipient?: { userId: string; teamId: string } | undefined;
   /** Shown under the thread until the first text (`assistant.threads.setStatus`). */
   status?: { text: string; loadingMessages: string[] } | undefined;
-  /** Minimum gap between two appends (`chat.appendStream` is Tier 4, about 100 a minute). */
-  intervalMs: number;
-  maxChars?: number;
   /**
    * Builds the edit-path reply this answer continues on when the stream cannot be used (auto mode);
    * also used to repair the messages when what was streamed is uncertain. Absent: native only.
@@ -42,12 +29,6 @@ export interface StreamReplyOptions {
   onUnavailable?: (slackError: string) => Promise<void>;
   /** Posts the note shown when native-only streaming is refused. */
   refusedNote: string;
-  timeLeftMs: () => number;
-  /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
-  budget?: ReplyBudget | undefined;
-  onMessages?: (record: ReplyRecord) => Promise<void>;
-  logger: Logger;
-  now?: () => number;
 }
 
 interface StreamMessage {
