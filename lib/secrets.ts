@@ -130,9 +130,10 @@ export function rebuiltOnRotation<T>(
     return built.value;
   };
   return () => {
-    const refreshing = (inflight ??= refresh().finally(() => {
+    inflight ??= refresh().finally(() => {
       inflight = undefined;
-    }));
+    });
+    const refreshing = inflight;
     // Once built, an invocation waits on Parameter Store at most REREAD_WAIT_MS: past that it runs
     // on what it has while the read goes on, and a rotated value is used from the next invocation.
     // The ingress must answer Slack within 3 s whatever SSM does.
