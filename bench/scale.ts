@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { createMetrics } from '../lib/metrics';
 import type { AnswerJob } from '../lib/queue/job';
 import { encodeJob } from '../lib/queue/job';
 import { toMrkdwn } from '../lib/slack/mrkdwn';
@@ -113,7 +114,11 @@ export async function measureConcurrentAnswers(options: {
       }
     }
     const handlers = jobs.map(() => {
-      const deps = buildWorkerDeps(stack.workerConfig, logger, { sqs: stack.sqs.client() });
+      const deps = buildWorkerDeps(stack.workerConfig, logger, {
+        sqs: stack.sqs.client(),
+        // EMF lines are log output for CloudWatch; here they would only flood the bench's output.
+        metrics: createMetrics('bench', 'slack-worker', { write: () => undefined }),
+      });
       lambdas.push(deps);
       return createWorkerHandler(deps);
     });

@@ -57,6 +57,8 @@ export class EditReply implements AnswerReply {
   #timer: NodeJS.Timeout | undefined;
   #inflight: Promise<void> | undefined;
   #closed = false;
+  /** Whether a streaming edit has shown text yet (until then the reply shows the placeholder). */
+  #textShown = false;
   writes = 0;
   /** The edit path has no Stop control: never aborted. */
   readonly stopped = new AbortController().signal;
@@ -143,6 +145,9 @@ export class EditReply implements AnswerReply {
       text,
     }));
     this.#inflight = this.#write(chunks, false)
+      .then(() => {
+        this.#textShown = true;
+      })
       .catch((error) => {
         const failure = streamingFailure(error, this.#o.logger, this.#o.now());
         // The workspace's budget spent for streaming edits delays the next one (with all text so
@@ -274,6 +279,9 @@ export class EditReply implements AnswerReply {
   #retrying<T>(final: boolean, isPost: boolean, method: string, fn: () => Promise<T>): Promise<T> {
     return writeToSlack(this.#o, method, fn, {
       final,
+      // The first text (replacing the placeholder) is admitted like a final write: "first text at
+      // once", as a stream's start is; the edits after it take the streaming share of the budget.
+      priority: final || !this.#textShown,
       ...(isPost ? { safeToRetry: (error) => error.retryAfterSeconds !== undefined } : {}),
     });
   }

@@ -97,8 +97,9 @@ describe('EditReply', () => {
     expect(saved.at(-1)).toEqual(['old1']);
   });
 
-  it('skips streaming edits the workspace budget turns away, without holding back the final write', async () => {
-    // Prepare: the budget turns streaming edits away for 5 s, admits the placeholder and the final.
+  it('shows the first text at once, skips streaming edits the budget turns away, and never holds back the final', async () => {
+    // Prepare: the budget turns streaming edits away for 5 s; it admits the placeholder, the first
+    // text (which replaces the placeholder, as urgent as a final write) and the final.
     const t = memoryThread();
     const waits: number[] = [];
     const asked: string[] = [];
@@ -115,13 +116,22 @@ describe('EditReply', () => {
     // Act
     reply.show('a');
     await tick();
-    await reply.finish('a b');
+    await new Promise((r) => setTimeout(r, 80));
+    reply.show('a b');
+    await new Promise((r) => setTimeout(r, 80));
+    await reply.finish('a b c');
     // Assess
     expect(t.log).toEqual([
       ['post', 'ts1', '…'],
-      ['update', 'ts1', 'a b'],
+      ['update', 'ts1', `a${TYPING_MARKER}`],
+      ['update', 'ts1', 'a b c'],
     ]);
-    expect(asked).toEqual(['chat.postMessage final', 'chat.update intermediate', 'chat.update final']);
+    expect(asked).toEqual([
+      'chat.postMessage final',
+      'chat.update final',
+      'chat.update intermediate',
+      'chat.update final',
+    ]);
     expect(waits.every((ms) => ms <= 50)).toBe(true);
   });
 
