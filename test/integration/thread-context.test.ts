@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { PARTIAL_THREAD_NOTE } from '../../lib/context/gather-context';
 import { createLogger } from '../../lib/logger';
+import { createMetrics } from '../../lib/metrics';
 import { type AnswerJob, encodeJob, type JobFile } from '../../lib/queue/job';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { createWorkerHandler } from '../../lib/worker/worker-handler';
@@ -57,7 +58,10 @@ function build(
     },
     queue: { url: queue.queueUrl, maxReceiveCount: 4, retryDelaySeconds: 10 },
   };
-  deps = buildWorkerDeps(config, logger, { sqs });
+  deps = buildWorkerDeps(config, logger, {
+    sqs,
+    metrics: createMetrics('test', 'slack-worker', { write: () => undefined }),
+  });
   const context = { ...deps.context, timeoutMs: overrides.contextTimeoutMs ?? deps.context.timeoutMs };
   handler = createWorkerHandler({ ...deps, context, settings: { llmBackoffMs: 10 } });
 }

@@ -2,6 +2,7 @@ import type { WorkerConfig } from '../../lib/config';
 import { MomentoCache } from '../../lib/history/momento-cache';
 import { createMomentoClient } from '../../lib/history/momento-client';
 import { createLogger } from '../../lib/logger';
+import { createMetrics } from '../../lib/metrics';
 import type { ReplyOpener } from '../../lib/reply/open-reply';
 import { momentoWindowCounter, sharedWriteBudget } from '../../lib/reply/write-budget';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
@@ -54,7 +55,10 @@ function worker(budget: 'shared' | 'off'): ReplyOpener {
             },
     },
   };
-  const deps = buildWorkerDeps(config, logger);
+  const deps = buildWorkerDeps(config, logger, {
+    // EMF lines are checked in governance.test.ts; here they would only be noise.
+    metrics: createMetrics('test', 'slack-worker', { write: () => undefined }),
+  });
   built.push(deps);
   return deps.replies;
 }
