@@ -31,8 +31,10 @@ export { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from './notices';
  * Answers one mention or DM: exactly one reply in the thread, shown at once, growing as the model
  * writes, ending as the complete answer with feedback buttons, remembered for the thread.
  *
- * The story: claim the event → open the reply (status or placeholder; an earlier attempt's messages
- * are resumed) → gather the context → stream the model into the reply → finish → remember.
+ * The story: claim the event → admit it (allowlist, daily quota; before anything is shown) → open
+ * the reply (status or placeholder; an earlier attempt's messages are resumed) → gather the context
+ * (memory, thread, files) → stream the model into the reply → count the usage → finish (feedback
+ * buttons) → remember.
  *
  * - A finished event is skipped; a saved final answer is rewritten without the model.
  * - Momento being down costs the history, not the answer (on a first receive).
