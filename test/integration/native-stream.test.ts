@@ -25,6 +25,19 @@ beforeEach(() => {
 
 const ANSWER = 'A **FIFO** queue keeps the order of messages within a group.';
 
+/** Delivers `j` while the user presses Stop as soon as its stream starts. */
+async function pressingStopOnStart(j: ReturnType<typeof job>) {
+  const onCall = (call: SlackCall) => {
+    if (call.method === 'chat.startStream') h.stack.slack.pressStop(j.channel, String(call.response.ts));
+  };
+  h.stack.slack.on('call', onCall);
+  try {
+    return await deliver();
+  } finally {
+    h.stack.slack.off('call', onCall);
+  }
+}
+
 /** What an attempt that died mid-stream leaves in Slack: a stream with part of the answer, still open. */
 function streamLeftOpen(j: ReturnType<typeof job>) {
   return h.slackClient().chat.startStream({
@@ -255,14 +268,9 @@ describe('native streaming: Stop, crashes and lost answers', () => {
     const j = job();
     h.stack.openai!.setAnswer(answerOfLength(3_000));
     h.stack.openai!.setTokenDelay(5);
-    const onCall = (call: SlackCall) => {
-      if (call.method === 'chat.startStream') h.stack.slack.pressStop(j.channel, String(call.response.ts));
-    };
-    h.stack.slack.on('call', onCall);
     await enqueue(j);
     // Act
-    const { response } = await deliver();
-    h.stack.slack.off('call', onCall);
+    const { response } = await pressingStopOnStart(j);
     // Assess: done, no error, and the model was cut off early.
     expect(response.batchItemFailures).toEqual([]);
     const request = h.stack.openai!.requests[0]!;
@@ -289,14 +297,9 @@ describe('native streaming: Stop, crashes and lost answers', () => {
     // Prepare: a short answer, all of it in chat.startStream; Stop is pressed before chat.stopStream.
     const j = job();
     h.stack.openai!.setAnswer('A short answer.');
-    const onCall = (call: SlackCall) => {
-      if (call.method === 'chat.startStream') h.stack.slack.pressStop(j.channel, String(call.response.ts));
-    };
-    h.stack.slack.on('call', onCall);
     await enqueue(j);
     // Act
-    const { response } = await deliver();
-    h.stack.slack.off('call', onCall);
+    const { response } = await pressingStopOnStart(j);
     // Assess: done, no error, what was shown kept, and remembered.
     expect(response.batchItemFailures).toEqual([]);
     const [reply, ...others] = botMessages(j);

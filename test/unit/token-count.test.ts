@@ -1,21 +1,11 @@
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { EXACT_COUNT_CHARS, slicedTokenCounter } from '../../lib/llm/prompt';
-
-/** Deterministic CJK text without spaces or punctuation: the tokenizer's quadratic case. */
-function cjk(chars: number, seed = 12345): string {
-  let x = seed;
-  let s = '';
-  for (let i = 0; i < chars; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    s += String.fromCharCode(0x4e00 + (x % 2000));
-  }
-  return s;
-}
+import { cjkText } from '../support/cjk-text';
 
 const english =
   'The deploy failed at 09:14 because the config map was missing a key; we rolled back. '.repeat(60);
 const code = 'function add(a: number, b: number): number {\n  return a + b; // sum\n}\n\n'.repeat(80);
-const mixed = `${cjk(700)} then English words follow here ${cjk(900, 7)} 🚀👩‍💻 ${english.slice(0, 900)}`;
+const mixed = `${cjkText(700)} then English words follow here ${cjkText(900, 7)} 🚀👩‍💻 ${english.slice(0, 900)}`;
 
 describe('slicedTokenCounter', () => {
   let count: ReturnType<typeof slicedTokenCounter>;
@@ -24,7 +14,7 @@ describe('slicedTokenCounter', () => {
   });
 
   it.each([
-    ['CJK without spaces', cjk(5_000)],
+    ['CJK without spaces', cjkText(5_000)],
     ['English prose', english],
     ['source code', code],
     ['mixed scripts and emoji', mixed],
@@ -43,7 +33,7 @@ describe('slicedTokenCounter', () => {
 
   it('stops once past the limit', () => {
     // Act
-    const partial = count(cjk(20_000), 1_000);
+    const partial = count(cjkText(20_000), 1_000);
     // Assess
     expect(partial).toBeGreaterThan(1_000);
     expect(partial).toBeLessThan(2_500);
@@ -51,7 +41,7 @@ describe('slicedTokenCounter', () => {
 
   it('counts what lies past its exact window as UTF-8 bytes, an upper bound, across texts', () => {
     // Prepare
-    const text = cjk(EXACT_COUNT_CHARS + 3_000);
+    const text = cjkText(EXACT_COUNT_CHARS + 3_000);
     // Act
     const counted = count(text);
     const next = count('more words here');
