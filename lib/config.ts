@@ -1,89 +1,25 @@
 import * as z from 'zod';
+import type { Env, IngressConfig, ParametersConfig, WorkerConfig } from './config-types';
+import {
+  dailyLimit,
+  idList,
+  nonEmpty,
+  optionalNonEmpty,
+  positiveNumber,
+  suggestedPromptsVariable,
+  url,
+} from './config-variables';
 import { ConfigError, type ConfigIssue } from './errors';
 import { MAX_MODEL_CALLS_PER_EVENT, MAX_RECEIVES_WITHIN_BUDGET } from './llm/model-call-budget';
+
+export type { IngressConfig, ParametersConfig, SuggestedPrompt, WorkerConfig } from './config-types';
+export { DEFAULT_SUGGESTED_PROMPTS, MAX_SUGGESTED_PROMPTS } from './config-variables';
 
 /**
  * Configuration, validated once at cold start. This is the only module that reads the
  * environment; everything else receives a typed object. Variable names are a public contract
  * (deploys and outside tests set them): see `.env.example` and the README.
  */
-
-type Env = Record<string, string | undefined>;
-
-const nonEmpty = z.string().trim().min(1, 'is required');
-const optionalNonEmpty = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v ? v : undefined));
-const url = (what: string) =>
-  optionalNonEmpty.refine((v) => v === undefined || URL.canParse(v), `must be a URL (${what})`);
-
-const positiveNumber = (fallback: number) =>
-  optionalNonEmpty
-    .transform((v) => (v === undefined ? fallback : Number(v)))
-    .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
-
-/** One suggested prompt: the button's `title` and the `message` it sends. */
-export interface SuggestedPrompt {
-  title: string;
-  message: string;
-}
-
-/** Shown when a user opens the bot's assistant thread or agent conversation; override with `SUGGESTED_PROMPTS`. */
-export const DEFAULT_SUGGESTED_PROMPTS: SuggestedPrompt[] = [
-  {
-    title: 'Explain a concept',
-    message: 'Explain how an SQS FIFO queue keeps messages in order, in two sentences.',
-  },
-  { title: 'Draft a message', message: 'Help me draft a short, friendly announcement for my team.' },
-  { title: 'Summarise text', message: 'Summarise the following text in three bullet points:' },
-];
-
-/** Slack takes at most four prompts (https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts). */
-export const MAX_SUGGESTED_PROMPTS = 4;
-
-const suggestedPrompts = z
-  .array(
-    z.strictObject({
-      title: z.string().trim().min(1, 'needs a title'),
-      message: z.string().trim().min(1, 'needs a message'),
-    }),
-  )
-  .min(1, 'must hold at least one prompt')
-  .max(MAX_SUGGESTED_PROMPTS, `must hold at most ${MAX_SUGGESTED_PROMPTS} prompts`);
-
-/** `SUGGESTED_PROMPTS`: a JSON array of `{title, message}`; unset or empty means the defaults. */
-const suggestedPromptsVariable = optionalNonEmpty.transform((v, ctx): SuggestedPrompt[] => {
-  if (v === undefined) return DEFAULT_SUGGESTED_PROMPTS;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(v);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {"title", "message"} objects' });
-    return z.NEVER;
-  }
-  const parsed = suggestedPrompts.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const at = issue?.path[0];
-  const where = typeof at === 'number' ? `prompt ${at + 1} ` : '';
-  ctx.addIssue({ code: 'custom', message: `${where}${issue?.message ?? 'is malformed'}` });
-  return z.NEVER;
-});
-
-/** Comma-separated Slack ids; empty means "no restriction". */
-const idList = optionalNonEmpty.transform((v) =>
-  (v ?? '')
-    .split(',')
-    .map((id) => id.trim())
-    .filter((id) => id !== ''),
-);
-
-/** A whole number of tokens per UTC day; empty means unlimited. */
-const dailyLimit = optionalNonEmpty
-  .transform((v) => (v === undefined ? undefined : Number(v)))
-  .refine((n) => n === undefined || (Number.isInteger(n) && n > 0), 'must be a whole number above 0');
 
 /** Where secrets come from when they are not plain variables (lib/secrets.ts). */
 const parametersSchema = z.object({
@@ -193,101 +129,6 @@ function workerAlternatives(env: Env): ConfigIssue[] {
     issues.push({ variable: 'MOMENTO_API_KEY', problem: 'is required (or set MOMENTO_LOCAL_ENDPOINT)' });
   }
   return issues;
-}
-
-/** Where the secrets that are not plain variables are read from (see lib/secrets.ts). */
-export interface ParametersConfig {
-  /** `SECRETS_PARAMETER_PATH`, always ending in `/`; unset: every secret must be a plain variable. */
-  path: string | undefined;
-  /** How long a read parameter is trusted before it is read again (a rotated key is picked up). */
-  maxAgeSeconds: number;
-  /** The environment the secrets are merged into; a plain variable always wins over a parameter. */
-  env: Env;
-}
-
-/** What the ingress function needs. */
-export interface IngressConfig {
-  slackSigningSecret: string;
-  queueUrl: string;
-  /** The bot's own user id, when known ahead of `authorizations`. */
-  botUserId: string | undefined;
-  /** CloudWatch namespace of the feedback-vote metric (EMF). */
-  metricsNamespace: string;
-}
-
-/** What the worker function needs. */
-export interface WorkerConfig {
-  slack: {
-    botToken: string;
-    apiUrl: string | undefined;
-    botUserId: string | undefined;
-    updateIntervalMs: number;
-    /** Gap between two appends to one native stream. */
-    appendIntervalMs: number;
-    /** `auto`: native streaming, falling back to edits where Slack refuses it; `native`; `edit`. */
-    streaming: 'auto' | 'native' | 'edit';
-    /** The Web API client's timeout per call. */
-    timeoutMs: number;
-    /** Set when a user opens the assistant thread / agent conversation (1 to 4). */
-    suggestedPrompts: SuggestedPrompt[];
-    /** The write budget shared per workspace (`SLACK_WRITE_BUDGET`, `SLACK_BUDGET_*`); undefined when off. */
-    writeBudget:
-      | {
-          windowMs: number;
-          intermediateShare: number;
-          /** The span Slack counts "per minute" over: 60 s (tests compress it). */
-          minuteMs?: number;
-          /** Calls per minute by method, and whether they count per workspace or per channel. */
-          budgets: Record<string, { perMinute: number; scope: 'team' | 'channel'; windowMs?: number }>;
-        }
-      | undefined;
-  };
-  openai: {
-    apiKey: string;
-    baseUrl: string | undefined;
-    model: string;
-    temperature: number;
-    timeoutMs: number;
-    systemPrompt: string;
-    historyTokenBudget: number;
-    /** `OPENAI_IMAGE_INPUT`: send attached images to the model (`auto`) or only name them (`off`). */
-    imageInput: 'auto' | 'off';
-  };
-  momento: {
-    apiKey: string | undefined;
-    /** Service endpoint for v2 API keys (`MOMENTO_ENDPOINT`); legacy keys carry their own. */
-    endpoint: string | undefined;
-    localEndpoint: { hostname: string; port: number } | undefined;
-    cache: string;
-    ttlSeconds: number;
-    /** `USER_NAME_TTL` (hours): how long a person's display name is cached. */
-    userNameTtlSeconds: number;
-  };
-  queue: {
-    /** For `ChangeMessageVisibility`; the event carries the ARN, not the URL. */
-    url: string | undefined;
-    /** The redrive policy's `maxReceiveCount`: on that receive the worker gives up gracefully. */
-    maxReceiveCount: number;
-    /** Visibility delay before a failed record is tried again (doubled on each receive). */
-    retryDelaySeconds: number;
-  };
-  governance: {
-    /** Channel ids the bot answers in (`ALLOWED_CHANNELS`); empty = every channel. `dm` allows DMs. */
-    allowedChannels: string[];
-    /** User ids the bot answers (`ALLOWED_USERS`); empty = everyone. */
-    allowedUsers: string[];
-    /** Tokens per UTC day; undefined = unlimited. */
-    userDailyTokenLimit: number | undefined;
-    teamDailyTokenLimit: number | undefined;
-    /** SSM parameter holding per-channel settings (YAML or JSON); unset = none. */
-    channelSettingsParameter: string | undefined;
-    /** Cache age of that parameter, as for secrets. */
-    maxAgeSeconds: number;
-  };
-  metrics: {
-    /** CloudWatch namespace of the EMF metrics. */
-    namespace: string;
-  };
 }
 
 /** Default system prompt; override with `SYSTEM_PROMPT`. */
