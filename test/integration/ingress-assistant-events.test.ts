@@ -1,4 +1,3 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '../../lib/logger';
 import { decodeJob } from '../../lib/queue/job';
 import { ingressHarness } from '../support/ingress-harness';
@@ -12,17 +11,7 @@ const h = ingressHarness('assistant', () => ({
 
 const call = (body: unknown) => h.call(functionUrlEvent(body));
 
-async function drain() {
-  const out = await h.client.send(
-    new ReceiveMessageCommand({
-      QueueUrl: h.queue.queueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-      MessageSystemAttributeNames: ['MessageGroupId'],
-    }),
-  );
-  return out.Messages ?? [];
-}
+const drain = () => h.drain();
 
 describe('ingress: assistant thread and agent view events', () => {
   it('queues a prompts job for assistant_thread_started, grouped by its thread', async () => {

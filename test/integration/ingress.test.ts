@@ -1,9 +1,7 @@
-import { ReceiveMessageCommand, type SQSClient, SQSClient as Sqs } from '@aws-sdk/client-sqs';
+import { type SQSClient, SQSClient as Sqs } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createIngressHandler } from '../../lib/ingress/ingress-handler';
 import { createLogger } from '../../lib/logger';
 import { decodeAnswerJob as decodeJob } from '../../lib/queue/job';
-import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { LOCAL_AWS_CREDENTIALS } from '../../sandbox/peers/sqs-peer';
 import { ingressHarness } from '../support/ingress-harness';
 import { lambdaContext } from '../support/lambda-context';
@@ -13,17 +11,7 @@ const logger = createLogger('ingress-test', { logLevel: 'SILENT' });
 const h = ingressHarness('ingress', () => ({ logger }));
 const call = (event: ReturnType<typeof functionUrlEvent>) => h.call(event);
 
-async function drain() {
-  const out = await h.client.send(
-    new ReceiveMessageCommand({
-      QueueUrl: h.queue.queueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-      MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
-    }),
-  );
-  return out.Messages ?? [];
-}
+const drain = () => h.drain();
 
 describe('ingress handler with a real SQS client against fauxqs', () => {
   it('queues a signed mention with thread group, event dedupe id and a small job', async () => {
@@ -72,16 +60,7 @@ describe('ingress handler with a real SQS client against fauxqs', () => {
   it('queues a retry whose first delivery was never queued', async () => {
     // Prepare: the first delivery fails to reach SQS (the queue is unreachable for it).
     const body = mention();
-    const broken = createIngressHandler({
-      config: {
-        slackSigningSecret: SECRET,
-        queueUrl: h.queue.queueUrl,
-        botUserId: undefined,
-        metricsNamespace: 'test',
-      },
-      queue: sqsJobQueue(unreachableClient(), h.queue.queueUrl),
-      logger,
-    });
+    const broken = h.handlerWith(unreachableClient());
     // Act
     const first = (await broken(
       functionUrlEvent(body),
@@ -150,16 +129,7 @@ describe('ingress handler with a real SQS client against fauxqs', () => {
   });
 
   it('answers 503 when SQS is unreachable, so Slack retries', async () => {
-    const broken = createIngressHandler({
-      config: {
-        slackSigningSecret: SECRET,
-        queueUrl: h.queue.queueUrl,
-        botUserId: undefined,
-        metricsNamespace: 'test',
-      },
-      queue: sqsJobQueue(unreachableClient(), h.queue.queueUrl),
-      logger,
-    });
+    const broken = h.handlerWith(unreachableClient());
     const response = (await broken(
       functionUrlEvent(mention()),
       lambdaContext(),

@@ -1,9 +1,9 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createIngressHandler } from '../../lib/ingress/ingress-handler';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
-import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
+import { type JobQueue, sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
 import { lambdaContext } from './lambda-context';
 import { SECRET } from './slack-events';
@@ -23,7 +23,36 @@ export function ingressHarness(name: string, options: () => { logger: Logger; me
     async call(event: APIGatewayProxyEventV2) {
       return (await h.handler(event, lambdaContext('ingress'))) as APIGatewayProxyStructuredResultV2;
     },
+    /** The same ingress in front of another SQS client (one that cannot reach the queue, say). */
+    handlerWith(client: SQSClient) {
+      return build(sqsJobQueue(client, h.queue.queueUrl));
+    },
+    /** Receives what is on the queue (up to 10), with its FIFO system attributes. */
+    async drain() {
+      const out = await h.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: h.queue.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+        }),
+      );
+      return out.Messages ?? [];
+    },
   };
+  let current: { logger: Logger; metrics?: Metrics } | undefined;
+  const build = (queue: JobQueue) =>
+    createIngressHandler({
+      config: {
+        slackSigningSecret: SECRET,
+        queueUrl: h.queue.queueUrl,
+        botUserId: undefined,
+        metricsNamespace: 'test',
+      },
+      queue,
+      logger: current!.logger,
+      ...(current?.metrics ? { metrics: current.metrics } : {}),
+    });
   let n = 0;
   beforeAll(async () => {
     h.peer = await startSqsPeer();
@@ -32,18 +61,8 @@ export function ingressHarness(name: string, options: () => { logger: Logger; me
   afterAll(() => h.peer.close());
   beforeEach(() => {
     h.queue = h.peer.createFifoQueue(`${name}-${++n}`);
-    const { logger, metrics } = options();
-    h.handler = createIngressHandler({
-      config: {
-        slackSigningSecret: SECRET,
-        queueUrl: h.queue.queueUrl,
-        botUserId: undefined,
-        metricsNamespace: 'test',
-      },
-      queue: sqsJobQueue(h.client, h.queue.queueUrl),
-      logger,
-      ...(metrics ? { metrics } : {}),
-    });
+    current = options();
+    h.handler = build(sqsJobQueue(h.client, h.queue.queueUrl));
   });
   return h;
 }
