@@ -3,6 +3,7 @@ import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions } from '../slack/mentions';
 import { SLACK_MESSAGE_CHARS, splitMrkdwn, toMrkdwn } from '../slack/mrkdwn';
 import type { AnswerReply, ReplyAdapterOptions } from './answer-reply';
+import { Pacer } from './pacer';
 import { streamingFailure, writeToSlack } from './slack-call';
 import { withinTime } from './time-left';
 
@@ -49,12 +50,10 @@ export class EditReply implements AnswerReply {
   /** Chunks whose post may have been made although its answer was lost. */
   readonly #uncertain = new Set<number>();
   #pending: string | undefined;
-  #lastFlushAt: number | undefined;
   /** Slack answered 429: nothing is written before this (`Retry-After`). */
-  #pausedUntil = 0;
   /** The workspace's budget turned a streaming edit away: the next streaming edit waits until this. */
   #budgetUntil = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #pacer: Pacer;
   #inflight: Promise<void> | undefined;
   #closed = false;
   /** Whether a streaming edit has shown text yet (until then the reply shows the placeholder). */
@@ -66,6 +65,7 @@ export class EditReply implements AnswerReply {
   constructor(options: EditReplyOptions) {
     this.#o = { maxChars: SLACK_MESSAGE_CHARS, now: Date.now, sleep: defaultSleep, ...options };
     this.#ts = [...(options.messageTs ?? [])];
+    this.#pacer = new Pacer(options.intervalMs, this.#o.now);
   }
 
   get messageTs(): readonly string[] {
@@ -85,14 +85,11 @@ export class EditReply implements AnswerReply {
 
   async finish(markdown: string, options: { notice?: string; feedback?: boolean } = {}): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#pacer.cancel();
     await this.#inflight;
     // Keep to one edit per interval to the end: the final edit waits for its turn (≤ intervalMs).
-    if (this.#lastFlushAt !== undefined) {
-      const waitMs = Math.max(this.#lastFlushAt + this.#o.intervalMs, this.#pausedUntil) - this.#o.now();
-      if (waitMs > 0 && waitMs < this.#o.timeLeftMs()) await this.#o.sleep(waitMs);
-    }
+    const waitMs = this.#pacer.turnMs();
+    if (waitMs > 0 && waitMs < this.#o.timeLeftMs()) await this.#o.sleep(waitMs);
     const body = render(markdown);
     const { notice } = options;
     const text = notice ? (body ? `${body}\n\n${notice}` : notice) : body;
@@ -114,33 +111,20 @@ export class EditReply implements AnswerReply {
 
   async abandon(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#pacer.cancel();
     await this.#inflight;
   }
 
   #schedule(): void {
-    if (this.#closed || this.#timer || this.#inflight || this.#pending === undefined) return;
-    const now = this.#o.now();
-    const readyAt = Math.max(
-      this.#lastFlushAt === undefined ? now : this.#lastFlushAt + this.#o.intervalMs,
-      this.#pausedUntil,
-      this.#budgetUntil,
-    );
-    if (readyAt <= now) {
-      this.#flush();
-    } else {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#flush();
-      }, readyAt - now);
-    }
+    if (this.#closed || this.#inflight || this.#pending === undefined) return;
+    this.#pacer.schedule(() => this.#flush(), this.#budgetUntil);
   }
 
   #flush(): void {
     if (this.#closed || this.#pending === undefined) return;
     const markdown = this.#pending;
     this.#pending = undefined;
-    this.#lastFlushAt = this.#o.now();
+    this.#pacer.wrote();
     const chunks = splitMrkdwn(`${render(markdown)}${TYPING_MARKER}`, this.#o.maxChars).map((text) => ({
       text,
     }));
@@ -153,12 +137,12 @@ export class EditReply implements AnswerReply {
         // The workspace's budget spent for streaming edits delays the next one (with all text so
         // far), not the final write: that has a larger share of the window (see admit).
         if (failure.kind === 'budget') this.#budgetUntil = failure.until;
-        if (failure.kind === 'ratelimited') this.#pausedUntil = failure.until;
+        if (failure.kind === 'ratelimited') this.#pacer.pausedUntil = failure.until;
       })
       .finally(() => {
         // Space edits from when the last one was answered, not sent: Slack (and our peer) then
         // never receives two within one interval, whatever the network's jitter.
-        this.#lastFlushAt = this.#o.now();
+        this.#pacer.wrote();
         this.#inflight = undefined;
         this.#schedule();
       });

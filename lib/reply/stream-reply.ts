@@ -3,6 +3,7 @@ import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions, stablePrefix } from '../slack/mentions';
 import type { AnswerReply, ReplyAdapterOptions } from './answer-reply';
 import type { EditReply } from './edit-reply';
+import { Pacer } from './pacer';
 import { streamingFailure, writeToSlack } from './slack-call';
 import {
   cut,
@@ -62,15 +63,14 @@ export class StreamReply implements AnswerReply {
   /** A `chat.startStream` whose answer was lost and whose stream was not found (yet). */
   #uncertainStart = false;
   #refused: SlackCallError | undefined;
-  #lastFlushAt: number | undefined;
-  #pausedUntil = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #pacer: Pacer;
   #inflight: Promise<void> | undefined;
   #closed = false;
   #writes = 0;
 
   constructor(options: StreamReplyOptions) {
     this.#o = { maxChars: STREAM_MESSAGE_CHARS, now: Date.now, ...options };
+    this.#pacer = new Pacer(options.intervalMs, this.#o.now);
   }
 
   get path(): 'native' | 'edit' {
@@ -108,13 +108,13 @@ export class StreamReply implements AnswerReply {
 
   async finish(markdown: string, options: { notice?: string; feedback?: boolean } = {}): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#pacer.cancel();
     await this.#inflight;
     if (this.#refused) throw this.#refused;
     if (this.#stop.signal.aborted) return; // Slack ended the stream when the user pressed Stop.
     if (!this.#edit) {
       const body = neutraliseMentions(markdown);
-      const sent = this.#msgs.map((m) => m.text).join('');
+      const sent = this.#sent();
       if (!this.#diverged && body.startsWith(sent) && this.#msgs.every((m) => m.exact)) {
         const rest = body.slice(sent.length);
         const tail = options.notice ? `${rest}${body ? '\n\n' : ''}${options.notice}` : rest;
@@ -134,7 +134,7 @@ export class StreamReply implements AnswerReply {
 
   async abandon(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#pacer.cancel();
     await this.#inflight;
     if (this.#edit) return this.#edit.abandon();
     if (this.#msgs.length === 0 && this.#o.status) await this.#setStatus('');
@@ -154,25 +154,19 @@ export class StreamReply implements AnswerReply {
   }
 
   #schedule(): void {
-    if (this.#closed || this.#timer || this.#inflight || this.#latest === undefined) return;
-    const now = this.#o.now();
-    const readyAt = Math.max(
-      this.#lastFlushAt === undefined ? now : this.#lastFlushAt + this.#o.intervalMs,
-      this.#pausedUntil,
-    );
-    if (readyAt <= now) this.#flush();
-    else {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#flush();
-      }, readyAt - now);
-    }
+    if (this.#closed || this.#inflight || this.#latest === undefined) return;
+    this.#pacer.schedule(() => this.#flush());
+  }
+
+  /** The Markdown the stream messages show, as far as we know. */
+  #sent(): string {
+    return this.#msgs.map((m) => m.text).join('');
   }
 
   #flush(): void {
     if (this.#closed || this.#latest === undefined || this.#edit || this.#diverged) return;
     const body = neutraliseMentions(stablePrefix(this.#latest, 120));
-    const sent = this.#msgs.map((m) => m.text).join('');
+    const sent = this.#sent();
     if (!body.startsWith(sent)) {
       // A retried model call starts over: stop streaming, the final write rewrites the reply.
       this.#diverged = true;
@@ -180,12 +174,12 @@ export class StreamReply implements AnswerReply {
     }
     const delta = body.slice(sent.length);
     if (delta === '') return;
-    this.#lastFlushAt = this.#o.now();
+    this.#pacer.wrote();
     this.#inflight = this.#deliver(delta, false)
       .then(() => undefined)
       .catch((error) => this.#streamingFailed(error))
       .finally(() => {
-        this.#lastFlushAt = this.#o.now();
+        this.#pacer.wrote();
         this.#inflight = undefined;
         if (!this.#edit) this.#schedule();
       });
@@ -193,10 +187,8 @@ export class StreamReply implements AnswerReply {
 
   #streamingFailed(error: unknown): void {
     // Budget spent or rate limited: the next append (with all text so far) waits.
-    this.#pausedUntil = Math.max(
-      this.#pausedUntil,
-      streamingFailure(error, this.#o.logger, this.#o.now()).until,
-    );
+    const { until } = streamingFailure(error, this.#o.logger, this.#o.now());
+    this.#pacer.pausedUntil = Math.max(this.#pacer.pausedUntil, until);
   }
 
   /**
