@@ -21,6 +21,13 @@ export interface AnswerReply {
   /** Shows `markdown`, the answer so far, soon; never waits for Slack. */
   show(markdown: string): void;
   /**
+   * Shows a step of the answer (a tool call) or its new state, soon; never waits for Slack. Steps
+   * come before the answer's text: on the native path as Slack's task cards (`task_update` chunks),
+   * on the edit path as a line each in a block above the text. An update with a known `id` replaces
+   * that step's state.
+   */
+  step(update: StepUpdate): void;
+  /**
    * Writes the final text: the complete answer, or a partial one followed by a notice.
    * `feedback` adds Slack's feedback buttons under it. Waits for Slack.
    * @throws {SlackCallError} when it cannot be written (in the time left).
@@ -28,6 +35,24 @@ export interface AnswerReply {
   finish(markdown: string, options?: { notice?: string; feedback?: boolean }): Promise<void>;
   /** The job ends without a reply message: clear what {@link open} showed. Best effort. */
   abandon(): Promise<void>;
+}
+
+/**
+ * One step of an answer, as Slack's thinking steps show it: a `task_update` chunk
+ * (https://docs.slack.dev/reference/methods/chat.appendStream, "task_update chunks").
+ */
+export interface StepUpdate {
+  /** Stable for the step's whole life: later updates with the same id replace its state. */
+  id: string;
+  /** Short, e.g. "Searching Slack for “deploy freeze”". */
+  title: string;
+  status: 'pending' | 'in_progress' | 'complete' | 'error';
+  /** What the step does, in a line; no user data beyond what the title shows. */
+  details?: string;
+  /** Its outcome, in a line ("5 messages found", "the page could not be read"). */
+  output?: string;
+  /** URLs it found or read, shown as the step's sources. */
+  sources?: ReadonlyArray<{ url: string; text: string }>;
 }
 
 /** Where a reply's messages are, so that a redelivery resumes them instead of posting again. */

@@ -2,7 +2,7 @@ import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions } from '../slack/mentions';
 import { SLACK_MESSAGE_CHARS, splitMrkdwn, toMrkdwn } from '../slack/mrkdwn';
-import type { AnswerReply, ReplyAdapterOptions } from './answer-reply';
+import type { AnswerReply, ReplyAdapterOptions, StepUpdate } from './answer-reply';
 import { Pacer } from './pacer';
 import { streamingFailure, writeToSlack } from './slack-call';
 import { withinTime } from './time-left';
@@ -50,6 +50,7 @@ export class EditReply implements AnswerReply {
   /** Chunks whose post may have been made although its answer was lost. */
   readonly #uncertain = new Set<number>();
   #pending: string | undefined;
+  readonly #steps = new Map<string, StepUpdate>();
   /** Slack answered 429: nothing is written before this (`Retry-After`). */
   /** The workspace's budget turned a streaming edit away: the next streaming edit waits until this. */
   #budgetUntil = 0;
@@ -75,6 +76,11 @@ export class EditReply implements AnswerReply {
   /** Posts the placeholder, or on a redelivery resets the reply already posted to it. */
   async open(): Promise<void> {
     await this.#write([{ text: this.#o.placeholder }], true);
+  }
+
+  step(update: StepUpdate): void {
+    // Shown by the reply-layer rewrite; until then steps are kept, not shown.
+    this.#steps.set(update.id, update);
   }
 
   show(markdown: string): void {

@@ -1,7 +1,7 @@
 import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions, stablePrefix } from '../slack/mentions';
-import type { AnswerReply, ReplyAdapterOptions } from './answer-reply';
+import type { AnswerReply, ReplyAdapterOptions, StepUpdate } from './answer-reply';
 import type { EditReply } from './edit-reply';
 import { Pacer } from './pacer';
 import { streamingFailure, writeToSlack } from './slack-call';
@@ -59,6 +59,7 @@ export class StreamReply implements AnswerReply {
   readonly #stop = new AbortController();
   #edit: EditReply | undefined;
   #latest: string | undefined;
+  readonly #steps = new Map<string, StepUpdate>();
   #diverged = false;
   /** A `chat.startStream` whose answer was lost and whose stream was not found (yet). */
   #uncertainStart = false;
@@ -94,6 +95,12 @@ export class StreamReply implements AnswerReply {
     if (!status) return;
     // Best effort: a refused or rate-limited status never delays or fails the answer.
     await this.#setStatus(status.text, status.loadingMessages);
+  }
+
+  step(update: StepUpdate): void {
+    // Shown by the reply-layer rewrite; until then steps are kept, not shown.
+    if (this.#edit) this.#edit.step(update);
+    else this.#steps.set(update.id, update);
   }
 
   show(markdown: string): void {

@@ -46,6 +46,7 @@ export function observeReplyPaths(opener: ReplyOpener, metrics: Metrics): ReplyO
         },
         open: () => reply.open(),
         show: (markdown) => reply.show(markdown),
+        step: (update) => reply.step(update),
         abandon: () => reply.abandon(),
         async finish(markdown, options) {
           await reply.finish(markdown, options);
