@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { allowancePerWindow } from '../lib/reply/write-budget';
+import { SLACK_WRITE_LIMITS } from '../lib/reply/slack-tiers';
 import { PROJECT_ROOT } from './bundles';
 import type { ColdPathRun } from './cold-path';
 import type { Figure } from './report';
@@ -11,8 +11,6 @@ import { lineChart, PALETTE } from './svg';
 /** Where the bench writes its pictures; BENCHMARKS.md shows them. */
 export const PICTURES_DIR = path.join(PROJECT_ROOT, 'bench', 'figures');
 
-/** The budget windows the runs use (defaults: `SLACK_BUDGET_WINDOW_MS`; Tier 2 methods a minute). */
-const WINDOW_S = { 'chat.update': 10, 'chat.startStream': 60 } as const;
 /** Answers of 100 tokens at 20 ms a token: ~2 s of streaming each. */
 const ANSWER = { tokens: 100, tokenDelayMs: 20 };
 
@@ -45,16 +43,15 @@ const slowest = (r: ScaleRun) => Math.max(...r.completionSeconds);
 const PRIORITY_WRITES = { edit: 2, native: 1 } as const;
 
 /**
- * What `answers` answers in one workspace may take under the tier of the path's tightest method with
- * the budget's safe allowance per window: the stream, then one window per allowance of priority
- * writes, plus (edit path) one window that streaming edits of the same method may have used.
+ * What `answers` answers in one workspace may take under the tier of the path's tightest method,
+ * counted over a sliding minute: the stream, then a minute for each further tier's worth of
+ * priority writes, plus (edit path) a few seconds that streaming edits of the same method may use.
  */
 export function tierBoundSeconds(path: 'edit' | 'native', answers: number, streamSeconds: number): number {
   const method = path === 'edit' ? 'chat.update' : 'chat.startStream';
-  const windowS = WINDOW_S[method];
-  const allowance = allowancePerWindow(SLACK_TIERS[method]!.perMinute, windowS * 1000);
-  const windows = Math.ceil((answers * PRIORITY_WRITES[path]) / allowance) + (path === 'edit' ? 1 : 0);
-  return streamSeconds + windows * windowS;
+  const perMinute = SLACK_WRITE_LIMITS[method]!.perMinute;
+  const minutes = Math.floor((answers * PRIORITY_WRITES[path] - 1) / perMinute);
+  return streamSeconds + minutes * 60 + (path === 'edit' ? 10 : 0);
 }
 
 /** Figures 10 and 11 from the runs of {@link runScale}. */

@@ -47,17 +47,11 @@ export interface WorkerConfig {
     timeoutMs: number;
     /** Set when a user opens the assistant thread / agent conversation (1 to 4). */
     suggestedPrompts: SuggestedPrompt[];
-    /** The write budget shared per workspace (`SLACK_WRITE_BUDGET`, `SLACK_BUDGET_*`); undefined when off. */
-    writeBudget:
-      | {
-          windowMs: number;
-          intermediateShare: number;
-          /** The span Slack counts "per minute" over: 60 s (tests compress it). */
-          minuteMs?: number;
-          /** Calls per minute by method, and whether they count per workspace or per channel. */
-          budgets: Record<string, { perMinute: number; scope: 'team' | 'channel'; windowMs?: number }>;
-        }
-      | undefined;
+    /**
+     * `SLACK_WRITE_BUDGET`: one budget of Slack writes per workspace and method, shared by every
+     * Lambda through Momento (lib/reply/write-budget.ts); false: each reply paces itself.
+     */
+    sharedWriteBudget: boolean;
   };
   openai: {
     apiKey: string;

@@ -48,27 +48,11 @@ const workerSchema = z.object({
   SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000).refine((n) => n >= 250, 'must be at least 250'),
   // chat.appendStream is Tier 4 (~100/min per workspace): one append per stream every 600 ms.
   SLACK_APPEND_INTERVAL_MS: positiveNumber(600).refine((n) => n >= 100, 'must be at least 100'),
-  // One budget per workspace and method shared by every worker through Momento (lib/reply/write-budget.ts).
-  // Defaults from Slack's tiers (https://docs.slack.dev/apis/web-api/rate-limits): chat.update and
-  // chat.delete Tier 3 (https://docs.slack.dev/reference/methods/chat.update), chat.appendStream Tier 4
-  // (https://docs.slack.dev/reference/methods/chat.appendStream), chat.startStream / chat.stopStream
-  // Tier 2 (https://docs.slack.dev/reference/methods/chat.startStream), chat.postMessage about one
-  // a second per channel (https://docs.slack.dev/reference/methods/chat.postMessage).
+  // One budget per workspace and method shared by every worker through Momento, counted against
+  // Slack's published tiers (lib/reply/slack-tiers.ts); `off` leaves each reply to pace itself.
   SLACK_WRITE_BUDGET: optionalNonEmpty
     .transform((v) => v?.toLowerCase() ?? 'shared')
     .refine((v) => v === 'shared' || v === 'off', 'must be shared or off'),
-  SLACK_BUDGET_WINDOW_MS: positiveNumber(10_000).refine(
-    (n) => n >= 1000 && n <= 60_000,
-    'must be 1000 to 60000',
-  ),
-  SLACK_BUDGET_INTERMEDIATE_SHARE: positiveNumber(0.6).refine(
-    (n) => n <= 1,
-    'must be more than 0 and at most 1',
-  ),
-  SLACK_BUDGET_UPDATE_PER_MIN: positiveNumber(50),
-  SLACK_BUDGET_APPEND_PER_MIN: positiveNumber(100),
-  SLACK_BUDGET_STREAM_PER_MIN: positiveNumber(20),
-  SLACK_BUDGET_POST_PER_MIN: positiveNumber(60),
   SLACK_STREAMING: optionalNonEmpty
     .transform((v) => v?.toLowerCase() ?? 'auto')
     .refine((v) => v === 'auto' || v === 'native' || v === 'edit', 'must be auto, native or edit'),
@@ -214,31 +198,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       streaming: e.SLACK_STREAMING as WorkerConfig['slack']['streaming'],
       timeoutMs: e.SLACK_TIMEOUT_MS,
       suggestedPrompts: e.SUGGESTED_PROMPTS,
-      writeBudget:
-        e.SLACK_WRITE_BUDGET === 'off'
-          ? undefined
-          : {
-              windowMs: e.SLACK_BUDGET_WINDOW_MS,
-              intermediateShare: e.SLACK_BUDGET_INTERMEDIATE_SHARE,
-              budgets: {
-                'chat.update': { perMinute: e.SLACK_BUDGET_UPDATE_PER_MIN, scope: 'team' },
-                'chat.delete': { perMinute: e.SLACK_BUDGET_UPDATE_PER_MIN, scope: 'team' },
-                'chat.appendStream': { perMinute: e.SLACK_BUDGET_APPEND_PER_MIN, scope: 'team' },
-                // Tier 2 counts per minute-long window: 10 streams may start at once (Slack allows
-                // "occasional bursts"); with 10 s windows only 2 could, at about the same rate a minute.
-                'chat.startStream': {
-                  perMinute: e.SLACK_BUDGET_STREAM_PER_MIN,
-                  scope: 'team',
-                  windowMs: 60_000,
-                },
-                'chat.stopStream': {
-                  perMinute: e.SLACK_BUDGET_STREAM_PER_MIN,
-                  scope: 'team',
-                  windowMs: 60_000,
-                },
-                'chat.postMessage': { perMinute: e.SLACK_BUDGET_POST_PER_MIN, scope: 'channel' },
-              },
-            },
+      sharedWriteBudget: e.SLACK_WRITE_BUDGET === 'shared',
     },
     openai: {
       // A local OpenAI-compatible server (Ollama, vLLM) accepts any key.

@@ -8,6 +8,9 @@ export interface ClaimState {
   messageTs: string[];
   /** How those messages were written: a native stream left open by a crash is stopped first. */
   path?: 'native' | 'edit';
+  /** Those of the messages that may still be streaming (see `ReplyRecord.streaming`). */
+  streaming?: string[];
+
   /** The allowlist and quotas let this event through: a redelivery does not check them again. */
   admitted?: boolean;
   /**
@@ -69,6 +72,8 @@ function parseState(value: string): ClaimState {
       status: s.status === 'done' ? 'done' : 'answering',
       messageTs: Array.isArray(s.messageTs) ? s.messageTs.filter((t) => typeof t === 'string') : [],
       ...(s.path === 'native' || s.path === 'edit' ? { path: s.path } : {}),
+      ...(Array.isArray(s.streaming) ? { streaming: s.streaming.filter((t) => typeof t === 'string') } : {}),
+
       ...(s.admitted === true ? { admitted: true } : {}),
       ...(typeof s.final?.markdown === 'string'
         ? {

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ReplyTag, SlackWrites } from './slack-writes';
+import type { SlackWrites } from './slack-writes';
 import type { ReplyBudget } from './write-budget';
 
 /**
@@ -59,6 +59,12 @@ export interface StepUpdate {
 export interface ReplyRecord {
   path: 'native' | 'edit';
   messageTs: string[];
+  /**
+   * Stream messages that may still be streaming (started, not known to be stopped): a redelivery
+   * stops these, and only these, before it rewrites them. Absent in claims saved before it was
+   * recorded: then every message of a native reply is stopped.
+   */
+  streaming?: string[];
 }
 
 /** What both adapters are built with: where the reply goes, and its time, budget and bookkeeping. */
@@ -66,10 +72,15 @@ export interface ReplyAdapterOptions {
   slack: SlackWrites;
   channel: string;
   threadTs: string;
-  /** The Slack event answered: every message is tagged with it (see {@link ReplyTag}). */
+  /** The Slack event answered: every message is tagged with it (slack-writes.ts, `ReplyTag`). */
   eventId: string;
   /** The asking message's `ts`: the reply's messages come after it. */
   askedTs: string;
+  /**
+   * When this event's record was first received (epoch ms): an untagged bot message of the thread
+   * created since then is this event's (see own-messages.ts); undefined: none is ever adopted.
+   */
+  ownSince?: number | undefined;
   botUserId?: string | undefined;
   /** Minimum gap between two streaming writes of the reply. */
   intervalMs: number;
@@ -79,6 +90,8 @@ export interface ReplyAdapterOptions {
   timeLeftMs: () => number;
   /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
   budget?: ReplyBudget | undefined;
+  /** Longest wait of a final write for the budget (see reply-write.ts). */
+  maxBudgetWaitMs?: number | undefined;
   /** Called whenever the set of messages changes, so a redelivery can resume them. */
   onMessages?: (record: ReplyRecord) => Promise<void>;
   logger: Logger;

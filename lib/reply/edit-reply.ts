@@ -1,24 +1,34 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions } from '../slack/mentions';
-import { SLACK_MESSAGE_CHARS, splitMrkdwn, toMrkdwn } from '../slack/mrkdwn';
+import { splitMessage } from '../slack/message-split';
+import { toMrkdwn } from '../slack/mrkdwn';
 import type { AnswerReply, ReplyAdapterOptions, StepUpdate } from './answer-reply';
-import { Pacer } from './pacer';
-import { streamingFailure, writeToSlack } from './slack-call';
-import { withinTime } from './time-left';
+import { PacedWriter } from './paced-writer';
+import { withinTime, writeToSlack } from './reply-write';
+import { stepLine } from './step-render';
 
 /** Shown after the text while the answer is still being written; never in the final text. */
 export const TYPING_MARKER = ' …';
+
+/**
+ * Slack truncates `text` past 40,000 characters and advises staying under 4,000 for best results
+ * (https://docs.slack.dev/reference/methods/chat.postMessage#truncating), so long answers continue
+ * in further messages; below 4,000 to leave room for a status suffix.
+ */
+export const SLACK_MESSAGE_CHARS = 3_800;
 
 /** Options of an {@link EditReply}. */
 export interface EditReplyOptions extends ReplyAdapterOptions {
   /** Messages an earlier attempt already posted for this answer: they are edited, not re-posted. */
   messageTs?: readonly string[];
-  /** The message shown by {@link EditReply.open}. */
-  placeholder: string;
+  /** Of those, the ones that may still be streaming (a native stream not known to be stopped). */
+  streaming?: readonly string[];
+  /** Shown by {@link EditReply.open} before the first text; absent: nothing is shown before it. */
+  placeholder?: string | undefined;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** `chat.update` errors meaning the message cannot be edited any more. */
 const GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 /** Section block text limit (https://docs.slack.dev/reference/block-kit/blocks/section-block). */
@@ -27,11 +37,11 @@ const SECTION_CHARS = 3_000;
 type Content = { text: string; blocks?: unknown[] };
 
 /**
- * The edit path of {@link AnswerReply}: a placeholder first, the first text as soon as it exists,
- * then at most one `chat.update` per `intervalMs`, coalescing whatever arrived meanwhile, and at the
- * end the complete answer. Text longer than one Slack message continues in further messages of the
- * thread. A Slack 429 pauses streaming edits for its `Retry-After`; the final write waits it out
- * while the invocation has time.
+ * The edit path of {@link AnswerReply}: a placeholder first (when asked for), the first text as soon
+ * as it exists, then at most one `chat.update` per `intervalMs`, coalescing whatever arrived
+ * meanwhile, and at the end the complete answer in Slack's mrkdwn with the feedback buttons. The
+ * answer's steps show as a line each above its text. Text longer than one Slack message continues
+ * in further messages of the thread. An answer complete before its first write is one post.
  *
  * Every post is tagged with the event and its chunk index. A post whose answer was lost (timeout,
  * dropped connection, 5xx) may exist: before posting that chunk again, the thread is searched for
@@ -39,34 +49,33 @@ type Content = { text: string; blocks?: unknown[] };
  */
 export class EditReply implements AnswerReply {
   readonly path = 'edit' as const;
-  readonly #o: EditReplyOptions & {
-    maxChars: number;
-    now: () => number;
-    sleep: (ms: number) => Promise<void>;
-  };
+  readonly #o: EditReplyOptions & { maxChars: number; now: () => number };
   readonly #ts: string[];
+  /** Messages that may still be streaming: stopped before they are edited. */
+  readonly #streaming: Set<string>;
   /** What each message currently shows, so unchanged messages are not edited again. */
   readonly #shown: string[] = [];
   /** Chunks whose post may have been made although its answer was lost. */
   readonly #uncertain = new Set<number>();
-  #pending: string | undefined;
   readonly #steps = new Map<string, StepUpdate>();
-  /** Slack answered 429: nothing is written before this (`Retry-After`). */
-  /** The workspace's budget turned a streaming edit away: the next streaming edit waits until this. */
-  #budgetUntil = 0;
-  readonly #pacer: Pacer;
-  #inflight: Promise<void> | undefined;
-  #closed = false;
-  /** Whether a streaming edit has shown text yet (until then the reply shows the placeholder). */
+  readonly #writer: PacedWriter;
+  #latest: string | undefined;
+  /** Whether a streaming write has shown text yet (until then the reply shows the placeholder, or nothing). */
   #textShown = false;
   writes = 0;
   /** The edit path has no Stop control: never aborted. */
   readonly stopped = new AbortController().signal;
 
   constructor(options: EditReplyOptions) {
-    this.#o = { maxChars: SLACK_MESSAGE_CHARS, now: Date.now, sleep: defaultSleep, ...options };
+    this.#o = { maxChars: SLACK_MESSAGE_CHARS, now: Date.now, ...options };
     this.#ts = [...(options.messageTs ?? [])];
-    this.#pacer = new Pacer(options.intervalMs, this.#o.now);
+    this.#streaming = new Set(options.streaming ?? []);
+    this.#writer = new PacedWriter({
+      intervalMs: options.intervalMs,
+      now: this.#o.now,
+      write: () => this.#writeLatest(),
+      logger: options.logger,
+    });
   }
 
   get messageTs(): readonly string[] {
@@ -75,83 +84,65 @@ export class EditReply implements AnswerReply {
 
   /** Posts the placeholder, or on a redelivery resets the reply already posted to it. */
   async open(): Promise<void> {
-    await this.#write([{ text: this.#o.placeholder }], true);
-  }
-
-  step(update: StepUpdate): void {
-    // Shown by the reply-layer rewrite; until then steps are kept, not shown.
-    this.#steps.set(update.id, update);
+    if (this.#o.placeholder !== undefined) await this.#write([{ text: this.#o.placeholder }], true);
   }
 
   show(markdown: string): void {
-    if (this.#closed) return;
-    this.#pending = markdown;
-    this.#schedule();
+    this.#latest = markdown;
+    this.#writer.request();
+  }
+
+  step(update: StepUpdate): void {
+    this.#steps.set(update.id, update);
+    this.#writer.request();
   }
 
   async finish(markdown: string, options: { notice?: string; feedback?: boolean } = {}): Promise<void> {
-    this.#closed = true;
-    this.#pacer.cancel();
-    await this.#inflight;
+    await this.#writer.close();
     // Keep to one edit per interval to the end: the final edit waits for its turn (≤ intervalMs).
-    const waitMs = this.#pacer.turnMs();
-    if (waitMs > 0 && waitMs < this.#o.timeLeftMs()) await this.#o.sleep(waitMs);
+    const waitMs = this.#writer.turnMs();
+    if (waitMs > 0 && waitMs < this.#o.timeLeftMs()) await (this.#o.sleep ?? sleepFor)(waitMs);
     const body = render(markdown);
     const { notice } = options;
-    const text = notice ? (body ? `${body}\n\n${notice}` : notice) : body;
     // Slack rejects an empty message (`no_text`); callers pass a notice when there is no text.
-    const chunks: Content[] = splitMrkdwn(text || '…', this.#o.maxChars).map((t) => ({ text: t }));
+    const text = (notice ? (body ? `${body}\n\n${notice}` : notice) : body) || '…';
+    const steps = this.#stepsText();
+    const chunks: Content[] = splitMessage(steps ? `${steps}\n\n${text}` : text, this.#o.maxChars).map(
+      (t) => ({
+        text: t,
+      }),
+    );
+    // With blocks, Slack shows the blocks instead of `text`: the steps as a context block, the text as sections.
+    if (steps && chunks[0]!.text.startsWith(steps)) {
+      const rest = chunks[0]!.text.slice(steps.length).trim();
+      chunks[0]!.blocks = [stepsBlock(steps), ...sections(rest)];
+    }
     if (options.feedback) {
       const last = chunks.at(-1)!;
-      // With blocks, Slack shows the blocks instead of `text`: the text goes in as sections.
-      last.blocks = [
-        ...splitMrkdwn(last.text, SECTION_CHARS).map((t) => ({
-          type: 'section',
-          text: { type: 'mrkdwn', text: t },
-        })),
-        feedbackBlock(),
-      ];
+      last.blocks = [...(last.blocks ?? sections(last.text)), feedbackBlock()];
     }
     await this.#write(chunks, true);
   }
 
   async abandon(): Promise<void> {
-    this.#closed = true;
-    this.#pacer.cancel();
-    await this.#inflight;
+    await this.#writer.close();
   }
 
-  #schedule(): void {
-    if (this.#closed || this.#inflight || this.#pending === undefined) return;
-    this.#pacer.schedule(() => this.#flush(), this.#budgetUntil);
+  #stepsText(): string {
+    return [...this.#steps.values()].map(stepLine).join('\n');
   }
 
-  #flush(): void {
-    if (this.#closed || this.#pending === undefined) return;
-    const markdown = this.#pending;
-    this.#pending = undefined;
-    this.#pacer.wrote();
-    const chunks = splitMrkdwn(`${render(markdown)}${TYPING_MARKER}`, this.#o.maxChars).map((text) => ({
-      text,
-    }));
-    this.#inflight = this.#write(chunks, false)
-      .then(() => {
-        this.#textShown = true;
-      })
-      .catch((error) => {
-        const failure = streamingFailure(error, this.#o.logger, this.#o.now());
-        // The workspace's budget spent for streaming edits delays the next one (with all text so
-        // far), not the final write: that has a larger share of the window (see admit).
-        if (failure.kind === 'budget') this.#budgetUntil = failure.until;
-        if (failure.kind === 'ratelimited') this.#pacer.pausedUntil = failure.until;
-      })
-      .finally(() => {
-        // Space edits from when the last one was answered, not sent: Slack (and our peer) then
-        // never receives two within one interval, whatever the network's jitter.
-        this.#pacer.wrote();
-        this.#inflight = undefined;
-        this.#schedule();
-      });
+  /** One paced streaming write: the answer so far, with a typing marker. */
+  async #writeLatest(): Promise<void> {
+    const steps = this.#stepsText();
+    const answer = this.#latest === undefined ? '' : `${render(this.#latest)}${TYPING_MARKER}`;
+    const text = [steps, answer].filter((t) => t !== '').join('\n\n');
+    if (text === '') return;
+    await this.#write(
+      splitMessage(text, this.#o.maxChars).map((t) => ({ text: t })),
+      false,
+    );
+    this.#textShown = true;
   }
 
   /** Makes the reply's messages show `chunks`: edit what changed, post what is new. */
@@ -168,6 +159,7 @@ export class EditReply implements AnswerReply {
           if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
           // Someone deleted our message (or it is not ours to edit): post its text anew.
           this.#o.logger.warn('reply message gone; posting it again', { slackError: error.slackError });
+          this.#streaming.delete(this.#ts[i]!);
           this.#ts[i] = await this.#post(i, chunk, final);
           await this.#recorded();
         }
@@ -179,6 +171,7 @@ export class EditReply implements AnswerReply {
       this.writes++;
     }
     if (final && this.#ts.length > chunks.length) {
+      // Only this event's own messages are ever in the reply (see own-messages.ts): extra copies go.
       const extra = this.#ts.splice(chunks.length);
       this.#shown.splice(chunks.length);
       for (const ts of extra) {
@@ -188,6 +181,7 @@ export class EditReply implements AnswerReply {
             if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
           },
         );
+        this.#streaming.delete(ts);
       }
       await this.#recorded();
     }
@@ -195,23 +189,48 @@ export class EditReply implements AnswerReply {
 
   /**
    * Edits message `i`. A message still streaming (a stream an earlier attempt left open, or whose
-   * stop was lost) answers `streaming_state_conflict`: it is stopped and edited once more.
+   * stop failed) answers `streaming_state_conflict`: it is stopped and edited once more. If it still
+   * streams, the failure is retryable: the redelivery stops it again and rewrites it.
    */
   async #update(i: number, chunk: Content, final: boolean): Promise<void> {
     const { slack, channel } = this.#o;
+    const ts = this.#ts[i]!;
     const edit = () =>
       this.#retrying(final, false, 'chat.update', () =>
-        slack.update({ channel, ts: this.#ts[i]!, ...chunk, tag: this.#tag(i) }),
+        slack.update({ channel, ts, ...chunk, tag: this.#tag(i) }),
       );
     try {
+      if (this.#streaming.has(ts)) await this.#stopStream(ts);
       await edit();
     } catch (error) {
       if (!(error instanceof SlackCallError) || error.slackError !== 'streaming_state_conflict') throw error;
-      await withinTime('chat.stopStream', this.#o.timeLeftMs(), () =>
-        slack.stopStream({ channel, ts: this.#ts[i]! }),
-      ).catch(() => undefined);
-      await edit();
+      this.#streaming.add(ts);
+      await this.#stopStream(ts).catch(() => undefined);
+      await edit().catch((again) => {
+        if (!(again instanceof SlackCallError) || again.slackError !== 'streaming_state_conflict')
+          throw again;
+        throw new SlackCallError(
+          'chat.update',
+          { slackError: again.slackError, retryable: true },
+          { cause: again },
+        );
+      });
     }
+    if (this.#streaming.delete(ts)) await this.#recorded();
+  }
+
+  /** Stops a stream an earlier write left open; one already stopped is what we wanted. */
+  async #stopStream(ts: string): Promise<void> {
+    try {
+      await this.#retrying(true, false, 'chat.stopStream', () =>
+        this.#o.slack.stopStream({ channel: this.#o.channel, ts, tag: this.#tag(this.#ts.indexOf(ts)) }),
+      );
+    } catch (error) {
+      const code = error instanceof SlackCallError ? error.slackError : undefined;
+      if (code !== 'message_not_in_streaming_state' && code !== 'stopped_by_user') throw error;
+    }
+    this.#streaming.delete(ts);
+    await this.#recorded();
   }
 
   /**
@@ -258,7 +277,7 @@ export class EditReply implements AnswerReply {
   }
 
   async #recorded(): Promise<void> {
-    await this.#o.onMessages?.({ path: 'edit', messageTs: [...this.#ts] });
+    await this.#o.onMessages?.({ path: 'edit', messageTs: [...this.#ts], streaming: [...this.#streaming] });
   }
 
   /**
@@ -269,12 +288,26 @@ export class EditReply implements AnswerReply {
   #retrying<T>(final: boolean, isPost: boolean, method: string, fn: () => Promise<T>): Promise<T> {
     return writeToSlack(this.#o, method, fn, {
       final,
-      // The first text (replacing the placeholder) is admitted like a final write: "first text at
-      // once", as a stream's start is; the edits after it take the streaming share of the budget.
-      priority: final || !this.#textShown,
+      // The first text (replacing the placeholder, or the first post) is admitted like a final
+      // write: "first text at once", as a stream's start is; the edits after it take the streaming share.
+      priority: final || !this.#textShown ? 'final' : 'streaming',
       ...(isPost ? { safeToRetry: (error) => error.retryAfterSeconds !== undefined } : {}),
     });
   }
+}
+
+/** The steps as a context block: one line per step (https://docs.slack.dev/reference/block-kit/blocks/context-block). */
+function stepsBlock(steps: string): unknown {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: steps.slice(0, SECTION_CHARS) }] };
+}
+
+/** Text as section blocks of at most 3,000 characters each. */
+function sections(text: string): unknown[] {
+  if (text === '') return [];
+  return splitMessage(text, SECTION_CHARS).map((t) => ({
+    type: 'section',
+    text: { type: 'mrkdwn', text: t },
+  }));
 }
 
 /**

@@ -2,9 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StreamingAvailability } from '../history/streaming-availability';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
 import { EditReply } from './edit-reply';
-import type { FoundReply, SlackWrites } from './slack-writes';
+import { mergeFound } from './own-messages';
+import { withinTime } from './reply-write';
+import type { SlackWrites } from './slack-writes';
 import { StreamReply } from './stream-reply';
-import { withinTime } from './time-left';
 import { replyBudget, unlimitedWriteBudget, type WriteBudget } from './write-budget';
 
 /** How answers are shown: `SLACK_STREAMING`. */
@@ -31,19 +32,26 @@ export interface ReplyResume {
   previous?: ReplyRecord | undefined;
   /**
    * An earlier attempt may have posted without recording it (its claim save failed): look for
-   * its messages in the thread by their tags before posting anything.
+   * its messages in the thread before posting anything.
    */
   lookInThread: boolean;
+  /** When this event's record was first received (epoch ms): see own-messages.ts. */
+  ownSince?: number | undefined;
 }
 
 /** Per-answer settings the adapters need from the use case. */
 export interface ReplyContext {
   timeLeftMs: () => number;
+  /**
+   * Longest wait of a final write for the workspace's budget before the record goes back to the
+   * queue (default a few seconds; on the last receive, as long as the invocation has time).
+   */
+  maxBudgetWaitMs?: number;
   onMessages: (record: ReplyRecord) => Promise<void>;
   logger: Logger;
 }
 
-/** Opens the reply for one answer: the use case's single way in to the two adapters. */
+/** Opens the reply for one answer: the use case's single way in to the adapters. */
 export interface ReplyOpener {
   /** @throws {SlackCallError} when the thread could not be searched for an earlier attempt's messages. */
   open(target: ReplyTarget, resume: ReplyResume, context: ReplyContext): Promise<AnswerReply>;
@@ -58,9 +66,10 @@ export interface ReplyTexts {
 
 /**
  * Chooses the adapter. A redelivery resumes what an earlier attempt posted, always on the edit path
- * (a stream left open by a crash is stopped first: nothing stays "streaming", nothing is posted
- * twice). Otherwise `edit` edits, `native` streams, and `auto` streams unless the workspace is
- * remembered as refusing it, falling back to edits when Slack refuses.
+ * (a stream left open is stopped first: nothing stays "streaming", nothing is posted twice).
+ * Otherwise `edit` edits a placeholder, and `native` and `auto` stream: `auto` unless the workspace
+ * is remembered as refusing it, taking the edit path for an answer whose stream Slack refuses or
+ * cannot start within a second (the workspace's streams are busy).
  */
 export function replyOpener(options: {
   slack: SlackWrites;
@@ -77,24 +86,29 @@ export function replyOpener(options: {
   return {
     async open(target, resume, context) {
       const { logger } = context;
-      // What both adapters are built with: where the reply goes, its time, budget and bookkeeping.
       const common = {
         slack,
         channel: target.channel,
         threadTs: target.threadTs,
         eventId: target.eventId,
         askedTs: target.askedTs,
+        ownSince: resume.ownSince,
         botUserId: target.botUserId,
         timeLeftMs: context.timeLeftMs,
+        maxBudgetWaitMs: context.maxBudgetWaitMs,
         budget: replyBudget(shared, target.teamId, target.channel),
         onMessages: context.onMessages,
         logger,
       };
-      const edit = (messageTs: readonly string[]) =>
+      const edit = (
+        messageTs: readonly string[],
+        o: { placeholder?: boolean; streaming?: readonly string[] } = {},
+      ) =>
         new EditReply({
           ...common,
           messageTs,
-          placeholder: texts.placeholder,
+          streaming: o.streaming ?? [],
+          placeholder: o.placeholder ? texts.placeholder : undefined,
           intervalMs: options.editIntervalMs,
         });
 
@@ -103,7 +117,7 @@ export function replyOpener(options: {
         const found = await withinTime('conversations.replies', context.timeLeftMs(), () =>
           slack.findReplies(target.channel, target.threadTs, target.askedTs, target.botUserId),
         );
-        const merged = mergeFound(target.eventId, earlier, found);
+        const merged = mergeFound(target.eventId, earlier, found, resume.ownSince);
         if (merged.messageTs.length > (earlier?.messageTs.length ?? 0)) {
           logger.info('found messages of an earlier attempt in the thread; resuming them', {
             recorded: earlier?.messageTs.length ?? 0,
@@ -114,19 +128,13 @@ export function replyOpener(options: {
         }
       }
       if (earlier?.messageTs.length) {
-        if (earlier.path === 'native') {
-          for (const ts of earlier.messageTs) {
-            // Ends a stream a crash left open; one already stopped answers not_in_streaming_state.
-            await withinTime('chat.stopStream', context.timeLeftMs(), () =>
-              slack.stopStream({ channel: target.channel, ts }),
-            ).catch(() => undefined);
-          }
-        }
-        return edit(earlier.messageTs);
+        // A claim saved before `streaming` was recorded: any message of a native reply may stream.
+        const streaming = earlier.streaming ?? (earlier.path === 'native' ? earlier.messageTs : []);
+        return edit(earlier.messageTs, { placeholder: true, streaming });
       }
 
       if (mode === 'edit' || (mode === 'auto' && (await isOff(availability, target.teamId, logger)))) {
-        return edit([]);
+        return edit([], { placeholder: true });
       }
       return new StreamReply({
         ...common,
@@ -135,7 +143,8 @@ export function replyOpener(options: {
           : { recipient: { userId: target.user, teamId: target.userTeamId ?? target.teamId } }),
         status: texts.status,
         intervalMs: options.appendIntervalMs,
-        fallback: mode === 'auto' ? edit : undefined,
+        edit,
+        fallback: mode === 'auto',
         onUnavailable: async (slackError) => {
           await availability.markOff(target.teamId, slackError).catch((error) => {
             logger.warn('could not remember that streaming is off here', { error: error as Error });
@@ -154,32 +163,4 @@ async function isOff(availability: StreamingAvailability, teamId: string, logger
     logger.warn('Momento unavailable; trying native streaming', { error: error as Error });
     return false;
   }
-}
-
-/**
- * The messages of an earlier attempt: those its claim recorded, completed by what the thread shows
- * with this event's tag (by chunk index) and by untagged messages of the bot after the question
- * (streams that were never stopped). Duplicates of a chunk go last, so the final write deletes them.
- */
-export function mergeFound(
-  eventId: string,
-  recorded: ReplyRecord | undefined,
-  found: FoundReply[],
-): ReplyRecord {
-  const messageTs = [...(recorded?.messageTs ?? [])];
-  const known = new Set(messageTs);
-  const extras: string[] = [];
-  for (const m of found) {
-    if (known.has(m.ts) || (m.tag && m.tag.eventId !== eventId)) continue;
-    known.add(m.ts);
-    const chunk = m.tag?.chunk;
-    if (chunk !== undefined && messageTs[chunk] === undefined && chunk <= messageTs.length)
-      messageTs[chunk] = m.ts;
-    else extras.push(m.ts);
-  }
-  const untagged = found.some((m) => !m.tag && extras.includes(m.ts));
-  return {
-    path: recorded?.path === 'native' || untagged ? 'native' : (recorded?.path ?? 'edit'),
-    messageTs: [...messageTs, ...extras],
-  };
 }

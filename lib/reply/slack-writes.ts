@@ -1,6 +1,8 @@
 import type { WebClient } from '@slack/web-api';
-import { SlackCallError } from '../errors';
+import type { SlackCallError } from '../errors';
 import { call } from '../slack/web-api-call';
+import type { StepUpdate } from './answer-reply';
+import { MissingTsError } from './errors';
 
 /**
  * Identifies a message of a reply: the Slack event it answers and its place in the reply. Posted as
@@ -23,6 +25,15 @@ export interface FoundReply {
   tag?: ReplyTag;
 }
 
+/** A thinking step as a task card of a native stream (`task_update` chunk). */
+export type TaskCard = StepUpdate;
+
+/** What one write to a native stream adds: task cards (first) and Markdown text. */
+export interface StreamContent {
+  markdown?: string;
+  tasks?: readonly TaskCard[];
+}
+
 /** What the reply adapters need from Slack: thread messages, native streams and the thread status. */
 export interface SlackWrites {
   /** Posts in the thread; returns the new message's `ts`. */
@@ -41,26 +52,22 @@ export interface SlackWrites {
     tag?: ReplyTag;
   }): Promise<void>;
   remove(channel: string, ts: string): Promise<void>;
-  /** `chat.startStream`; returns the stream message's `ts`. */
+  /**
+   * `chat.startStream`; returns the stream message's `ts`. `plan` shows the task cards together in
+   * a plan block instead of a timeline.
+   */
   startStream(input: {
     channel: string;
     threadTs: string;
-    markdown: string;
+    content: StreamContent;
     recipient?: { userId: string; teamId: string };
+    plan?: boolean;
   }): Promise<string>;
-  appendStream(channel: string, ts: string, markdown: string): Promise<void>;
+  appendStream(channel: string, ts: string, content: StreamContent): Promise<void>;
   stopStream(input: {
     channel: string;
     ts: string;
-    markdown?: string;
-    blocks?: unknown[];
-    tag?: ReplyTag;
-  }): Promise<void>;
-  /** Replaces a finished message's text with Markdown (`chat.update` `markdown_text`). */
-  rewrite(input: {
-    channel: string;
-    ts: string;
-    markdown: string;
+    content?: StreamContent;
     blocks?: unknown[];
     tag?: ReplyTag;
   }): Promise<void>;
@@ -74,6 +81,33 @@ export interface SlackWrites {
 
 /** At most this many pages of `conversations.replies` when looking for a reply's messages. */
 const FIND_PAGES = 3;
+
+/**
+ * The arguments that carry stream content: `markdown_text` alone, or `chunks` when there are task
+ * cards (cards first, then the text): https://docs.slack.dev/reference/methods/chat.appendStream
+ * ("Using the chunks parameter").
+ */
+function streamArgs(content: StreamContent | undefined): Record<string, unknown> {
+  const tasks = content?.tasks ?? [];
+  const markdown = content?.markdown ?? '';
+  if (tasks.length === 0) return markdown ? { markdown_text: markdown } : {};
+  return {
+    chunks: [
+      ...tasks.map((t) => ({
+        type: 'task_update',
+        id: t.id,
+        title: t.title,
+        status: t.status,
+        ...(t.details ? { details: t.details } : {}),
+        ...(t.output ? { output: t.output } : {}),
+        ...(t.sources?.length
+          ? { sources: t.sources.map((s) => ({ type: 'url', url: s.url, text: s.text })) }
+          : {}),
+      })),
+      ...(markdown ? [{ type: 'markdown_text', text: markdown }] : []),
+    ],
+  };
+}
 
 const metadata = (tag: ReplyTag) => ({
   event_type: REPLY_EVENT_TYPE,
@@ -101,12 +135,7 @@ export function slackWrites(client: WebClient): SlackWrites {
           metadata: metadata(tag),
         }),
       );
-      if (!res.ts)
-        throw new SlackCallError('chat.postMessage', {
-          slackError: 'no_ts',
-          retryable: true,
-          uncertain: true,
-        });
+      if (!res.ts) throw new MissingTsError('chat.postMessage');
       return res.ts;
     },
     async update({ channel, ts, text, blocks, tag }) {
@@ -126,50 +155,36 @@ export function slackWrites(client: WebClient): SlackWrites {
     },
     // https://docs.slack.dev/reference/methods/chat.startStream: in channels the stream names its
     // recipient (the asking user and that user's team, not necessarily ours in shared channels).
-    async startStream({ channel, threadTs, markdown, recipient }) {
+    // `task_display_mode`: `plan` renders the task cards together in a plan block.
+    async startStream({ channel, threadTs, content, recipient, plan }) {
       const res = await call('chat.startStream', () =>
         client.chat.startStream({
           channel,
           thread_ts: threadTs,
-          markdown_text: markdown,
+          ...streamArgs(content),
+          ...(plan ? { task_display_mode: 'plan' } : {}),
           ...(recipient ? { recipient_user_id: recipient.userId, recipient_team_id: recipient.teamId } : {}),
-        }),
+        } as never),
       );
-      if (!res.ts)
-        throw new SlackCallError('chat.startStream', {
-          slackError: 'no_ts',
-          retryable: true,
-          uncertain: true,
-        });
+      if (!res.ts) throw new MissingTsError('chat.startStream');
       return res.ts;
     },
     // https://docs.slack.dev/reference/methods/chat.appendStream (Tier 4)
-    async appendStream(channel, ts, markdown) {
+    async appendStream(channel, ts, content) {
       await call('chat.appendStream', () =>
-        client.chat.appendStream({ channel, ts, markdown_text: markdown }),
+        client.chat.appendStream({ channel, ts, ...streamArgs(content) } as never),
       );
     },
     // https://docs.slack.dev/reference/methods/chat.stopStream: `blocks` render under the text.
-    async stopStream({ channel, ts, markdown, blocks, tag }) {
+    async stopStream({ channel, ts, content, blocks, tag }) {
       await call('chat.stopStream', () =>
         client.chat.stopStream({
           channel,
           ts,
-          ...(markdown ? { markdown_text: markdown } : {}),
+          ...streamArgs(content),
           ...(blocks ? { blocks: blocks as never } : {}),
           ...(tag ? { metadata: metadata(tag) } : {}),
         }),
-      );
-    },
-    async rewrite({ channel, ts, markdown, blocks, tag }) {
-      await call('chat.update', () =>
-        client.chat.update({
-          channel,
-          ts,
-          markdown_text: markdown,
-          ...(blocks ? { blocks: blocks as never } : {}),
-          ...(tag ? { metadata: metadata(tag) } : {}),
-        } as never),
       );
     },
     // https://docs.slack.dev/reference/methods/assistant.threads.setStatus ('' clears it)

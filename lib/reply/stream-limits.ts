@@ -27,18 +27,9 @@ export const ENDED = new Set(['message_not_in_streaming_state', 'message_not_fou
 export const STOPPED_BY_USER = 'stopped_by_user';
 
 /**
- * A streamed message takes about 12,000 characters (`markdown_text` limit, and the stream's total
- * as seen on Slack): keep room for a closing notice.
+ * Longest `details` and `output` of a task card; third-party SDKs document 256 characters, Slack's
+ * method pages give no number (https://docs.slack.dev/reference/methods/chat.appendStream).
  */
-export const STREAM_MESSAGE_CHARS = 11_500;
-
-/** At most `max` characters of `text`, cut at a line break in the second half when there is one. */
-export function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const nl = text.lastIndexOf('\n', max - 1);
-  let end = nl > max / 2 ? nl + 1 : max;
-  // Never between the two halves of a surrogate pair (an emoji).
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return text.slice(0, end);
-}
+export const TASK_TEXT_CHARS = 256;
+/** At most this many sources are listed on one task card. */
+export const TASK_SOURCES = 10;

@@ -1,32 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { CacheListFetch, CollectionTtl } from '@gomomento/sdk';
 import type { MomentoCache } from '../history/momento-cache';
+import { type MethodLimit, MINUTE_MS, SLACK_WRITE_LIMITS, STREAMING_SHARE } from './slack-tiers';
 
 /**
- * Slack's limits are "per API method per workspace/team per app" (https://docs.slack.dev/apis/web-api/rate-limits),
- * shared by every Lambda instance writing into that workspace. A {@link WriteBudget} lets all
- * replies being written in one workspace share that budget through a counter in Momento.
+ * One budget of Slack writes per workspace and method, shared by every Lambda instance writing
+ * there (Slack counts "per API method per workspace per app": https://docs.slack.dev/apis/web-api/rate-limits).
+ * Each method's calls are kept in a shared log (a Momento list per workspace and method); a write
+ * is admitted when the log holds fewer than the method's limit in the 60 seconds before it, so
+ * that no 60-second span ever holds more than the documented number, however the calls fall.
  */
-
-/** Who a write counts against: `team` (per workspace) or `channel` (`chat.postMessage`: ~1/s per channel). */
-export type BudgetScope = 'team' | 'channel';
-
-/** The documented limit of one method. */
-export interface MethodBudget {
-  perMinute: number;
-  scope: BudgetScope;
-  /**
-   * This method's counting window, instead of {@link WriteBudgetOptions.windowMs}. A long window
-   * allows bursts (a 60 s window lets a Tier 2 method make 10 calls at once), a short one a higher
-   * sustained rate: see {@link allowancePerWindow}.
-   */
-  windowMs?: number;
-}
 
 /**
- * `final` writes (the complete answer, a stream's start and stop, a placeholder) may use the whole
- * window; `intermediate` ones (streaming edits and appends) only {@link WriteBudgetOptions.intermediateShare} of it.
+ * `final` writes (a complete answer, a stream's start and stop, a placeholder) may use the whole
+ * limit; `streaming` ones (edits and appends of a growing answer) only {@link STREAMING_SHARE} of it.
  */
-export type WritePriority = 'final' | 'intermediate';
+export type WritePriority = 'final' | 'streaming';
 
 /** One write about to be made. */
 export interface WriteRequest {
@@ -39,70 +29,90 @@ export interface WriteRequest {
 /** The port: asks before each Slack write whether it fits the workspace's shared budget. */
 export interface WriteBudget {
   /**
-   * Takes one call of `method` from its window. Never throws: while the shared counter is
+   * Takes one call of `method` from its budget. Never throws: while the shared log is
    * unreachable it grants everything (each reply's own pacing and Slack's `Retry-After` apply).
    * @returns 0 when the write may go now, otherwise milliseconds to wait before asking again.
    */
   take(request: WriteRequest): Promise<number>;
 }
 
-/** A shared counter per key and window: the part of Momento the budget needs. */
-export interface WindowCounter {
-  /** Adds `by` (may be negative) and returns the new value; a missing key counts from 0. */
-  increment(key: string, by: number, ttlSeconds: number): Promise<number>;
+/** A shared, ordered log per key: the part of Momento the budget needs. */
+export interface SharedLog {
+  /**
+   * Appends `entry` at the end of the log at `key`, keeping its newest `keep` entries, and returns
+   * the whole log, oldest first (appends are ordered by the store: each writer sees all before it).
+   */
+  append(key: string, entry: string, keep: number, ttlSeconds: number): Promise<string[]>;
+  /** Removes `entry` from the log at `key`. */
+  remove(key: string, entry: string): Promise<void>;
 }
 
-/** Options of {@link sharedWriteBudget}. */
+/** Options of {@link slidingMinuteBudget}. */
 export interface WriteBudgetOptions {
-  budgets: Readonly<Record<string, MethodBudget>>;
-  /** Length of one counting window (`SLACK_BUDGET_WINDOW_MS`). */
-  windowMs: number;
-  /** Part of each window intermediate writes may use, 0 < share ≤ 1 (`SLACK_BUDGET_INTERMEDIATE_SHARE`). */
-  intermediateShare: number;
   logger: Logger;
-  /** The span Slack counts `perMinute` over: 60 s; tests compress it. */
+  /** Default: Slack's published limits ({@link SLACK_WRITE_LIMITS}). */
+  limits?: Readonly<Record<string, MethodLimit>>;
+  /** The span Slack counts "per minute" over: 60 s; a benchmark or test may compress it. */
   minuteMs?: number;
-  /** After the counter fails, it is not asked again for this long. Default 30 s. */
+  /** After the log fails, it is not asked again for this long. Default 30 s. */
   unreachableBackoffMs?: number;
   now?: () => number;
   random?: () => number;
 }
 
-/**
- * Calls allowed per window so that no 60-second span holds more than `perMinute`, however the
- * windows fall against the span: a span of 60 s touches at most `60/W + 1` windows of `W` s.
- * At least one (then the guarantee needs `W ≥ 60 s / (perMinute − 1)`).
- */
-export function allowancePerWindow(perMinute: number, windowMs: number, minuteMs = 60_000): number {
-  return Math.max(1, Math.floor((perMinute * windowMs) / (minuteMs + windowMs)));
-}
-
-/** How many calls of a window a write of `priority` may bring the count to. */
-export function ceilingFor(allowance: number, priority: WritePriority, intermediateShare: number): number {
-  return priority === 'final' ? allowance : Math.max(1, Math.floor(allowance * intermediateShare));
-}
+/** Part added to every span the budget counts over (2 s of Slack's minute). */
+const SEND_MARGIN = 1 / 30;
 
 /**
- * Milliseconds until the next window starts, plus a spread of up to one call's share of the window,
- * so that the writers turned away do not all come back at the same instant.
+ * Whether a write may go, given the times of the calls logged before it (oldest first), and if
+ * not, how long until it could. A call is admitted while fewer than the ceiling (the limit, or its
+ * streaming share) were made in the minute before it, and fewer than a burst's count in its span.
+ * @returns 0 to go now, otherwise milliseconds until enough earlier calls have left their span.
  */
-export function waitForNextWindow(now: number, windowMs: number, allowance: number, random: number): number {
-  const rest = windowMs - (now % windowMs);
-  return Math.ceil(rest + random * (windowMs / allowance));
+export function waitForTurn(
+  before: readonly number[],
+  now: number,
+  limit: MethodLimit,
+  priority: WritePriority,
+  minuteMs = MINUTE_MS,
+): number {
+  const ceiling =
+    priority === 'final' ? limit.perMinute : Math.max(1, Math.floor(limit.perMinute * STREAMING_SHARE));
+  // A call is logged when admitted and counted by Slack when it arrives: its minute is stretched a
+  // little, so that a call sent late and the next sent early are never seen within one minute.
+  const spans = [{ count: ceiling, ms: Math.round(minuteMs * (1 + SEND_MARGIN)) }];
+  if (limit.burst) {
+    spans.push({
+      count: limit.burst.count,
+      ms: Math.round(((limit.burst.ms * minuteMs) / MINUTE_MS) * (1 + SEND_MARGIN)),
+    });
+  }
+  let wait = 0;
+  for (const span of spans) {
+    const inSpan = before.filter((t) => t > now - span.ms).sort((a, b) => a - b);
+    // The oldest calls that must leave the span before this one fits in it.
+    const over = inSpan.length - span.count;
+    if (over >= 0) wait = Math.max(wait, inSpan[over]! + span.ms - now);
+  }
+  return Math.max(0, Math.ceil(wait));
 }
 
-/** The counter key of one method's window in one workspace (or channel). */
-export function budgetKey(request: WriteRequest, scope: BudgetScope, window: number): string {
-  const who = scope === 'channel' ? `${request.teamId}:${request.channel}` : request.teamId;
-  return `slack-budget:${request.method}:${who}:${window}`;
+/** The log key of one method's calls in one workspace (or channel). */
+export function budgetKey(request: WriteRequest, limit: MethodLimit): string {
+  const who = limit.scope === 'channel' ? `${request.teamId}:${request.channel}` : request.teamId;
+  return `slack-writes:${request.method}:${who}`;
 }
 
 /**
- * {@link WriteBudget} over a shared {@link WindowCounter}: fixed windows of `windowMs` per workspace
- * and method. A write increments its window's count; over its ceiling it gives the call back
- * (decrement) and waits for the next window. Methods without a budget always go.
+ * {@link WriteBudget} over a {@link SharedLog}: a sliding minute per workspace and method. A write
+ * appends itself to the log first, then counts what was logged before it; over the limit, it takes
+ * itself out again and waits until the oldest calls in its way have left their minute. Appending
+ * first means two writers at the same instant cannot both pass: the later one counts the earlier
+ * (at worst both wait). Methods without a limit always go.
  */
-export function sharedWriteBudget(counter: WindowCounter, options: WriteBudgetOptions): WriteBudget {
+export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions): WriteBudget {
+  const limits = options.limits ?? SLACK_WRITE_LIMITS;
+  const minuteMs = options.minuteMs ?? MINUTE_MS;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const backoffMs = options.unreachableBackoffMs ?? 30_000;
@@ -118,36 +128,50 @@ export function sharedWriteBudget(counter: WindowCounter, options: WriteBudgetOp
 
   return {
     async take(request) {
-      const budget = options.budgets[request.method];
-      if (!budget || now() < unreachableUntil) return 0;
-      const windowMs = budget.windowMs ?? options.windowMs;
-      const ttlSeconds = Math.ceil((windowMs * 2) / 1000);
-      const allowance = allowancePerWindow(budget.perMinute, windowMs, options.minuteMs);
-      const ceiling = ceilingFor(allowance, request.priority, options.intermediateShare);
+      const limit = limits[request.method];
+      if (!limit || now() < unreachableUntil) return 0;
+      const key = budgetKey(request, limit);
       const at = now();
-      const key = budgetKey(request, budget.scope, Math.floor(at / windowMs));
-      let count: number;
+      const entry = `${at}:${randomUUID()}`;
+      let entries: string[];
       try {
-        count = await counter.increment(key, 1, ttlSeconds);
+        // Room for every call of a minute and as many refused ones still on their way out.
+        entries = await log.append(key, entry, limit.perMinute * 4, Math.ceil((2 * minuteMs) / 1000));
       } catch (error) {
         return fail(error);
       }
-      if (count <= ceiling) return 0;
-      // Give the call back, so a refused write does not use up the window of those that go.
-      await counter.increment(key, -1, ttlSeconds).catch(fail);
-      return waitForNextWindow(at, windowMs, allowance, random());
+      const mine = entries.lastIndexOf(entry);
+      const before = entries.slice(0, Math.max(0, mine)).map((e) => Number(e.slice(0, e.indexOf(':'))));
+      const wait =
+        mine < 0 ? minuteMs / limit.perMinute : waitForTurn(before, at, limit, request.priority, minuteMs);
+      if (wait === 0) return 0;
+      // Out of the log again, so a refused write does not hold back those that go.
+      await log.remove(key, entry).catch(fail);
+      // Spread those turned away over one call's share of the minute, so they do not all come back at once.
+      return wait + Math.ceil(random() * (minuteMs / limit.perMinute / 4));
     },
   };
 }
 
-/** {@link WindowCounter} in Momento (`increment` with a TTL per key). */
-export function momentoWindowCounter(cache: MomentoCache): WindowCounter {
+/**
+ * {@link SharedLog} in Momento: a list per key (`listPushBack` with `truncateFrontToSize`, then
+ * `listFetch`; `listRemoveValue`), its TTL refreshed on every append
+ * (https://docs.momentohq.com/cache/develop/api-reference/list-collections).
+ */
+export function momentoSharedLog(cache: MomentoCache): SharedLog {
   return {
-    async increment(key, by, ttlSeconds) {
-      const res = await cache.run('increment', (name) =>
-        cache.client.increment(name, key, by, { ttl: ttlSeconds }),
+    async append(key, entry, keep, ttlSeconds) {
+      await cache.run('listPushBack', (name) =>
+        cache.client.listPushBack(name, key, entry, {
+          ttl: CollectionTtl.of(ttlSeconds).withRefreshTtlOnUpdates(),
+          truncateFrontToSize: keep,
+        }),
       );
-      return (res as unknown as { value(): number }).value();
+      const res = await cache.run('listFetch', (name) => cache.client.listFetch(name, key));
+      return res instanceof CacheListFetch.Hit ? res.valueListString() : [];
+    },
+    async remove(key, entry) {
+      await cache.run('listRemoveValue', (name) => cache.client.listRemoveValue(name, key, entry));
     },
   };
 }
@@ -162,6 +186,3 @@ export type ReplyBudget = (method: string, priority: WritePriority) => Promise<n
 export function replyBudget(budget: WriteBudget, teamId: string, channel: string): ReplyBudget {
   return (method, priority) => budget.take({ teamId, channel, method, priority });
 }
-
-/** The `slackError` of the {@link SlackCallError} a streaming write gets when its turn has not come. */
-export const BUDGET_WAIT = 'budget_wait';

@@ -38,6 +38,12 @@ export interface AnswerDeps {
     retryDelaySeconds: number;
     /** Time left in the invocation. */
     remainingMs: () => number;
+    /**
+     * When SQS first handed this record to a worker (`ApproximateFirstReceiveTimestamp`, epoch ms):
+     * the thread's earlier questions were done by then, so the bot's messages created since are
+     * this event's (lib/reply/own-messages.ts).
+     */
+    firstReceivedAt?: number | undefined;
   };
   sleep?: (ms: number) => Promise<void>;
 }

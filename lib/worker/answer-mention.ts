@@ -56,6 +56,18 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
     return await answer(job, deps, session);
   } catch (error) {
     if (error instanceof RetryLaterError) throw error;
+    const last = delivery.receiveCount >= delivery.maxReceiveCount;
+    if (
+      error instanceof SlackCallError &&
+      error.retryAfterSeconds !== undefined &&
+      error.retryable &&
+      !last
+    ) {
+      // Slack (429) or the workspace's write budget says when: come back then, not sooner or later.
+      throw new RetryLaterError('Slack is busy here', Math.max(1, Math.ceil(error.retryAfterSeconds)), {
+        cause: error,
+      });
+    }
     if (error instanceof SlackCallError && error.category === 'auth') {
       // Every event fails until the token or the app is fixed: let the dead-letter alarm tell someone.
       logger.error('Slack refused the bot’s token or scopes; the record goes towards the dead-letter queue', {
@@ -72,7 +84,7 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
       await session.reply?.abandon().catch(() => undefined);
       return 'failed';
     }
-    if (delivery.receiveCount < delivery.maxReceiveCount || !session.reply) throw error;
+    if (!last || !session.reply) throw error;
     logger.error('the last try failed; telling the user', { receiveCount: delivery.receiveCount, error });
     // If this write fails too, the original error sends the record to the dead-letter queue.
     await session.reply.finish('', { notice: GAVE_UP_NOTICE }).catch(() => {
@@ -90,6 +102,7 @@ async function answer(
   const { logger, settings, delivery } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const thread: ThreadKey = { teamId: job.teamId, channel: job.channel, threadTs: job.threadTs };
+  const lastReceive = delivery.receiveCount >= delivery.maxReceiveCount;
   const reserve = reserveMs(delivery.remainingMs());
 
   // 1. Claim the event.
@@ -137,14 +150,21 @@ async function answer(
     },
     {
       previous: previous?.messageTs.length
-        ? { path: previous.path ?? 'edit', messageTs: previous.messageTs }
+        ? {
+            path: previous.path ?? 'edit',
+            messageTs: previous.messageTs,
+            ...(previous.streaming ? { streaming: previous.streaming } : {}),
+          }
         : undefined,
       // An earlier attempt may have posted what its claim does not hold (a save failed, or Momento
       // was down on the first receive): its messages carry our tag.
       lookInThread: claimed && (previous !== undefined || delivery.receiveCount > 1),
+      ownSince: delivery.firstReceivedAt,
     },
     {
       timeLeftMs: () => delivery.remainingMs() - BOOKKEEPING_MS,
+      // The last receive has no queue to go back to: its final writes wait for Slack while time allows.
+      ...(lastReceive ? { maxBudgetWaitMs: Number.POSITIVE_INFINITY } : {}),
       onMessages: (messages) => claim.messagesChanged(messages),
       logger,
     },
@@ -160,11 +180,11 @@ async function answer(
     try {
       await reply.finish(markdown, { ...(notice ? { notice } : {}), feedback: remember });
     } catch (error) {
-      const last = delivery.receiveCount >= delivery.maxReceiveCount;
-      if (!(error instanceof SlackCallError) || !error.retryable || last) throw error;
-      // The answer is saved: the redelivery, seconds from now (or after Slack's Retry-After), only writes it.
+      if (!(error instanceof SlackCallError) || !error.retryable || lastReceive) throw error;
+      // The answer is saved: the redelivery, seconds from now (or once Slack's Retry-After or the
+      // workspace's budget allows), only writes it, instead of this invocation sleeping until then.
       const delay = Math.max(FINAL_WRITE_RETRY_SECONDS, Math.ceil(error.retryAfterSeconds ?? 0));
-      throw new RetryLaterError('the final write could not be made in time', delay, { cause: error });
+      throw new RetryLaterError('the final write could not be made now', delay, { cause: error });
     }
     if (remember) {
       await bestEffort(

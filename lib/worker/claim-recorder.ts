@@ -37,7 +37,12 @@ export class ClaimRecorder {
 
   /** The reply's messages changed (posted, started, deleted). */
   messagesChanged(record: ReplyRecord): Promise<void> {
-    this.#state = { ...this.#state, messageTs: [...record.messageTs], path: record.path };
+    this.#state = {
+      ...this.#state,
+      messageTs: [...record.messageTs],
+      path: record.path,
+      streaming: [...(record.streaming ?? [])],
+    };
     return this.#save();
   }
 

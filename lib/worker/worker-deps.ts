@@ -25,7 +25,7 @@ import { createMetrics } from '../metrics';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { replyOpener } from '../reply/open-reply';
 import { slackWrites } from '../reply/slack-writes';
-import { momentoWindowCounter, sharedWriteBudget } from '../reply/write-budget';
+import { momentoSharedLog, slidingMinuteBudget, type WriteBudgetOptions } from '../reply/write-budget';
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
@@ -41,12 +41,20 @@ export const CONTEXT_TIMEOUT_MS = 10_000;
  * function's timeout. Used by `handlers/worker.ts` once per cold start, and by the sandbox and
  * tests, so every path runs the same clients.
  * @param overrides an SQS client to use instead of the default one (the sandbox's peer); the
- *   Parameter Store provider shared with the secrets; a metrics writer; a clock for the guards.
+ *   Parameter Store provider shared with the secrets; a metrics writer; a clock for the guards; the
+ *   write budget's limits and minute.
  */
 export function buildWorkerDeps(
   config: WorkerConfig,
   logger: Logger,
-  overrides: { sqs?: SQSClient; parameters?: () => SSMProvider; metrics?: Metrics; now?: () => Date } = {},
+  overrides: {
+    sqs?: SQSClient;
+    parameters?: () => SSMProvider;
+    metrics?: Metrics;
+    now?: () => Date;
+    /** The shared write budget's limits and minute (a benchmark compresses Slack's minute). */
+    writeBudget?: Pick<WriteBudgetOptions, 'limits' | 'minuteMs'>;
+  } = {},
 ): WorkerDeps & { close(): void } {
   const slack = new WebClient(config.slack.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -114,10 +122,8 @@ export function buildWorkerDeps(
         editIntervalMs: config.slack.updateIntervalMs,
         appendIntervalMs: config.slack.appendIntervalMs,
         texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
-        ...(config.slack.writeBudget
-          ? {
-              budget: sharedWriteBudget(momentoWindowCounter(cache), { ...config.slack.writeBudget, logger }),
-            }
+        ...(config.slack.sharedWriteBudget
+          ? { budget: slidingMinuteBudget(momentoSharedLog(cache), { ...overrides.writeBudget, logger }) }
           : {}),
       }),
       metrics,

@@ -107,6 +107,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
               maxReceiveCount: config.queue.maxReceiveCount,
               retryDelaySeconds: config.queue.retryDelaySeconds,
               remainingMs: () => context.getRemainingTimeInMillis(),
+              firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || undefined,
             },
           });
           if (deps.metrics && outcome === 'answered')

@@ -289,6 +289,16 @@ export async function startMomentoPeer(options: MomentoPeerOptions = {}): Promis
           found: new cache._ListLengthResponse._Found({ length: list.values.length }),
         });
       }),
+      ListRemove: data('ListRemove', (request: cache._ListRemoveRequest, items, now) => {
+        const list = listOf(items, request.list_name, now);
+        if (!list)
+          return new cache._ListRemoveResponse({ missing: new cache._ListRemoveResponse._Missing() });
+        const value = Buffer.from(request.all_elements_with_value);
+        list.values = list.values.filter((v) => !Buffer.from(v).equals(value));
+        // Momento has no empty collections: removing the last element removes the list.
+        if (list.values.length === 0) items.delete(keyOf(request.list_name));
+        return new cache._ListRemoveResponse({ found: new cache._ListRemoveResponse._Found() });
+      }),
       ListRetain: data('ListRetain', (request: cache._ListRetainRequest, items, now) => {
         const list = listOf(items, request.list_name, now);
         if (!list)

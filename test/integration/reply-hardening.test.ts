@@ -1,4 +1,6 @@
-import { splitMrkdwn, toMrkdwn } from '../../lib/slack/mrkdwn';
+import { SLACK_MESSAGE_CHARS } from '../../lib/reply/edit-reply';
+import { splitMessage } from '../../lib/slack/message-split';
+import { toMrkdwn } from '../../lib/slack/mrkdwn';
 import { GAVE_UP_NOTICE, PLACEHOLDER } from '../../lib/worker/notices';
 import { FINAL_WRITE_RETRY_SECONDS } from '../../lib/worker/time-reserve';
 import { answerOfLength } from '../../sandbox/peers/openai-peer';
@@ -121,7 +123,7 @@ describe('2. a post whose answer was lost is not posted again', () => {
     const { response } = await deliver();
     // Assess: every chunk once, in order, the whole answer; the lost post was looked for.
     expect(response.batchItemFailures).toEqual([]);
-    expect(botTexts(j)).toEqual(splitMrkdwn(toMrkdwn(answer)));
+    expect(botTexts(j)).toEqual(splitMessage(toMrkdwn(answer), SLACK_MESSAGE_CHARS));
     expect(h.stack.slack.callsTo('conversations.replies').length).toBeGreaterThan(0);
   });
 });
@@ -166,7 +168,7 @@ describe('3. a failed claim save plus a retry leaves one reply', () => {
     // Assess: written from the saved answer, the model asked once.
     expect(again?.batchItemFailures).toEqual([]);
     expect(h.stack.openai!.requests).toHaveLength(1);
-    expect(botTexts(j)).toEqual(splitMrkdwn(toMrkdwn(answer)));
+    expect(botTexts(j)).toEqual(splitMessage(toMrkdwn(answer), SLACK_MESSAGE_CHARS));
   });
 
   it('resumes every message an earlier attempt posted, recorded or not: none twice', async () => {
@@ -182,7 +184,7 @@ describe('3. a failed claim save plus a retry leaves one reply', () => {
     const again = await h.redeliver(first, 2);
     // Assess
     expect(again?.batchItemFailures).toEqual([]);
-    expect(botTexts(j)).toEqual(splitMrkdwn(toMrkdwn(answer)));
+    expect(botTexts(j)).toEqual(splitMessage(toMrkdwn(answer), SLACK_MESSAGE_CHARS));
   });
 
   it('finds the reply of a first receive that ran without Momento: one reply', async () => {

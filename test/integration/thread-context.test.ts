@@ -50,7 +50,7 @@ function build(
     // The shortest edit spacing allowed: the final edit waits for it after the placeholder.
     // No shared write budget: this file's answers follow each other in one workspace within seconds
     // (test/integration/write-budget.test.ts covers the budget).
-    slack: { ...stack.workerConfig.slack, updateIntervalMs: 250, writeBudget: undefined },
+    slack: { ...stack.workerConfig.slack, updateIntervalMs: 250, sharedWriteBudget: false },
     openai: {
       ...stack.workerConfig.openai,
       historyTokenBudget: overrides.historyTokenBudget ?? stack.workerConfig.openai.historyTokenBudget,

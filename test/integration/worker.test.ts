@@ -4,7 +4,9 @@ import { momentoEventClaims } from '../../lib/history/event-claims';
 import { MomentoCache } from '../../lib/history/momento-cache';
 import { createMomentoClient } from '../../lib/history/momento-client';
 import { encodeJob } from '../../lib/queue/job';
-import { splitMrkdwn, toMrkdwn } from '../../lib/slack/mrkdwn';
+import { SLACK_MESSAGE_CHARS } from '../../lib/reply/edit-reply';
+import { splitMessage } from '../../lib/slack/message-split';
+import { toMrkdwn } from '../../lib/slack/mrkdwn';
 import { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from '../../lib/worker/answer-mention';
 import { lambdaContext } from '../../sandbox/lambda-context';
 import { pollOnce } from '../../sandbox/local-event-source';
@@ -173,7 +175,7 @@ describe('worker: a mention becomes one streamed, complete reply', () => {
     await deliver();
     // Assess
     const texts = botMessages(j).map((m) => m.text);
-    expect(texts).toEqual(splitMrkdwn(toMrkdwn(answer)));
+    expect(texts).toEqual(splitMessage(toMrkdwn(answer), SLACK_MESSAGE_CHARS));
     expect(texts.length).toBeGreaterThanOrEqual(4);
     const whole = texts.join('\n');
     for (let i = 0; i < 36; i++) {

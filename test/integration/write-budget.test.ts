@@ -4,13 +4,13 @@ import { createMomentoClient } from '../../lib/history/momento-client';
 import { createLogger } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
 import type { ReplyOpener } from '../../lib/reply/open-reply';
-import { momentoWindowCounter, sharedWriteBudget } from '../../lib/reply/write-budget';
+import { momentoSharedLog, slidingMinuteBudget } from '../../lib/reply/write-budget';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 
-// Slack's "per minute" is compressed to 2 s on both sides (the peer's counting span and the
+// Slack's "per minute" is compressed to 3 s on both sides (the peer's counting span and the
 // budget's), so that a run over several of Slack's minutes takes seconds.
-const MINUTE_MS = 2_000;
+const MINUTE_MS = 3_000;
 const UPDATES_PER_MINUTE = 10;
 const logger = createLogger('write-budget-test', { logLevel: 'SILENT' });
 let stack: LocalStack;
@@ -44,18 +44,14 @@ function worker(budget: 'shared' | 'off'): ReplyOpener {
       ...base.slack,
       streaming: 'edit',
       updateIntervalMs: 250,
-      writeBudget:
-        budget === 'off'
-          ? undefined
-          : {
-              windowMs: 250,
-              minuteMs: MINUTE_MS,
-              intermediateShare: 0.6,
-              budgets: { 'chat.update': { perMinute: UPDATES_PER_MINUTE, scope: 'team' } },
-            },
+      sharedWriteBudget: budget === 'shared',
     },
   };
   const deps = buildWorkerDeps(config, logger, {
+    writeBudget: {
+      minuteMs: MINUTE_MS,
+      limits: { 'chat.update': { perMinute: UPDATES_PER_MINUTE, scope: 'team' } },
+    },
     // EMF lines are checked in governance.test.ts; here they would only be noise.
     metrics: createMetrics('test', 'slack-worker', { write: () => undefined }),
   });
@@ -130,27 +126,20 @@ describe('one Slack write budget per workspace, shared through Momento', () => {
   it('does not count one workspace against another', async () => {
     // Prepare: two budgets on separate Momento clients, as two Lambda instances have.
     const budgets = [0, 1].map(() =>
-      sharedWriteBudget(
-        momentoWindowCounter(
-          new MomentoCache(createMomentoClient(stack.workerConfig.momento), 'budget-test'),
-        ),
-        {
-          budgets: { 'chat.update': { perMinute: 50, scope: 'team' } },
-          windowMs: 60_000,
-          intermediateShare: 1,
-          logger,
-        },
+      slidingMinuteBudget(
+        momentoSharedLog(new MomentoCache(createMomentoClient(stack.workerConfig.momento), 'budget-test')),
+        { logger },
       ),
     );
     const take = (i: number, teamId: string) =>
       budgets[i % 2]!.take({ teamId, channel: 'C1', method: 'chat.update', priority: 'final' });
-    // Act: the window allows 25; both instances take from the same count.
+    // Act: Tier 3 allows 50 a minute; both instances take from the same log.
     const busy: number[] = [];
-    for (let i = 0; i < 26; i++) busy.push(await take(i, `TBUSY${process.pid}`));
+    for (let i = 0; i < 51; i++) busy.push(await take(i, `TBUSY${process.pid}`));
     const quiet = await take(0, `TQUIET${process.pid}`);
     // Assess
-    expect(busy.filter((w) => w === 0)).toHaveLength(25);
-    expect(busy[25]).toBeGreaterThan(0);
+    expect(busy.filter((w) => w === 0)).toHaveLength(50);
+    expect(busy[50]).toBeGreaterThan(0);
     expect(quiet).toBe(0);
   });
 

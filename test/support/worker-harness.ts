@@ -24,10 +24,10 @@ export interface BuildOptions {
   slackTimeoutMs?: number;
   /**
    * The write budget shared per workspace (default off here: tests of one file write into one
-   * workspace within seconds of each other, and would share its windows; test/integration/write-budget.test.ts
+   * workspace within seconds of each other, and would share its minute; test/integration/write-budget.test.ts
    * covers the budget).
    */
-  writeBudget?: WorkerConfig['slack']['writeBudget'];
+  sharedWriteBudget?: boolean;
 }
 
 /**
@@ -71,7 +71,7 @@ export function workerHarness(options: {
           streaming: o.streaming ?? base.slack.streaming,
           updateIntervalMs: o.updateIntervalMs ?? 1000,
           timeoutMs: o.slackTimeoutMs ?? base.slack.timeoutMs,
-          writeBudget: o.writeBudget,
+          sharedWriteBudget: o.sharedWriteBudget ?? false,
         },
         queue: { url: h.queue.queueUrl, maxReceiveCount: h.queue.maxReceiveCount, retryDelaySeconds: 10 },
       };

@@ -39,31 +39,17 @@ describe('loadIngressConfig', () => {
 });
 
 describe('loadWorkerConfig', () => {
-  it("shares Slack's documented tiers per workspace by default, and can be switched off", () => {
-    // Act
-    const shared = loadWorkerConfig(worker).slack.writeBudget;
-    const off = loadWorkerConfig({ ...worker, SLACK_WRITE_BUDGET: 'off' }).slack.writeBudget;
-    // Assess
-    expect(shared?.windowMs).toBe(10_000);
-    expect(shared?.budgets['chat.update']).toEqual({ perMinute: 50, scope: 'team' });
-    expect(shared?.budgets['chat.appendStream']).toEqual({ perMinute: 100, scope: 'team' });
-    expect(shared?.budgets['chat.startStream']).toEqual({ perMinute: 20, scope: 'team', windowMs: 60_000 });
-    expect(shared?.budgets['chat.postMessage']).toEqual({ perMinute: 60, scope: 'channel' });
-    expect(off).toBeUndefined();
+  it("shares Slack's tiers per workspace by default, with one switch to turn it off", () => {
+    // Act / Assess
+    expect(loadWorkerConfig(worker).slack.sharedWriteBudget).toBe(true);
+    expect(loadWorkerConfig({ ...worker, SLACK_WRITE_BUDGET: 'off' }).slack.sharedWriteBudget).toBe(false);
   });
 
-  it('names a malformed write budget variable', () => {
+  it('names a malformed write budget switch', () => {
     // Act / Assess
-    expect(
-      issuesOf(() =>
-        loadWorkerConfig({
-          ...worker,
-          SLACK_WRITE_BUDGET: 'sometimes',
-          SLACK_BUDGET_INTERMEDIATE_SHARE: '1.5',
-          SLACK_BUDGET_WINDOW_MS: '100',
-        }),
-      ),
-    ).toEqual(['SLACK_WRITE_BUDGET', 'SLACK_BUDGET_WINDOW_MS', 'SLACK_BUDGET_INTERMEDIATE_SHARE']);
+    expect(issuesOf(() => loadWorkerConfig({ ...worker, SLACK_WRITE_BUDGET: 'sometimes' }))).toEqual([
+      'SLACK_WRITE_BUDGET',
+    ]);
   });
 
   it('applies defaults and converts MOMENTO_TTL hours to seconds', () => {

@@ -1,6 +1,7 @@
 import { SlackCallError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
 import { EditReply, type EditReplyOptions, TYPING_MARKER } from '../../lib/reply/edit-reply';
+import { NoTimeLeftError } from '../../lib/reply/errors';
 import type { SlackWrites } from '../../lib/reply/slack-writes';
 
 const logger = createLogger('edit-reply-test', { logLevel: 'SILENT' });
@@ -34,7 +35,6 @@ function memoryThread() {
     startStream: unused,
     appendStream: unused,
     stopStream: unused,
-    rewrite: unused,
     setStatus: unused,
     findReplies: async () => [],
   };
@@ -106,7 +106,7 @@ describe('EditReply', () => {
     const reply = editReply(t, {
       budget: async (method, priority) => {
         asked.push(`${method} ${priority}`);
-        return priority === 'intermediate' ? 5_000 : 0;
+        return priority === 'streaming' ? 5_000 : 0;
       },
       sleep: async (ms) => {
         waits.push(ms);
@@ -129,7 +129,7 @@ describe('EditReply', () => {
     expect(asked).toEqual([
       'chat.postMessage final',
       'chat.update final',
-      'chat.update intermediate',
+      'chat.update streaming',
       'chat.update final',
     ]);
     expect(waits.every((ms) => ms <= 50)).toBe(true);
@@ -194,7 +194,8 @@ describe('EditReply', () => {
     // Act
     const opening = reply.open();
     // Assess
-    await expect(opening).rejects.toMatchObject({ slackError: 'no_time_left', retryable: true });
+    await expect(opening).rejects.toBeInstanceOf(NoTimeLeftError);
+    await expect(opening).rejects.toMatchObject({ retryable: true });
     expect(t.log).toEqual([]);
   });
 

@@ -1,204 +1,194 @@
-import { SlackCallError } from '../../lib/errors';
+import type { SlackCallError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
-import { admit } from '../../lib/reply/slack-call';
+import { BudgetWaitError } from '../../lib/reply/errors';
+import { admit, MAX_BUDGET_WAIT_MS } from '../../lib/reply/reply-write';
+import { SLACK_WRITE_LIMITS } from '../../lib/reply/slack-tiers';
 import {
-  allowancePerWindow,
-  BUDGET_WAIT,
   budgetKey,
-  ceilingFor,
-  sharedWriteBudget,
-  type WindowCounter,
-  waitForNextWindow,
+  type SharedLog,
+  slidingMinuteBudget,
+  type WriteRequest,
+  waitForTurn,
 } from '../../lib/reply/write-budget';
 
 const logger = createLogger('write-budget-test', { logLevel: 'SILENT' });
 
-/** An in-memory counter implementing our own port (not Momento's SDK). */
-function memoryCounter() {
-  const values = new Map<string, number>();
+/** An in-memory log implementing our own port (not Momento's SDK): appends are serialised. */
+function memoryLog() {
+  const logs = new Map<string, string[]>();
   let down = false;
-  const counter: WindowCounter = {
-    async increment(key, by) {
+  const log: SharedLog = {
+    async append(key, entry, keep) {
       if (down) throw new Error('unreachable');
-      const value = (values.get(key) ?? 0) + by;
-      values.set(key, value);
-      return value;
+      const list = [...(logs.get(key) ?? []), entry].slice(-keep);
+      logs.set(key, list);
+      return [...list];
+    },
+    async remove(key, entry) {
+      logs.set(
+        key,
+        (logs.get(key) ?? []).filter((e) => e !== entry),
+      );
     },
   };
-  return {
-    counter,
-    values,
-    setDown(value: boolean) {
-      down = value;
-    },
-  };
+  return { log, logs, setDown: (value: boolean) => (down = value) };
 }
 
-function budgetAt(counter: WindowCounter, clock: { t: number }, share = 0.6) {
-  return sharedWriteBudget(counter, {
-    budgets: {
-      'chat.update': { perMinute: 50, scope: 'team' },
-      'chat.postMessage': { perMinute: 60, scope: 'channel' },
-    },
-    windowMs: 10_000,
-    intermediateShare: share,
-    logger,
-    now: () => clock.t,
-    random: () => 0,
-  });
+function budgetAt(log: SharedLog, clock: { t: number }) {
+  return slidingMinuteBudget(log, { logger, now: () => clock.t, random: () => 0 });
 }
 
-const req = (over: Partial<Parameters<ReturnType<typeof sharedWriteBudget>['take']>[0]> = {}) => ({
+const req = (over: Partial<WriteRequest> = {}): WriteRequest => ({
   teamId: 'T1',
   channel: 'C1',
   method: 'chat.update',
-  priority: 'final' as const,
+  priority: 'final',
   ...over,
 });
 
-describe('allowancePerWindow', () => {
-  it.each([
-    [50, 10_000, 7],
-    [100, 10_000, 14],
-    [20, 10_000, 2],
-    [60, 10_000, 8],
-    [1, 10_000, 1],
-  ])(
-    'keeps any 60 s span within %d a minute with %d ms windows: %d per window',
-    (perMinute, windowMs, expected) => {
-      // Act
-      const allowance = allowancePerWindow(perMinute, windowMs);
-      // Assess: a 60 s span touches at most 60/W + 1 windows.
-      expect(allowance).toBe(expected);
-      if (perMinute > 1) expect(allowance * (60_000 / windowMs + 1)).toBeLessThanOrEqual(perMinute);
-    },
-  );
-});
+/** Every 60 s span of `times` holds at most `limit` of them. */
+function maxInAnyMinute(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const inSpan = sorted.filter((t) => t >= sorted[i]! && t < sorted[i]! + 60_000).length;
+    most = Math.max(most, inSpan);
+  }
+  return most;
+}
 
-describe('ceilingFor', () => {
-  it('gives final writes the whole window and intermediate ones their share, at least one', () => {
+describe('waitForTurn', () => {
+  const tier2 = { perMinute: 20, scope: 'team' as const };
+
+  it('admits while fewer than the limit were made in the minute before', () => {
     // Act / Assess
-    expect(ceilingFor(7, 'final', 0.6)).toBe(7);
-    expect(ceilingFor(7, 'intermediate', 0.6)).toBe(4);
-    expect(ceilingFor(1, 'intermediate', 0.5)).toBe(1);
+    expect(waitForTurn(Array(19).fill(1_000), 2_000, tier2, 'final')).toBe(0);
+    // A minute and the 2 s by which a call may reach Slack later than it was admitted.
+    expect(waitForTurn(Array(20).fill(1_000), 2_000, tier2, 'final')).toBe(61_000);
+    expect(waitForTurn(Array(20).fill(1_000), 63_001, tier2, 'final')).toBe(0);
   });
-});
 
-describe('waitForNextWindow', () => {
-  it('waits until the next window, spread by up to one call of the window', () => {
-    // Act / Assess
-    expect(waitForNextWindow(12_500, 10_000, 5, 0)).toBe(7_500);
-    expect(waitForNextWindow(12_500, 10_000, 5, 0.5)).toBe(8_500);
+  it('waits until the oldest calls in the way have left the minute', () => {
+    // Prepare: 20 calls one second apart, from t = 0 s.
+    const before = Array.from({ length: 20 }, (_, i) => i * 1_000);
+    // Act / Assess: at 25 s, the call made at 0 s leaves the minute (and its 2 s margin) at 62 s.
+    expect(waitForTurn(before, 25_000, tier2, 'final')).toBe(37_000);
+  });
+
+  it('keeps room for final writes: streaming ones stop at their share', () => {
+    // Act / Assess: 60 % of 20 is 12.
+    expect(waitForTurn(Array(11).fill(0), 100, tier2, 'streaming')).toBe(0);
+    expect(waitForTurn(Array(12).fill(0), 100, tier2, 'streaming')).toBeGreaterThan(0);
+    expect(waitForTurn(Array(12).fill(0), 100, tier2, 'final')).toBe(0);
+  });
+
+  it('holds chat.postMessage to its short burst in a channel as well as to its minute', () => {
+    // Prepare
+    const post = SLACK_WRITE_LIMITS['chat.postMessage']!;
+    // Act / Assess: five in the last five seconds: the sixth waits for the oldest to leave them.
+    expect(waitForTurn([1_000, 1_100, 1_200, 1_300, 1_400], 2_000, post, 'final')).toBe(4_167);
+    expect(waitForTurn([1_000, 1_100, 1_200, 1_300], 2_000, post, 'final')).toBe(0);
   });
 });
 
 describe('budgetKey', () => {
   it('counts per workspace, or per workspace and channel', () => {
     // Act / Assess
-    expect(budgetKey(req(), 'team', 3)).toBe('slack-budget:chat.update:T1:3');
-    expect(budgetKey(req({ method: 'chat.postMessage' }), 'channel', 3)).toBe(
-      'slack-budget:chat.postMessage:T1:C1:3',
+    expect(budgetKey(req(), SLACK_WRITE_LIMITS['chat.update']!)).toBe('slack-writes:chat.update:T1');
+    expect(budgetKey(req({ method: 'chat.postMessage' }), SLACK_WRITE_LIMITS['chat.postMessage']!)).toBe(
+      'slack-writes:chat.postMessage:T1:C1',
     );
   });
 });
 
-describe('sharedWriteBudget', () => {
-  it('admits a window of writes per workspace, then makes the next wait for the next window', async () => {
+describe('slidingMinuteBudget', () => {
+  it('uses Slack’s Tier 2 in full: 20 stream starts at once, the 21st when the first leaves the minute', async () => {
     // Prepare
-    const { counter } = memoryCounter();
+    const { log } = memoryLog();
     const clock = { t: 100_000 };
-    const budget = budgetAt(counter, clock);
+    const budget = budgetAt(log, clock);
     // Act
     const waits: number[] = [];
-    for (let i = 0; i < 8; i++) waits.push(await budget.take(req()));
-    clock.t = 110_000;
-    const nextWindow = await budget.take(req());
+    for (let i = 0; i < 21; i++) waits.push(await budget.take(req({ method: 'chat.startStream' })));
+    clock.t = 162_001;
+    const later = await budget.take(req({ method: 'chat.startStream' }));
     // Assess
-    expect(waits.slice(0, 7)).toEqual([0, 0, 0, 0, 0, 0, 0]);
-    expect(waits[7]).toBe(10_000);
-    expect(nextWindow).toBe(0);
+    expect(waits.slice(0, 20).every((w) => w === 0)).toBe(true);
+    expect(waits[20]).toBe(62_000);
+    expect(later).toBe(0);
   });
 
-  it('keeps room for final writes: intermediate ones stop at their share', async () => {
-    // Prepare
-    const { counter } = memoryCounter();
-    const budget = budgetAt(counter, { t: 0 });
+  it('never lets any 60 s span hold more than the tier, however the calls fall', async () => {
+    // Prepare: writers asking at random moments over five minutes, each going when admitted.
+    const { log } = memoryLog();
+    const clock = { t: 0 };
+    const budget = budgetAt(log, clock);
+    const made: number[] = [];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16_807) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
     // Act
-    const intermediate: number[] = [];
-    for (let i = 0; i < 5; i++) intermediate.push(await budget.take(req({ priority: 'intermediate' })));
-    const finals: number[] = [];
-    for (let i = 0; i < 4; i++) finals.push(await budget.take(req()));
-    // Assess: 4 of 7 for intermediate writes, the refused one gave its call back, 3 left for finals.
-    expect(intermediate.map((w) => w === 0)).toEqual([true, true, true, true, false]);
-    expect(finals.map((w) => w === 0)).toEqual([true, true, true, false]);
+    for (let i = 0; i < 2_000; i++) {
+      clock.t += Math.floor(random() * 400);
+      if ((await budget.take(req())) === 0) made.push(clock.t);
+    }
+    // Assess: Tier 3 is 50 a minute, and it is used (more than 4 minutes' worth in ~6.7 minutes).
+    expect(maxInAnyMinute(made)).toBeLessThanOrEqual(50);
+    expect(made.length).toBeGreaterThan(200);
   });
 
-  it('never lets one workspace slow another', async () => {
+  it('never lets one workspace slow another, and counts chat.postMessage per channel', async () => {
     // Prepare
-    const { counter } = memoryCounter();
-    const budget = budgetAt(counter, { t: 0 });
-    for (let i = 0; i < 7; i++) await budget.take(req({ teamId: 'TBUSY' }));
+    const { log } = memoryLog();
+    const budget = budgetAt(log, { t: 0 });
+    for (let i = 0; i < 50; i++) await budget.take(req({ teamId: 'TBUSY' }));
+    for (let i = 0; i < 5; i++) await budget.take(req({ method: 'chat.postMessage', channel: 'CBUSY' }));
     // Act
     const busy = await budget.take(req({ teamId: 'TBUSY' }));
     const quiet = await budget.take(req({ teamId: 'TQUIET' }));
+    const busyChannel = await budget.take(req({ method: 'chat.postMessage', channel: 'CBUSY' }));
+    const otherChannel = await budget.take(req({ method: 'chat.postMessage', channel: 'COTHER' }));
     // Assess
     expect(busy).toBeGreaterThan(0);
     expect(quiet).toBe(0);
+    expect(busyChannel).toBeGreaterThan(0);
+    expect(otherChannel).toBe(0);
   });
 
-  it("counts a method with its own window over that window (Tier 2's bursts)", async () => {
-    // Prepare: 20 a minute in windows of 60 s: 10 per window.
-    const { counter } = memoryCounter();
+  it('takes a refused write out of the log again, so it does not hold back those that go', async () => {
+    // Prepare
+    const { log, logs } = memoryLog();
     const clock = { t: 0 };
-    const budget = sharedWriteBudget(counter, {
-      budgets: { 'chat.startStream': { perMinute: 20, scope: 'team', windowMs: 60_000 } },
-      windowMs: 10_000,
-      intermediateShare: 0.6,
-      logger,
-      now: () => clock.t,
-      random: () => 0,
-    });
+    const budget = budgetAt(log, clock);
+    for (let i = 0; i < 20; i++) await budget.take(req({ method: 'chat.startStream' }));
     // Act
-    const burst: number[] = [];
-    for (let i = 0; i < 11; i++) burst.push(await budget.take(req({ method: 'chat.startStream' })));
+    for (let i = 0; i < 5; i++) await budget.take(req({ method: 'chat.startStream' }));
     // Assess
-    expect(burst.filter((w) => w === 0)).toHaveLength(10);
-    expect(burst[10]).toBe(60_000);
+    expect(logs.get('slack-writes:chat.startStream:T1')).toHaveLength(20);
   });
 
-  it('counts chat.postMessage per channel', async () => {
+  it('lets methods without a limit go without asking the log', async () => {
     // Prepare
-    const { counter } = memoryCounter();
-    const budget = budgetAt(counter, { t: 0 });
-    for (let i = 0; i < 8; i++) await budget.take(req({ method: 'chat.postMessage', channel: 'CBUSY' }));
-    // Act
-    const busy = await budget.take(req({ method: 'chat.postMessage', channel: 'CBUSY' }));
-    const other = await budget.take(req({ method: 'chat.postMessage', channel: 'COTHER' }));
-    // Assess
-    expect(busy).toBeGreaterThan(0);
-    expect(other).toBe(0);
-  });
-
-  it('lets methods without a budget go without asking the counter', async () => {
-    // Prepare
-    const { counter, values } = memoryCounter();
-    const budget = budgetAt(counter, { t: 0 });
+    const { log, logs } = memoryLog();
+    const budget = budgetAt(log, { t: 0 });
     // Act
     const wait = await budget.take(req({ method: 'assistant.threads.setStatus' }));
     // Assess
     expect(wait).toBe(0);
-    expect(values.size).toBe(0);
+    expect(logs.size).toBe(0);
   });
 
-  it('grants everything while the counter is unreachable, and asks it again after a while', async () => {
+  it('grants everything while the log is unreachable, and asks it again after a while', async () => {
     // Prepare
-    const { counter, values, setDown } = memoryCounter();
+    const { log, logs, setDown } = memoryLog();
     const clock = { t: 0 };
-    const budget = budgetAt(counter, clock);
+    const budget = budgetAt(log, clock);
     setDown(true);
     // Act
     const whileDown = [];
-    for (let i = 0; i < 20; i++) whileDown.push(await budget.take(req()));
+    for (let i = 0; i < 60; i++) whileDown.push(await budget.take(req()));
     setDown(false);
     const soonAfter = await budget.take(req());
     clock.t = 31_000;
@@ -206,13 +196,13 @@ describe('sharedWriteBudget', () => {
     // Assess
     expect(whileDown.every((w) => w === 0)).toBe(true);
     expect(soonAfter).toBe(0);
-    expect([...values.values()]).toEqual([1]);
+    expect(logs.get('slack-writes:chat.update:T1')).toHaveLength(1);
     expect(later).toBe(0);
   });
 });
 
 describe('admit (how the reply adapters use the budget)', () => {
-  it('turns a streaming write away with budget_wait and the time to wait, without sleeping', async () => {
+  it('turns a streaming write away with the time to wait, without sleeping', async () => {
     // Prepare
     const slept: number[] = [];
     const o = {
@@ -221,28 +211,37 @@ describe('admit (how the reply adapters use the budget)', () => {
       sleep: async (ms: number) => void slept.push(ms),
     };
     // Act
-    const error = await admit(o, 'chat.update', false).catch((e: SlackCallError) => e);
+    const error = await admit(o, 'chat.update', { final: false }).catch((e: SlackCallError) => e);
     // Assess
-    expect(error).toBeInstanceOf(SlackCallError);
-    expect((error as SlackCallError).slackError).toBe(BUDGET_WAIT);
+    expect(error).toBeInstanceOf(BudgetWaitError);
     expect((error as SlackCallError).retryAfterSeconds).toBe(2.5);
     expect(slept).toEqual([]);
   });
 
-  it('makes a final write wait for its turn, and go anyway when the invocation has no time to wait', async () => {
+  it('makes a final write wait a few seconds at most: longer, it goes back to the queue', async () => {
     // Prepare
     const answers = [3_000, 0];
     const slept: number[] = [];
-    const waiting = {
-      budget: async () => answers.shift()!,
-      timeLeftMs: () => 60_000,
-      sleep: async (ms: number) => void slept.push(ms),
-    };
-    const late = { budget: async () => 3_000, timeLeftMs: () => 2_000, sleep: waiting.sleep };
+    const sleep = async (ms: number) => void slept.push(ms);
+    const waiting = { budget: async () => answers.shift()!, timeLeftMs: () => 60_000, sleep };
+    const tooLong = { budget: async () => MAX_BUDGET_WAIT_MS + 1, timeLeftMs: () => 60_000, sleep };
+    const lastReceive = { ...tooLong, maxBudgetWaitMs: Number.POSITIVE_INFINITY, budget: waiting.budget };
+    answers.push(MAX_BUDGET_WAIT_MS + 1, 0);
     // Act
-    await admit(waiting, 'chat.update', true);
-    await admit(late, 'chat.update', true);
+    await admit(waiting, 'chat.update', { final: true });
+    const handedBack = await admit(tooLong, 'chat.update', { final: true }).catch((e: unknown) => e);
+    await admit(lastReceive, 'chat.update', { final: true });
     // Assess
-    expect(slept).toEqual([3_000]);
+    expect(handedBack).toBeInstanceOf(BudgetWaitError);
+    expect(slept).toEqual([3_000, MAX_BUDGET_WAIT_MS + 1]);
+  });
+
+  it('never waits longer than the invocation has left', async () => {
+    // Prepare
+    const late = { budget: async () => 3_000, timeLeftMs: () => 2_000, sleep: async () => undefined };
+    // Act
+    const error = await admit(late, 'chat.update', { final: true }).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(BudgetWaitError);
   });
 });
