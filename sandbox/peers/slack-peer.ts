@@ -151,6 +151,8 @@ export interface SlackPeer {
   readonly downloads: readonly FileDownload[];
   /** The next `times` calls of `method` fail this way, before any state changes. */
   failNext(method: string, failure: SlackFailure, times?: number): void;
+  /** Drops the failures still pending for `method` (for every method when omitted): Slack recovers. */
+  recover(method?: string): void;
   /** The user presses Stop on a streaming message: its next append answers `stopped_by_user`. */
   pressStop(channel: string, ts: string): void;
   /** `disable('streaming')`: the `chat.*Stream` methods answer `feature_not_enabled`. */
@@ -587,6 +589,10 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
       const queue = failures.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(failure);
       failures.set(method, queue);
+    },
+    recover(method) {
+      if (method === undefined) failures.clear();
+      else failures.delete(method);
     },
     pressStop(channel, ts) {
       const message = ws.find(channel, ts);
