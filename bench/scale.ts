@@ -23,6 +23,7 @@ export const SLACK_TIERS: NonNullable<SlackPeerOptions['rateLimits']> = {
   'chat.startStream': { perMinute: 20 },
   'chat.stopStream': { perMinute: 20 },
   'chat.postMessage': { perMinute: 60, per: 'channel' },
+  'conversations.replies': { perMinute: 50 },
 };
 
 /** Channel `CW03N07` is answer 7 of workspace `TW03`. */

@@ -10,6 +10,12 @@ export interface ClaimState {
   path?: 'native' | 'edit';
   /** Those of the messages that may still be streaming (see `ReplyRecord.streaming`). */
   streaming?: string[];
+  /**
+   * The last attempt handed the event back to the queue (to wait for Slack, or for the model) with
+   * nothing in doubt and this state saved last: it holds every message of the reply, so the next
+   * attempt need not search the thread for unrecorded ones.
+   */
+  handedBack?: boolean;
 
   /** The allowlist and quotas let this event through: a redelivery does not check them again. */
   admitted?: boolean;
@@ -75,6 +81,7 @@ function parseState(value: string): ClaimState {
       ...(Array.isArray(s.streaming) ? { streaming: s.streaming.filter((t) => typeof t === 'string') } : {}),
 
       ...(s.admitted === true ? { admitted: true } : {}),
+      ...(s.handedBack === true ? { handedBack: true } : {}),
       ...(typeof s.final?.markdown === 'string'
         ? {
             final: {

@@ -51,22 +51,19 @@ export { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from './notices';
  */
 export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<AnswerOutcome> {
   const { logger, delivery } = deps;
-  const session: { reply?: AnswerReply } = {};
+  const session: Session = {};
   try {
     return await answer(job, deps, session);
   } catch (error) {
-    if (error instanceof RetryLaterError) throw error;
     const last = delivery.receiveCount >= delivery.maxReceiveCount;
-    if (
-      error instanceof SlackCallError &&
-      error.retryAfterSeconds !== undefined &&
-      error.retryable &&
-      !last
-    ) {
+    const busy =
+      error instanceof SlackCallError && error.retryable && error.retryAfterSeconds !== undefined && !last;
+    if (error instanceof RetryLaterError || busy) {
+      await handBack(session, error);
+      if (error instanceof RetryLaterError) throw error;
       // Slack (429) or the workspace's write budget says when: come back then, not sooner or later.
-      throw new RetryLaterError('Slack is busy here', Math.max(1, Math.ceil(error.retryAfterSeconds)), {
-        cause: error,
-      });
+      const delay = Math.max(1, Math.ceil((error as SlackCallError).retryAfterSeconds ?? 0));
+      throw new RetryLaterError('Slack is busy here', delay, { cause: error });
     }
     if (error instanceof SlackCallError && error.category === 'auth') {
       // Every event fails until the token or the app is fixed: let the dead-letter alarm tell someone.
@@ -94,11 +91,24 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
   }
 }
 
-async function answer(
-  job: AnswerJob,
-  deps: AnswerDeps,
-  session: { reply?: AnswerReply },
-): Promise<AnswerOutcome> {
+/** What the story has opened so far, for the failure paths. */
+interface Session {
+  reply?: AnswerReply;
+  claim?: ClaimRecorder;
+}
+
+/**
+ * This attempt ends and the queue brings the event back: nothing more is written, and unless a
+ * write's outcome is in doubt, the claim says its state is complete (the next attempt then need not
+ * search the thread for messages it does not hold).
+ */
+async function handBack(session: Session, error: unknown): Promise<void> {
+  await session.reply?.abandon().catch(() => undefined);
+  const cause = error instanceof RetryLaterError ? error.cause : error;
+  if (!(cause instanceof SlackCallError && cause.uncertain)) await session.claim?.handedBack();
+}
+
+async function answer(job: AnswerJob, deps: AnswerDeps, session: Session): Promise<AnswerOutcome> {
   const { logger, settings, delivery } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const thread: ThreadKey = { teamId: job.teamId, channel: job.channel, threadTs: job.threadTs };
@@ -129,6 +139,7 @@ async function answer(
     allowed: true,
   };
   const claim = new ClaimRecorder(deps.claims, job.eventId, previous, logger);
+  session.claim = claim;
   if (!admission.allowed) {
     await claim.done();
     return 'refused';
@@ -156,9 +167,10 @@ async function answer(
             ...(previous.streaming ? { streaming: previous.streaming } : {}),
           }
         : undefined,
-      // An earlier attempt may have posted what its claim does not hold (a save failed, or Momento
-      // was down on the first receive): its messages carry our tag.
-      lookInThread: claimed && (previous !== undefined || delivery.receiveCount > 1),
+      // An earlier attempt may have posted what its claim does not hold (a save failed, it crashed,
+      // or Momento was down on the first receive): look for its messages in the thread, unless it
+      // handed the event back with its claim complete.
+      lookInThread: claimed && (previous ? !previous.handedBack : delivery.receiveCount > 1),
       ownSince: delivery.firstReceivedAt,
     },
     {

@@ -22,9 +22,8 @@ export class ClaimRecorder {
     this.#claims = claims;
     this.#eventId = eventId;
     this.#logger = logger;
-    this.#state = previous
-      ? { ...previous, status: 'answering', messageTs: [...previous.messageTs] }
-      : { status: 'answering', messageTs: [] };
+    const { handedBack: _, ...earlier } = previous ?? { status: 'answering', messageTs: [] };
+    this.#state = { ...earlier, status: 'answering', messageTs: [...earlier.messageTs] };
   }
 
   /**
@@ -50,6 +49,15 @@ export class ClaimRecorder {
   finalReady(final: NonNullable<ClaimState['final']>): Promise<void> {
     this.#state = { ...this.#state, final };
     return this.#save();
+  }
+
+  /**
+   * This attempt hands the event back to the queue and writes nothing more: saved last, the state
+   * holds every message of the reply (best effort, like every save).
+   */
+  handedBack(): Promise<void> {
+    this.#state = { ...this.#state, handedBack: true };
+    return this.#save().catch(() => undefined);
   }
 
   /** Nothing more will be written for this event. */
