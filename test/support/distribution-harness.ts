@@ -37,6 +37,8 @@ let n = 0;
 export function distributionHarness(options: {
   name: string;
   distribution?: LocalStackOptions['distribution'];
+  /** The Slack peer's clock (token expiry, message ts). */
+  slackNow?: () => number;
 }) {
   const logger = createLogger(`${options.name}-test`, { logLevel: 'INFO' });
   const quietMetrics = createMetrics('test', 'slack-worker', { write: () => undefined });
@@ -140,7 +142,11 @@ export function distributionHarness(options: {
   let capture: ReturnType<typeof captureLogs> | undefined;
 
   beforeAll(async () => {
-    h.stack = await startLocalStack({ distribution: options.distribution ?? {}, tokenDelayMs: 0 });
+    h.stack = await startLocalStack({
+      distribution: options.distribution ?? {},
+      tokenDelayMs: 0,
+      ...(options.slackNow ? { slackNow: options.slackNow } : {}),
+    });
   });
   afterAll(() => h.stack.close());
   beforeEach(async () => {
