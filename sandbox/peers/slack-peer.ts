@@ -150,6 +150,8 @@ export interface SlackPeer {
     text: string;
     /** File objects from {@link SlackPeer.seedFile}. */
     files?: Array<Record<string, unknown>>;
+    /** Another app's message: its bot id (its `user` is that app's bot user). */
+    botId?: string;
   }): SlackMessage;
   /** Adds a workspace member for `users.info`. */
   seedUser(user: SlackUser): void;
@@ -640,6 +642,7 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
       };
       if (input.thread_ts !== undefined) message.thread_ts = input.thread_ts;
       if (input.files !== undefined) message.files = structuredClone(input.files);
+      if (input.botId !== undefined) message.bot_id = input.botId;
       ws.insert(message);
       events.emit('seed', structuredClone(message));
       return structuredClone(message);
