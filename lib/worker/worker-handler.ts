@@ -167,7 +167,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
 function oneWorkspace(deps: WorkerDeps): WorkspaceResolver {
   const { replies, context, assistant } = deps;
   if (!replies || !context || !assistant)
-    throw new Error('createWorkerHandler needs Slack ports or workspaces');
+    throw new Error('the worker handler needs Slack ports or workspaces');
   return singleWorkspace(
     { replies, context, assistant, ...(deps.governance ? { governance: deps.governance } : {}) },
     { configured: deps.config.slack.botUserId, ask: deps.botIdentity ?? (async () => undefined) },
