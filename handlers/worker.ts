@@ -2,7 +2,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { loadParametersConfig, loadWorkerConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { lazyParameterProvider, rebuiltOnRotation, WORKER_SECRETS } from '../lib/secrets';
-import { buildWorkerDeps } from '../lib/worker/worker-deps';
+import { workerDepsFor } from '../lib/worker/worker-deps';
 import { createWorkerHandler } from '../lib/worker/worker-handler';
 
 /**
@@ -15,7 +15,7 @@ const parameters = lazyParameterProvider();
 const current = rebuiltOnRotation(
   WORKER_SECRETS,
   loadParametersConfig(),
-  (env) => createWorkerHandler(buildWorkerDeps(loadWorkerConfig(env), logger, { parameters })),
+  (env) => createWorkerHandler(workerDepsFor(loadWorkerConfig(env), logger, { parameters })),
   {
     provider: parameters,
     onStaleRead: (error) =>

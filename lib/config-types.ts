@@ -22,6 +22,24 @@ export interface ParametersConfig {
   env: Env;
 }
 
+/**
+ * Distribution mode (lib/config-distribution.ts): install into many workspaces through OAuth.
+ * Undefined in single-workspace mode.
+ */
+export interface DistributionConfig {
+  /** `SLACK_CLIENT_ID`: its presence turns distribution mode on. */
+  clientId: string;
+  clientSecret: string;
+  /** `SLACK_STATE_SECRET`: signs install states (the ingress only; empty in the worker). */
+  stateSecret: string;
+  /** `INSTALLATIONS_TABLE`: the DynamoDB table of installations. */
+  installationsTable: string;
+  /** `TOKEN_ENCRYPTION_KEY`: 32 bytes; tokens are stored AES-256-GCM encrypted with it. */
+  tokenEncryptionKey: Buffer;
+  /** `SLACK_API_URL`: the Web API (oauth.v2.access) and, beside it, the authorize page. */
+  apiUrl: string | undefined;
+}
+
 /** What the ingress function needs. */
 export interface IngressConfig {
   slackSigningSecret: string;
@@ -30,12 +48,15 @@ export interface IngressConfig {
   botUserId: string | undefined;
   /** CloudWatch namespace of the feedback-vote metric (EMF). */
   metricsNamespace: string;
+  /** Distribution mode: install routes, the installation lookup per event, uninstall events. */
+  distribution?: DistributionConfig | undefined;
 }
 
 /** What the worker function needs. */
 export interface WorkerConfig {
   slack: {
-    botToken: string;
+    /** `SLACK_BOT_TOKEN`; undefined in distribution mode, where each installation has its own. */
+    botToken: string | undefined;
     apiUrl: string | undefined;
     botUserId: string | undefined;
     updateIntervalMs: number;
@@ -99,4 +120,6 @@ export interface WorkerConfig {
     /** CloudWatch namespace of the EMF metrics. */
     namespace: string;
   };
+  /** Distribution mode: each job's token comes from its workspace's installation. */
+  distribution?: DistributionConfig | undefined;
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { distributionConfig, distributionIssues } from './config-distribution';
 import type { Env, IngressConfig, ParametersConfig, WorkerConfig } from './config-types';
 import {
   dailyLimit,
@@ -12,7 +13,13 @@ import {
 import { ConfigError, type ConfigIssue } from './errors';
 import { MAX_MODEL_CALLS_PER_EVENT, MAX_RECEIVES_WITHIN_BUDGET } from './llm/model-call-budget';
 
-export type { IngressConfig, ParametersConfig, SuggestedPrompt, WorkerConfig } from './config-types';
+export type {
+  DistributionConfig,
+  IngressConfig,
+  ParametersConfig,
+  SuggestedPrompt,
+  WorkerConfig,
+} from './config-types';
 export { DEFAULT_SUGGESTED_PROMPTS, MAX_SUGGESTED_PROMPTS } from './config-variables';
 
 /**
@@ -30,19 +37,24 @@ const parametersSchema = z.object({
   PARAMETERS_MAX_AGE_SECONDS: positiveNumber(300),
 });
 
+const slackApiUrl = url('ending in /api/').refine(
+  (v) => v === undefined || v.endsWith('/api/'),
+  'must end in /api/',
+);
+
 const ingressSchema = z.object({
   SLACK_SIGNING_SECRET: nonEmpty,
+  // Distribution mode only: oauth.v2.access and the authorize page beside it.
+  SLACK_API_URL: slackApiUrl,
   QUEUE_URL: nonEmpty.refine((v) => URL.canParse(v), 'must be the queue URL'),
   SLACK_BOT_USER_ID: optionalNonEmpty,
   METRICS_NAMESPACE: optionalNonEmpty.transform((v) => v ?? 'SlackGptBot'),
 });
 
 const workerSchema = z.object({
-  SLACK_BOT_TOKEN: nonEmpty,
-  SLACK_API_URL: url('ending in /api/').refine(
-    (v) => v === undefined || v.endsWith('/api/'),
-    'must end in /api/',
-  ),
+  // Required in single-workspace mode (workerAlternatives); distribution mode has none.
+  SLACK_BOT_TOKEN: optionalNonEmpty,
+  SLACK_API_URL: slackApiUrl,
   SLACK_BOT_USER_ID: optionalNonEmpty,
   // Slack's chat.update is Tier 3 (~50/min per workspace): faster edits only buy 429s.
   SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000).refine((n) => n >= 250, 'must be at least 250'),
@@ -106,6 +118,13 @@ const workerSchema = z.object({
 function workerAlternatives(env: Env): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const set = (name: string) => Boolean(env[name]?.trim());
+  if (!set('SLACK_BOT_TOKEN') && !set('SLACK_CLIENT_ID')) {
+    issues.push({
+      variable: 'SLACK_BOT_TOKEN',
+      problem: 'is required (or set SLACK_CLIENT_ID to distribute)',
+    });
+  }
+  issues.push(...distributionIssues(env, 'worker'));
   if (!set('OPENAI_API_KEY') && !set('OPENAI_BASE_URL')) {
     issues.push({ variable: 'OPENAI_API_KEY', problem: 'is required (or set OPENAI_BASE_URL)' });
   }
@@ -165,12 +184,14 @@ export function loadSecretVariables(
  * @throws {ConfigError} naming every missing or malformed variable.
  */
 export function loadIngressConfig(env: Env = process.env): IngressConfig {
-  const e = parse(ingressSchema, env);
+  const e = parse(ingressSchema, env, distributionIssues(env, 'ingress'));
+  const distribution = distributionConfig(env);
   return {
     slackSigningSecret: e.SLACK_SIGNING_SECRET,
     queueUrl: e.QUEUE_URL,
     botUserId: e.SLACK_BOT_USER_ID,
     metricsNamespace: e.METRICS_NAMESPACE,
+    ...(distribution ? { distribution } : {}),
   };
 }
 
@@ -180,6 +201,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
  */
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const e = parse(workerSchema, env, workerAlternatives(env));
+  const distribution = distributionConfig(env);
   let localEndpoint: WorkerConfig['momento']['localEndpoint'];
   if (e.MOMENTO_LOCAL_ENDPOINT) {
     const at = e.MOMENTO_LOCAL_ENDPOINT.lastIndexOf(':');
@@ -233,5 +255,6 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       maxAgeSeconds: e.PARAMETERS_MAX_AGE_SECONDS,
     },
     metrics: { namespace: e.METRICS_NAMESPACE },
+    ...(distribution ? { distribution } : {}),
   };
 }

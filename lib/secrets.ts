@@ -5,23 +5,41 @@ import { ParameterReadError } from './errors';
 
 type Env = Record<string, string | undefined>;
 
-/** A secret a function needs; `unlessSet` names a variable that makes it optional. */
+/**
+ * A secret a function needs; `unlessSet` names a variable that makes it optional, `onlyIf` one
+ * without which it is not needed at all (distribution mode's secrets need `SLACK_CLIENT_ID`).
+ */
 export interface SecretSpec {
   name: string;
   unlessSet?: string;
+  onlyIf?: string;
 }
 
-/** The ingress verifies signatures and nothing else. */
-export const INGRESS_SECRETS: readonly SecretSpec[] = [{ name: 'SLACK_SIGNING_SECRET' }];
+/** Distribution mode (SLACK_CLIENT_ID set): the OAuth secrets and the key tokens are stored under. */
+const DISTRIBUTION = 'SLACK_CLIENT_ID';
+
+/** The ingress verifies signatures; in distribution mode it also installs (OAuth) and stores tokens. */
+export const INGRESS_SECRETS: readonly SecretSpec[] = [
+  { name: 'SLACK_SIGNING_SECRET' },
+  { name: 'SLACK_CLIENT_SECRET', onlyIf: DISTRIBUTION },
+  { name: 'SLACK_STATE_SECRET', onlyIf: DISTRIBUTION },
+  { name: 'TOKEN_ENCRYPTION_KEY', onlyIf: DISTRIBUTION },
+];
 
 /** The worker talks to Slack, OpenAI and Momento; local servers need no key. */
 export const WORKER_SECRETS: readonly SecretSpec[] = [
-  { name: 'SLACK_BOT_TOKEN' },
+  { name: 'SLACK_BOT_TOKEN', unlessSet: DISTRIBUTION },
   { name: 'OPENAI_API_KEY', unlessSet: 'OPENAI_BASE_URL' },
   { name: 'MOMENTO_API_KEY', unlessSet: 'MOMENTO_LOCAL_ENDPOINT' },
+  // Refreshing rotating tokens needs the client secret; reading them, the key.
+  { name: 'SLACK_CLIENT_SECRET', onlyIf: DISTRIBUTION },
+  { name: 'TOKEN_ENCRYPTION_KEY', onlyIf: DISTRIBUTION },
 ];
 
 const isSet = (env: Env, name: string) => Boolean(env[name]?.trim());
+
+/** Whether this environment needs the secret at all (a set variable of its own still counts). */
+const applies = (env: Env, spec: SecretSpec) => !spec.onlyIf || isSet(env, spec.onlyIf);
 
 /**
  * The environment with the secrets that are not plain variables read from SSM Parameter Store:
@@ -44,7 +62,9 @@ export async function resolveSecrets(
 ): Promise<Env> {
   const { path, env } = config;
   // Not set, and needed: a secret that a set variable replaces (a local endpoint) is not read.
-  const wanted = specs.filter((s) => !isSet(env, s.name) && !(s.unlessSet && isSet(env, s.unlessSet)));
+  const wanted = specs.filter(
+    (s) => applies(env, s) && !isSet(env, s.name) && !(s.unlessSet && isSet(env, s.unlessSet)),
+  );
   if (!path || wanted.length === 0) return env;
   const names = Object.fromEntries(wanted.map((s) => [`${path}${s.name}`, {}]));
   let values: Record<string, unknown>;
@@ -103,7 +123,7 @@ export function rebuiltOnRotation<T>(
     onStaleRead?: (error: unknown) => void;
   } = {},
 ): () => Promise<T> {
-  if (!config.path || specs.every((spec) => isSet(config.env, spec.name))) {
+  if (!config.path || specs.every((spec) => !applies(config.env, spec) || isSet(config.env, spec.name))) {
     // Nothing to read: build now, so a bad configuration fails the module's init (Lambda's cold
     // start) at once, as it did before parameters existed.
     const value = build(config.env);

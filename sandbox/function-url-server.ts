@@ -23,7 +23,10 @@ export async function serveFunctionUrl(handler: FunctionUrlHandler, port = 0): P
     try {
       const result = await handler(event, lambdaContext('ingress', 10_000));
       const r = typeof result === 'string' ? { statusCode: 200, body: result } : result;
-      res.writeHead(r.statusCode ?? 200, (r.headers ?? {}) as Record<string, string>);
+      const headers: Record<string, string | string[]> = { ...(r.headers as Record<string, string>) };
+      // Lambda turns the result's `cookies` into Set-Cookie headers.
+      if (r.cookies?.length) headers['set-cookie'] = r.cookies;
+      res.writeHead(r.statusCode ?? 200, headers);
       res.end(r.isBase64Encoded ? Buffer.from(r.body ?? '', 'base64') : (r.body ?? ''));
     } catch (error) {
       // What Lambda answers when the function throws.
@@ -45,6 +48,9 @@ function toEvent(req: IncomingMessage, raw: Buffer, n: number): APIGatewayProxyE
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
+  // Payload 2.0 carries the request's cookies in `cookies`, not in the headers.
+  const cookies = headers.cookie?.split(/;\s*/).filter((c) => c !== '');
+  delete headers.cookie;
   const url = new URL(req.url ?? '/', 'http://localhost');
   const contentType = headers['content-type'] ?? '';
   const isText = /^(text\/|application\/(json|x-www-form-urlencoded|xml))/.test(contentType);
@@ -73,6 +79,7 @@ function toEvent(req: IncomingMessage, raw: Buffer, n: number): APIGatewayProxyE
       time: new Date(now).toISOString(),
       timeEpoch: now,
     },
+    ...(cookies?.length ? { cookies } : {}),
     ...(raw.length > 0 ? { body: isText ? raw.toString('utf8') : raw.toString('base64') } : {}),
     isBase64Encoded: raw.length > 0 && !isText,
   };

@@ -1,4 +1,5 @@
 import { type IngressConfig, loadIngressConfig, loadWorkerConfig, type WorkerConfig } from '../lib/config';
+import { type DynamoDbPeer, startDynamoDbPeer } from './peers/dynamodb-peer';
 import { type MomentoPeer, startMomentoPeer } from './peers/momento-peer';
 import { type OpenAIPeer, startOpenAIPeer } from './peers/openai-peer';
 import { type SlackPeer, type SlackPeerOptions, startSlackPeer } from './peers/slack-peer';
@@ -24,7 +25,52 @@ export interface LocalStackOptions {
   slackNow?: () => number;
   /** The Slack peer's rate limits and workspaces (off by default; see {@link SlackPeerOptions}). */
   slackLimits?: Pick<SlackPeerOptions, 'rateLimits' | 'rateLimitMinuteMs' | 'teamOfChannel'>;
+  /**
+   * Distribution mode: a local DynamoDB (dynalite) with the installations table, and a Slack peer
+   * that installs through OAuth into {@link LOCAL_WORKSPACES} and {@link LOCAL_ENTERPRISE}. The
+   * handlers get SLACK_CLIENT_ID & co. instead of SLACK_BOT_TOKEN. `tokenRotation`: expiring tokens.
+   */
+  distribution?: { tokenRotation?: boolean; tokenLifetimeMs?: number };
 }
+
+/** Workspaces the local app can be installed in (distribution mode), each with its own bot user. */
+export const LOCAL_WORKSPACES = [
+  { teamId: 'T0ACME', name: 'Acme', botUserId: 'UBOT0ACME', botId: 'B0ACME', channel: 'C0ACME' },
+  { teamId: 'T0GLOBEX', name: 'Globex', botUserId: 'UBOT0GLOBEX', botId: 'B0GLOBEX', channel: 'C0GLOBEX' },
+  // Two workspaces of one Enterprise Grid organization, for an org-wide install.
+  {
+    teamId: 'T0INITECH1',
+    name: 'Initech Sales',
+    botUserId: 'UBOT0INI1',
+    botId: 'B0INI1',
+    channel: 'C0INISALES',
+    enterpriseId: 'E0INITECH',
+  },
+  {
+    teamId: 'T0INITECH2',
+    name: 'Initech Support',
+    botUserId: 'UBOT0INI2',
+    botId: 'B0INI2',
+    channel: 'C0INISUPPORT',
+    enterpriseId: 'E0INITECH',
+  },
+] as const;
+/** The organization of the Initech workspaces: an org-wide install has one bot user for both. */
+export const LOCAL_ENTERPRISE = {
+  enterpriseId: 'E0INITECH',
+  name: 'Initech',
+  botUserId: 'WBOT0INITECH',
+  botId: 'B0INITECH',
+};
+/** The local app's OAuth settings (distribution mode). */
+export const LOCAL_OAUTH = {
+  clientId: '1111.2222',
+  clientSecret: 'local-client-secret',
+  stateSecret: 'local-state-secret',
+  // 32 bytes, base64: fixed so that a run's table could be read again; never a real key.
+  tokenEncryptionKey: Buffer.alloc(32, 7).toString('base64'),
+  table: 'slack-gpt-bot-local-installations',
+};
 
 /** Every local peer the bot talks to, and the configuration that points the handlers at them. */
 export interface LocalStack {
@@ -33,6 +79,8 @@ export interface LocalStack {
   slack: SlackPeer;
   openai: OpenAIPeer | undefined;
   momento: MomentoPeer | undefined;
+  /** Distribution mode's installation store. */
+  dynamodb: DynamoDbPeer | undefined;
   /** The handlers' environment, as a deploy would set it. */
   env: Record<string, string>;
   ingressConfig: IngressConfig;
@@ -48,12 +96,31 @@ let stackNo = 0;
  * `lib/config.ts` the Lambdas use; only the values differ.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const [sqs, slack, openai, momento] = await Promise.all([
+  const { distribution } = options;
+  const teamOf = new Map<string, string>(LOCAL_WORKSPACES.map((w) => [w.channel, w.teamId]));
+  const [sqs, slack, openai, momento, dynamodb] = await Promise.all([
     startSqsPeer(),
-    startSlackPeer({ ...(options.slackNow ? { now: options.slackNow } : {}), ...options.slackLimits }),
+    startSlackPeer({
+      ...(options.slackNow ? { now: options.slackNow } : {}),
+      ...(distribution
+        ? {
+            teamOfChannel: (channel: string) => teamOf.get(channel) ?? 'T0LOCAL',
+            oauth: {
+              clientId: LOCAL_OAUTH.clientId,
+              clientSecret: LOCAL_OAUTH.clientSecret,
+              workspaces: LOCAL_WORKSPACES.map(({ channel: _c, ...w }) => w),
+              enterprises: [LOCAL_ENTERPRISE],
+              ...distribution,
+            },
+          }
+        : {}),
+      ...options.slackLimits,
+    }),
     options.withoutOpenAI ? undefined : startOpenAIPeer({ tokenDelayMs: options.tokenDelayMs ?? 0 }),
     options.withoutMomento ? undefined : startMomentoPeer({ log: () => undefined }),
+    distribution ? startDynamoDbPeer() : undefined,
   ]);
+  await dynamodb?.createInstallationsTable(LOCAL_OAUTH.table);
   const queue = sqs.createFifoQueue(`slack-bot-local-${++stackNo}`, {
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
     maxReceiveCount: options.maxReceiveCount ?? 4,
@@ -72,19 +139,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     OPENAI_API_MODEL: 'gpt-4o-mini',
     ...(openai ? { OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: 'sk-local' } : {}),
     ...(momento ? { MOMENTO_LOCAL_ENDPOINT: momento.endpoint } : {}),
+    ...(dynamodb
+      ? {
+          SLACK_CLIENT_ID: LOCAL_OAUTH.clientId,
+          SLACK_CLIENT_SECRET: LOCAL_OAUTH.clientSecret,
+          SLACK_STATE_SECRET: LOCAL_OAUTH.stateSecret,
+          TOKEN_ENCRYPTION_KEY: LOCAL_OAUTH.tokenEncryptionKey,
+          INSTALLATIONS_TABLE: LOCAL_OAUTH.table,
+          AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        }
+      : {}),
     ...options.env,
   };
+  // Distribution mode: every token comes from an installation.
+  if (dynamodb) {
+    delete env.SLACK_BOT_TOKEN;
+    delete env.SLACK_BOT_USER_ID;
+  }
   return {
     sqs,
     queue,
     slack,
     openai,
     momento,
+    dynamodb,
     env,
     ingressConfig: loadIngressConfig(env),
     workerConfig: loadWorkerConfig(env),
     async close() {
-      await Promise.all([sqs.close(), slack.close(), openai?.close(), momento?.close()]);
+      await Promise.all([sqs.close(), slack.close(), openai?.close(), momento?.close(), dynamodb?.close()]);
     },
   };
 }

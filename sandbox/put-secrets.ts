@@ -3,7 +3,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { loadSecretVariables } from '../lib/config';
 import { BadInputError } from '../lib/errors';
 import { parseChannelSettings } from '../lib/governance/channel-settings';
-import { INGRESS_SECRETS, WORKER_SECRETS } from '../lib/secrets';
+import { INGRESS_SECRETS, type SecretSpec, WORKER_SECRETS } from '../lib/secrets';
 import { parseCli, runCli, UsageError } from './cli';
 
 /**
@@ -41,7 +41,9 @@ async function main(): Promise<number> {
   const path = pathOption ? pathOption.replace(/\/?$/, '/') : `/${SERVICE}/${stage}/`;
   if (!path.startsWith('/')) throw new UsageError('--path must start with /');
 
-  const names = [...INGRESS_SECRETS, ...WORKER_SECRETS].map((s) => s.name);
+  // Distribution mode's secrets only when SLACK_CLIENT_ID says the deployment distributes.
+  const applies = (spec: SecretSpec) => !spec.onlyIf || Boolean(process.env[spec.onlyIf]?.trim());
+  const names = [...new Set([...INGRESS_SECRETS, ...WORKER_SECRETS].filter(applies).map((s) => s.name))];
   const values = loadSecretVariables(names);
   const parameters: Array<{ name: string; value: string; type: 'SecureString' | 'String' }> = Object.entries(
     values,

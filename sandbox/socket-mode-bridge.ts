@@ -122,19 +122,23 @@ export async function startSocketModeBridge(options: SocketModeBridgeOptions): P
       await ack();
       return report({ ...base, outcome: 'rejected', reason: error.message });
     }
-    if (decision.kind === 'challenge' || decision.kind === 'ignore') {
+    if (decision.kind === 'challenge' || decision.kind === 'ignore' || decision.kind === 'installation') {
       await ack();
-      const reason = decision.kind === 'ignore' ? decision.reason : 'url_verification';
-      logger.info('ignored event', {
-        eventId: decision.kind === 'ignore' ? decision.eventId : undefined,
-        reason,
-      });
-      return report({
-        ...base,
-        outcome: 'ignore',
-        reason,
-        eventId: decision.kind === 'ignore' ? decision.eventId : undefined,
-      });
+      // Socket Mode runs one workspace: an uninstall or revoked token has no installation to remove.
+      const reason =
+        decision.kind === 'ignore'
+          ? decision.reason
+          : decision.kind === 'installation'
+            ? decision.change.type
+            : 'url_verification';
+      const eventId =
+        decision.kind === 'ignore'
+          ? decision.eventId
+          : decision.kind === 'installation'
+            ? decision.change.eventId
+            : undefined;
+      logger.info('ignored event', { eventId, reason });
+      return report({ ...base, outcome: 'ignore', reason, eventId });
     }
     const { job } = decision;
     const where = {

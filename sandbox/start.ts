@@ -7,6 +7,7 @@ import { readExpectations } from './expectations';
 import { LOCAL_SIGNING_SECRET } from './local-stack';
 import { EventRestamper } from './restamp-event';
 import { type LocalBot, startLocalBot } from './run-local';
+import { runDistributionDemo } from './start-distribution';
 import { type EventResult, runStartScenario } from './start-scenario';
 import { formatMs, median, styleFor } from './terminal';
 import { ThreadPrinter } from './thread-printer';
@@ -101,6 +102,12 @@ async function main(): Promise<number> {
     localModel: bot.stack.openai !== undefined,
     deadline: Date.now() + DEADLINE_MS,
   });
+  // Distribution mode: a second local bot, installed into two workspaces through OAuth.
+  printer.log('');
+  printer.log(s.bold('Distribution mode: installing into two workspaces through the OAuth redirect flow'));
+  const distribution = await runDistributionDemo();
+  for (const line of distribution.lines) printer.log(`  ${line}`);
+  problems.push(...distribution.problems);
   const dlq = bot.stack.sqs.countMessages(bot.stack.queue.dlqName);
   const deadLettered = dlq.ready + dlq.inflight + dlq.delayed;
   if (deadLettered > 0) problems.push(`${deadLettered} job(s) in the dead-letter queue`);

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { IngressConfig } from '../config';
@@ -7,6 +8,7 @@ import { fromFunctionUrlEvent, toFunctionUrlResult } from '../http/function-url'
 import { type Metrics, recordFeedbackVote } from '../metrics';
 import type { JobQueue } from '../queue/sqs-job-queue';
 import type { FeedbackValue } from '../slack/feedback-block';
+import { distributionIngress } from './distribution-ingress';
 import { receiveSlackRequest } from './receive-slack-request';
 
 /**
@@ -19,8 +21,17 @@ export function createIngressHandler(deps: {
   logger: Logger;
   /** Feedback votes become a metric (EMF log line) when given. */
   metrics?: Metrics;
+  /** Distribution mode: the installation store's client instead of the default one (local DynamoDB). */
+  dynamodb?: DynamoDBClient;
 }) {
   const { metrics } = deps;
+  const distribution = deps.config.distribution
+    ? distributionIngress(
+        deps.config.distribution,
+        deps.logger,
+        deps.dynamodb ? { dynamodb: deps.dynamodb } : {},
+      )
+    : undefined;
   const onVote = metrics
     ? (value: FeedbackValue) => recordFeedbackVote(metrics, value === 'good' ? 'positive' : 'negative')
     : undefined;
@@ -34,6 +45,7 @@ export function createIngressHandler(deps: {
           botUserId: deps.config.botUserId,
           logger: deps.logger,
           onVote,
+          ...distribution,
         }),
       ),
     );

@@ -1,9 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { BadInputError, SignatureError } from '../errors';
+import type { InstallationDirectory } from '../install/installation-directory';
 import type { JobQueue } from '../queue/sqs-job-queue';
 import { classifySlackEvent } from '../slack/classify-event';
 import type { FeedbackValue } from '../slack/feedback-block';
 import { verifySlackSignature } from '../slack/signature';
+import { INSTALL_PATH, REDIRECT_PATH } from './oauth-routes';
 import { isInteractionRequest, parseInteractionBody, recordInteraction } from './receive-interaction';
 
 /** Slack bodies are small; anything larger is not an Events API request. */
@@ -15,6 +17,9 @@ export interface IngressRequest {
   /** Lower-case header names. */
   headers: Record<string, string | undefined>;
   rawBody: Buffer;
+  /** The URL's path (`/` for events) and query string without `?`, where the carrier gives them. */
+  path?: string;
+  query?: string;
 }
 
 /** The HTTP answer. */
@@ -22,6 +27,8 @@ export interface IngressResponse {
   statusCode: number;
   headers?: Record<string, string>;
   body?: string;
+  /** `Set-Cookie` values (a Function URL result carries them apart from the headers). */
+  cookies?: string[];
 }
 
 /** What the use case needs. */
@@ -34,6 +41,13 @@ export interface IngressDeps {
   onVote?: ((value: FeedbackValue) => void) | undefined;
   /** Epoch milliseconds; injectable for tests. */
   now?: () => number;
+  /**
+   * Distribution mode: the installations. An event of a workspace without one is answered 200 and
+   * not queued; `app_uninstalled` and `tokens_revoked` remove one.
+   */
+  installations?: InstallationDirectory | undefined;
+  /** Distribution mode: `GET /slack/install` and `GET /slack/oauth_redirect` (lib/ingress/oauth-routes.ts). */
+  oauth?: ((request: IngressRequest) => Promise<IngressResponse>) | undefined;
 }
 
 const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): IngressResponse => ({
@@ -62,6 +76,13 @@ export async function receiveSlackRequest(
   const retryNum = request.headers['x-slack-retry-num'];
   const retry = retryNum ? { retryNum, retryReason: request.headers['x-slack-retry-reason'] } : {};
 
+  if (
+    deps.oauth &&
+    request.method === 'GET' &&
+    (request.path === INSTALL_PATH || request.path === REDIRECT_PATH)
+  ) {
+    return deps.oauth(request);
+  }
   if (request.method !== 'POST') {
     logger.warn('rejected request', { reason: 'method not allowed', method: request.method });
     return json(405, { error: 'method_not_allowed' }, { allow: 'POST', ...noRetry });
@@ -113,6 +134,21 @@ export async function receiveSlackRequest(
     case 'ignore':
       logger.info('ignored event', { eventId: decision.eventId, reason: decision.reason, ...retry });
       return { statusCode: 200, body: '' };
+    case 'installation': {
+      const { change } = decision;
+      const keys = { eventId: change.eventId, team: change.teamId, event: change.type, ...retry };
+      if (!deps.installations) {
+        logger.info('ignored event', { ...keys, reason: 'one workspace: no installations to change' });
+        return { statusCode: 200, body: '' };
+      }
+      try {
+        await deps.installations.apply(change, logger.createChild({ persistentKeys: keys }));
+      } catch (error) {
+        logger.error('installation not changed; Slack will retry', { ...keys, error: error as Error });
+        return json(503, { error: 'installations_unavailable' });
+      }
+      return { statusCode: 200, body: '' };
+    }
     case 'answer':
     case 'prompts': {
       const { job } = decision;
@@ -124,6 +160,27 @@ export async function receiveSlackRequest(
         kind: decision.kind,
         ...retry,
       };
+      if (deps.installations) {
+        let installation: Awaited<ReturnType<InstallationDirectory['find']>>;
+        try {
+          installation = await deps.installations.find(job);
+        } catch (error) {
+          logger.error('installation look-up failed; Slack will retry', { ...keys, error: error as Error });
+          return json(503, { error: 'installations_unavailable' });
+        }
+        if (!installation) {
+          logger.info('no installation for this workspace; event not queued', {
+            ...keys,
+            enterprise: job.enterpriseId,
+          });
+          return { statusCode: 200, body: '' };
+        }
+        if (job.user === installation.botUserId) {
+          logger.info('ignored event', { eventId: job.eventId, reason: 'own message', ...retry });
+          return { statusCode: 200, body: '' };
+        }
+        if (job.kind !== 'prompts') job.botUserId ??= installation.botUserId;
+      }
       try {
         await deps.queue.enqueue(job);
       } catch (error) {

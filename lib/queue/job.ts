@@ -34,6 +34,11 @@ export const answerJobSchema = z.object({
    */
   userTeamId: z.string().optional(),
   enterpriseId: z.string().optional(),
+  /**
+   * The event came through an org-wide installation (`authorizations[0].is_enterprise_install`):
+   * its token is the enterprise's (https://api.slack.com/enterprise/apps/reference).
+   */
+  isEnterpriseInstall: z.boolean().optional(),
   channel: z.string().min(1),
   /** The thread the reply goes to: `event.thread_ts ?? event.ts`. */
   threadTs: z.string().min(1),
@@ -64,6 +69,7 @@ export const promptsJobSchema = z.object({
   eventId: z.string().min(1),
   teamId: z.string().min(1),
   enterpriseId: z.string().optional(),
+  isEnterpriseInstall: z.boolean().optional(),
   /** The DM channel of the assistant thread or agent conversation. */
   channel: z.string().min(1),
   /** The assistant thread; absent on the agent view, where prompts are set without `thread_ts`. */

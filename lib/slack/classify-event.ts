@@ -18,7 +18,25 @@ export type SlackEventDecision =
   | { kind: 'challenge'; challenge: string }
   | { kind: 'ignore'; reason: string; eventId?: string }
   | { kind: 'answer'; job: AnswerJob }
-  | { kind: 'prompts'; job: PromptsJob };
+  | { kind: 'prompts'; job: PromptsJob }
+  | { kind: 'installation'; change: InstallationChange };
+
+/**
+ * The app was uninstalled from a workspace or organization (`app_uninstalled`), or some of its
+ * tokens were revoked (`tokens_revoked`, listing the user ids whose `bot` and `oauth` tokens went):
+ * https://docs.slack.dev/reference/events/app_uninstalled, https://docs.slack.dev/reference/events/tokens_revoked
+ */
+export interface InstallationChange {
+  eventId: string;
+  teamId: string;
+  enterpriseId?: string | undefined;
+  isEnterpriseInstall?: boolean | undefined;
+  type: 'app_uninstalled' | 'tokens_revoked';
+  /** `tokens_revoked`: the users whose bot tokens were revoked. */
+  bot: string[];
+  /** `tokens_revoked`: the users whose user (OAuth) tokens were revoked. */
+  oauth: string[];
+}
 
 /**
  * Subtypes that are still a person writing to the bot: a message with a file attached, and a
@@ -44,6 +62,8 @@ const innerEvent = z.looseObject({
   /** `app_home_opened`: `home` or `messages`. https://docs.slack.dev/reference/events/app_home_opened */
   tab: z.string().optional(),
   assistant_thread: z.unknown().optional(),
+  /** `tokens_revoked`: `{ oauth?: [user ids], bot?: [user ids] }`. */
+  tokens: z.unknown().optional(),
   files: z
     .array(
       z.looseObject({
@@ -72,8 +92,19 @@ const eventCallback = z.looseObject({
   enterprise_id: z.string().nullish(),
   event: innerEvent,
   authorizations: z
-    .array(z.looseObject({ user_id: z.string().optional(), is_bot: z.boolean().optional() }))
+    .array(
+      z.looseObject({
+        user_id: z.string().optional(),
+        is_bot: z.boolean().optional(),
+        is_enterprise_install: z.boolean().optional(),
+      }),
+    )
     .optional(),
+});
+
+const revokedTokens = z.looseObject({
+  bot: z.array(z.string()).optional(),
+  oauth: z.array(z.string()).optional(),
 });
 
 const envelope = z.looseObject({ type: z.string() });
@@ -115,18 +146,33 @@ export function classifySlackEvent(
 
   const ignore = (reason: string): SlackEventDecision => ({ kind: 'ignore', reason, eventId });
   const receivedAt = context.now ?? Date.now();
-  const promptsJob = (where: { channel: string; threadTs?: string; user: string }): SlackEventDecision => ({
+  // An org-wide installation's events say so: its token is the enterprise's, not the workspace's.
+  const orgWide = parsed.data.authorizations?.[0]?.is_enterprise_install;
+  const where = {
+    teamId,
+    ...(parsed.data.enterprise_id ? { enterpriseId: parsed.data.enterprise_id } : {}),
+    // Only when true: jobs of workspace installs stay as they were.
+    ...(orgWide ? { isEnterpriseInstall: true } : {}),
+  };
+  const promptsJob = (at: { channel: string; threadTs?: string; user: string }): SlackEventDecision => ({
     kind: 'prompts',
-    job: {
-      v: 1,
-      kind: 'prompts',
-      eventId,
-      teamId,
-      ...(parsed.data.enterprise_id ? { enterpriseId: parsed.data.enterprise_id } : {}),
-      ...where,
-      receivedAt,
-    },
+    job: { v: 1, kind: 'prompts', eventId, ...where, ...at, receivedAt },
   });
+
+  if (event.type === 'app_uninstalled' || event.type === 'tokens_revoked') {
+    const tokens = revokedTokens.safeParse(event.tokens ?? {});
+    if (!tokens.success) throw firstIssue(tokens.error, 'event.tokens');
+    return {
+      kind: 'installation',
+      change: {
+        eventId,
+        ...where,
+        type: event.type,
+        bot: tokens.data.bot ?? [],
+        oauth: tokens.data.oauth ?? [],
+      },
+    };
+  }
 
   if (event.type === 'assistant_thread_started') {
     const thread = assistantThread.safeParse(event.assistant_thread);
@@ -158,11 +204,10 @@ export function classifySlackEvent(
     job: {
       v: 1,
       eventId,
-      teamId,
+      ...where,
       // https://docs.slack.dev/reference/events/message: `user_team` is the author's team in a
       // shared channel; `team` the workspace the message came from; else the app's own team.
       userTeamId: event.user_team ?? event.team ?? teamId,
-      ...(parsed.data.enterprise_id ? { enterpriseId: parsed.data.enterprise_id } : {}),
       channel: event.channel!,
       threadTs: event.thread_ts ?? event.ts!,
       ts: event.ts!,

@@ -22,6 +22,11 @@ export interface AnswerDeps {
   logger: Logger;
   /** Rollout guards: allowlist, daily quota, per-channel settings, usage counting. */
   governance?: Governance;
+  /**
+   * After Slack refused the token: whether the workspace still has an installation. One that was
+   * uninstalled completes the job quietly; absent (one workspace): always installed.
+   */
+  stillInstalled?: () => Promise<boolean>;
   settings: {
     systemPrompt: string;
     historyTokenBudget: number;
@@ -49,4 +54,4 @@ export interface AnswerDeps {
 }
 
 /** How one job ended. */
-export type AnswerOutcome = 'answered' | 'duplicate' | 'failed' | 'refused';
+export type AnswerOutcome = 'answered' | 'duplicate' | 'failed' | 'refused' | 'uninstalled';

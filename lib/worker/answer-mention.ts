@@ -66,6 +66,13 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
       throw new RetryLaterError('Slack is busy here', delay, { cause: error });
     }
     if (error instanceof SlackCallError && error.category === 'auth') {
+      if (deps.stillInstalled && !(await deps.stillInstalled())) {
+        // The workspace uninstalled the app (or revoked its token) meanwhile: nobody to answer.
+        logger.info('the workspace has no installation any more; the job completes quietly', {
+          method: error.method,
+        });
+        return 'uninstalled';
+      }
       // Every event fails until the token or the app is fixed: let the dead-letter alarm tell someone.
       logger.error('Slack refused the bot’s token or scopes; the record goes towards the dead-letter queue', {
         method: error.method,

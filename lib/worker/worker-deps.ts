@@ -1,5 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LogLevel, WebClient } from '@slack/web-api';
 import OpenAI from 'openai';
@@ -16,6 +17,10 @@ import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
 import { momentoStreamingAvailability } from '../history/streaming-availability';
 import { momentoThreadHistory } from '../history/thread-history';
+import { dynamoDbInstallations } from '../install/dynamodb-installations';
+import { installationTokens } from '../install/installation-tokens';
+import { aesGcmTokenCipher } from '../install/token-cipher';
+import { slackTokenRefresher } from '../install/token-refresher';
 import { measuredChatModel } from '../llm/measured-chat';
 import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { openAiChat } from '../llm/openai-chat';
@@ -31,6 +36,7 @@ import { slackAssistantThreads } from '../slack/assistant-threads';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import { observeRateLimits, observeReplyPaths } from './observers';
 import type { WorkerDeps } from './worker-handler';
+import { botIdentity, installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
 
 /** The thread, names and files of one answer must be read within this (bounded by time left too). */
 export const CONTEXT_TIMEOUT_MS = 10_000;
@@ -42,21 +48,69 @@ export const CONTEXT_TIMEOUT_MS = 10_000;
  * tests, so every path runs the same clients.
  * @param overrides an SQS client to use instead of the default one (the sandbox's peer); the
  *   Parameter Store provider shared with the secrets; a metrics writer; a clock for the guards; the
- *   write budget's limits and minute.
+ *   write budget's limits and minute. One workspace (`SLACK_BOT_TOKEN`); {@link workerDepsFor} serves either mode.
  */
 export function buildWorkerDeps(
   config: WorkerConfig,
   logger: Logger,
-  overrides: {
-    sqs?: SQSClient;
-    parameters?: () => SSMProvider;
-    metrics?: Metrics;
-    now?: () => Date;
-    /** The shared write budget's limits and minute (a benchmark compresses Slack's minute). */
-    writeBudget?: Pick<WriteBudgetOptions, 'limits' | 'minuteMs'>;
-  } = {},
-): WorkerDeps & { close(): void } {
-  const slack = new WebClient(config.slack.botToken, {
+  overrides: WorkerOverrides = {},
+): WorkerDeps & Omit<WorkspaceSlack, 'botUserId' | 'client'> & { close(): void } {
+  if (!config.slack.botToken)
+    throw new Error('buildWorkerDeps needs SLACK_BOT_TOKEN; distribution mode: workerDepsFor');
+  const shared = sharedWorkerDeps(config, logger, overrides);
+  const ports = shared.portsFor(config.slack.botToken);
+  return {
+    ...shared.deps,
+    ...ports,
+    botIdentity: botIdentity(ports.client, logger),
+  };
+}
+
+/**
+ * {@link buildWorkerDeps} for either mode: in distribution mode (`SLACK_CLIENT_ID`) each job's
+ * Slack ports are built on its installation's token (lib/install/), one set per token.
+ */
+export function workerDepsFor(config: WorkerConfig, logger: Logger, overrides: WorkerOverrides = {}) {
+  const { distribution } = config;
+  if (!distribution) return buildWorkerDeps(config, logger, overrides);
+  const shared = sharedWorkerDeps(config, logger, overrides);
+  const { createDynamoDbClient } =
+    require('../install/dynamodb-client') as typeof import('../install/dynamodb-client');
+  const dynamodb = overrides.dynamodb ?? createDynamoDbClient();
+  const tokens = installationTokens({
+    store: dynamoDbInstallations(
+      dynamodb,
+      distribution.installationsTable,
+      aesGcmTokenCipher(distribution.tokenEncryptionKey),
+    ),
+    refresher: slackTokenRefresher(slackClient(config, undefined), distribution),
+  });
+  const deps: WorkerDeps & { close(): void } = {
+    ...shared.deps,
+    workspaces: installedWorkspaces(tokens, shared.portsFor),
+    close() {
+      shared.deps.close();
+      if (!overrides.dynamodb) dynamodb.destroy();
+    },
+  };
+  return deps;
+}
+
+/** What the sandbox and tests may hand in instead of the defaults. */
+export interface WorkerOverrides {
+  sqs?: SQSClient;
+  parameters?: () => SSMProvider;
+  metrics?: Metrics;
+  now?: () => Date;
+  /** The installation store's client (distribution mode). */
+  dynamodb?: DynamoDBClient;
+  /** The shared write budget's limits and minute (a benchmark compresses Slack's minute). */
+  writeBudget?: Pick<WriteBudgetOptions, 'limits' | 'minuteMs'>;
+}
+
+/** A Web API client with the worker's limits; `token` undefined for oauth.v2.access. */
+function slackClient(config: WorkerConfig, token: string | undefined): WebClient {
+  return new WebClient(token, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     timeout: config.slack.timeoutMs,
     // The default is ten retries over ~30 minutes; a worker invocation has two minutes. No client
@@ -67,6 +121,10 @@ export function buildWorkerDeps(
     rejectRateLimitedCalls: true,
     logLevel: LogLevel.ERROR,
   });
+}
+
+/** Everything but the Slack ports, and how to build those ports on one token. */
+function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: WorkerOverrides) {
   const openai = new OpenAI({
     apiKey: config.openai.apiKey,
     ...(config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : {}),
@@ -78,27 +136,64 @@ export function buildWorkerDeps(
   const momento = createMomentoClient(config.momento);
   const cache = new MomentoCache(momento, config.momento.cache);
   const metrics = overrides.metrics ?? createMetrics(config.metrics.namespace, 'slack-worker');
-  // Every Slack write of the replies, counted when Slack answers 429 (a metric per method).
-  const writes = observeRateLimits(slackWrites(slack), metrics);
   const { governance: g } = config;
-  const governance = createGovernance({
-    policy: { channels: g.allowedChannels, users: g.allowedUsers },
-    limits: { user: g.userDailyTokenLimit, team: g.teamDailyTokenLimit },
-    store: momentoGovernanceStore(cache),
-    channelSettings: g.channelSettingsParameter
-      ? parameterChannelSettings({
-          provider: overrides.parameters ?? lazyParameterProvider(),
-          parameterName: g.channelSettingsParameter,
-          maxAgeSeconds: g.maxAgeSeconds,
-          logger,
-        })
-      : undefined,
-    postEphemeral: slackEphemeral(slack),
-    replyInThread: (channel, threadTs, text, eventId) =>
-      writes.post({ channel, threadTs, text, tag: { eventId, chunk: 0 } }),
-    metrics,
-    ...(overrides.now ? { now: overrides.now } : {}),
-  });
+  // Shared by every workspace: it reads one parameter, whatever the token.
+  const channelSettings = g.channelSettingsParameter
+    ? parameterChannelSettings({
+        provider: overrides.parameters ?? lazyParameterProvider(),
+        parameterName: g.channelSettingsParameter,
+        maxAgeSeconds: g.maxAgeSeconds,
+        logger,
+      })
+    : undefined;
+  // One per instance, shared by every workspace's replies: each keys its log by workspace.
+  const budget = config.slack.sharedWriteBudget
+    ? slidingMinuteBudget(momentoSharedLog(cache), { ...overrides.writeBudget, logger })
+    : undefined;
+
+  /** The Slack-facing ports of one token: every Slack call of a job goes through this one client. */
+  const portsFor = (token: string): Omit<WorkspaceSlack, 'botUserId'> & { client: WebClient } => {
+    const slack = slackClient(config, token);
+    // Every Slack write of the replies, counted when Slack answers 429 (a metric per method).
+    const writes = observeRateLimits(slackWrites(slack), metrics);
+    const governance = createGovernance({
+      policy: { channels: g.allowedChannels, users: g.allowedUsers },
+      limits: { user: g.userDailyTokenLimit, team: g.teamDailyTokenLimit },
+      store: momentoGovernanceStore(cache),
+      channelSettings,
+      postEphemeral: slackEphemeral(slack),
+      replyInThread: (channel, threadTs, text, eventId) =>
+        writes.post({ channel, threadTs, text, tag: { eventId, chunk: 0 } }),
+      metrics,
+      ...(overrides.now ? { now: overrides.now } : {}),
+    });
+    return {
+      client: slack,
+      replies: observeReplyPaths(
+        replyOpener({
+          slack: writes,
+          mode: config.slack.streaming,
+          availability: momentoStreamingAvailability(cache),
+          editIntervalMs: config.slack.updateIntervalMs,
+          appendIntervalMs: config.slack.appendIntervalMs,
+          texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
+          ...(budget ? { budget } : {}),
+        }),
+        metrics,
+      ),
+      assistant: slackAssistantThreads(slack),
+      governance,
+      context: {
+        threads: slackThreadReader(slack),
+        names: slackUserNames(slack, cache, { ttlSeconds: config.momento.userNameTtlSeconds }),
+        files: slackFileDownloader({ botToken: token, apiUrl: config.slack.apiUrl }),
+        countTokens: o200kTokenCounter,
+        imageInput: config.openai.imageInput,
+        timeoutMs: CONTEXT_TIMEOUT_MS,
+      },
+    };
+  };
+
   let sqs = overrides.sqs;
   const retries = lazyRetryScheduler(async () => {
     // Only a failed record needs SQS (the event source mapping receives and deletes): loading
@@ -111,26 +206,10 @@ export function buildWorkerDeps(
     sqs ??= new Client({ useQueueUrlAsEndpoint: false, maxAttempts: 3 });
     return sqsRetryScheduler(sqs, config.queue.url, logger);
   }, logger);
-  return {
+  const deps: WorkerDeps & { close(): void } = {
     config,
     logger,
-    replies: observeReplyPaths(
-      replyOpener({
-        slack: writes,
-        mode: config.slack.streaming,
-        availability: momentoStreamingAvailability(cache),
-        editIntervalMs: config.slack.updateIntervalMs,
-        appendIntervalMs: config.slack.appendIntervalMs,
-        texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
-        ...(config.slack.sharedWriteBudget
-          ? { budget: slidingMinuteBudget(momentoSharedLog(cache), { ...overrides.writeBudget, logger }) }
-          : {}),
-      }),
-      metrics,
-    ),
-    assistant: slackAssistantThreads(slack),
     metrics,
-    governance,
     llm: measuredChatModel(
       openAiChat(openai, { model: config.openai.model, temperature: config.openai.temperature }),
       { metrics, countTokens: o200kTokenCounter, logger },
@@ -138,14 +217,6 @@ export function buildWorkerDeps(
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),
     countTokens: o200kTokenCounter,
-    context: {
-      threads: slackThreadReader(slack),
-      names: slackUserNames(slack, cache, { ttlSeconds: config.momento.userNameTtlSeconds }),
-      files: slackFileDownloader({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl }),
-      countTokens: o200kTokenCounter,
-      imageInput: config.openai.imageInput,
-      timeoutMs: CONTEXT_TIMEOUT_MS,
-    },
     retries,
     close() {
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its
@@ -154,6 +225,7 @@ export function buildWorkerDeps(
       if (!overrides.sqs) sqs?.destroy();
     },
   };
+  return { deps, portsFor };
 }
 
 /**

@@ -14,16 +14,22 @@ import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import type { AssistantThreads } from '../slack/assistant-threads';
 import { type AnswerDeps, answerMention } from './answer-mention';
 import { suggestPrompts } from './suggest-prompts';
+import { singleWorkspace, type WorkspaceResolver } from './workspace-slack';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
-  extends Pick<
-    AnswerDeps,
-    'replies' | 'llm' | 'history' | 'claims' | 'countTokens' | 'context' | 'governance'
-  > {
+  extends Pick<AnswerDeps, 'llm' | 'history' | 'claims' | 'countTokens'>,
+    Partial<Pick<AnswerDeps, 'replies' | 'context' | 'governance'>> {
   config: WorkerConfig;
   /** Suggested prompts (and thread titles), through the same Slack client as the replies. */
-  assistant: AssistantThreads;
+  assistant?: AssistantThreads;
+  /**
+   * Where each job's Slack ports come from (distribution mode: its installation's token). Absent:
+   * the ports above serve every job (one workspace).
+   */
+  workspaces?: WorkspaceResolver;
+  /** One workspace: the bot's user id when neither config nor the event says (`auth.test`, once). */
+  botIdentity?: () => Promise<string | undefined>;
   retries: RetryScheduler;
   logger: Logger;
   /** EMF metrics (lib/metrics.ts); optional so a handler can be built without them. */
@@ -46,6 +52,7 @@ export interface WorkerDeps
  */
 export function createWorkerHandler(deps: WorkerDeps) {
   const { config, logger } = deps;
+  const workspaces = deps.workspaces ?? oneWorkspace(deps);
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
@@ -76,28 +83,37 @@ export function createWorkerHandler(deps: WorkerDeps) {
           },
         });
         try {
+          // Every Slack call of this job goes through its workspace's ports (one token).
+          const slack = await workspaces.forJob(job, recordLogger);
+          if (!slack) {
+            recordLogger.info('the workspace has no installation; the job completes quietly', {
+              enterprise: job.enterpriseId,
+            });
+            return;
+          }
           if (job.kind === 'prompts') {
             await suggestPrompts(job, {
-              assistant: deps.assistant,
+              assistant: slack.assistant,
               prompts: config.slack.suggestedPrompts,
               logger: recordLogger,
             });
             return;
           }
           const outcome = await answerMention(job, {
-            replies: deps.replies,
+            replies: slack.replies,
             llm: deps.llm,
             history: deps.history,
             claims: deps.claims,
             countTokens: deps.countTokens,
-            context: deps.context,
-            assistant: deps.assistant,
-            ...(deps.governance ? { governance: deps.governance } : {}),
+            context: slack.context,
+            assistant: slack.assistant,
+            ...(slack.governance ? { governance: slack.governance } : {}),
+            stillInstalled: () => workspaces.stillInstalled(job, recordLogger),
             logger: recordLogger,
             settings: {
               systemPrompt: config.openai.systemPrompt,
               historyTokenBudget: config.openai.historyTokenBudget,
-              botUserId: config.slack.botUserId,
+              botUserId: slack.botUserId,
               // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
               llmAttempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
               ...deps.settings,
@@ -146,4 +162,15 @@ export function createWorkerHandler(deps: WorkerDeps) {
       );
       return response;
     });
+}
+
+/** The ports given in `deps` for every job (single-workspace mode). */
+function oneWorkspace(deps: WorkerDeps): WorkspaceResolver {
+  const { replies, context, assistant } = deps;
+  if (!replies || !context || !assistant)
+    throw new Error('the worker handler needs Slack ports or workspaces');
+  return singleWorkspace(
+    { replies, context, assistant, ...(deps.governance ? { governance: deps.governance } : {}) },
+    { configured: deps.config.slack.botUserId, ask: deps.botIdentity ?? (async () => undefined) },
+  );
 }

@@ -12,6 +12,7 @@ import {
   type SlackWorkspace,
   type SuggestedPrompts,
 } from './slack-peer-methods';
+import { type PeerOAuth, type PeerOAuthOptions, peerOAuth, type TokenIdentity } from './slack-peer-oauth';
 import { type SocketModePeer, startSocketModePeer } from './socket-mode-peer';
 
 export type {
@@ -54,6 +55,12 @@ export interface SlackPeerOptions {
    * every channel is in `teamId`.
    */
   teamOfChannel?: (channel: string) => string;
+  /**
+   * Distribution mode: the app's OAuth side (slack-peer-oauth.ts) and the workspaces and
+   * organizations it can be installed in, each with its own bot user. Tokens it issues act as their
+   * installation; the default `token` keeps working as before.
+   */
+  oauth?: PeerOAuthOptions;
 }
 
 /**
@@ -89,6 +96,8 @@ export type SlackFeature = 'streaming';
 /** One recorded Web API call. */
 export interface SlackCall {
   method: string;
+  /** For a token issued through OAuth: the token and the installation it acted as. */
+  as?: { token: string; installation: string; teamId?: string | undefined };
   /** Parsed arguments, without `token`. */
   args: SlackArgs;
   /** `performance.now()` when the request was read. */
@@ -116,6 +125,8 @@ export interface SlackPeer {
   readonly botUserId: string;
   readonly botId: string;
   readonly teamId: string;
+  /** The OAuth side, when started with `oauth`: revoke tokens, set the Redirect URL, count refreshes. */
+  readonly oauth: PeerOAuth | undefined;
   /** Every call so far, oldest first. */
   readonly calls: readonly SlackCall[];
   callsTo(method: string): SlackCall[];
@@ -139,6 +150,8 @@ export interface SlackPeer {
     text: string;
     /** File objects from {@link SlackPeer.seedFile}. */
     files?: Array<Record<string, unknown>>;
+    /** Another app's message: its bot id (its `user` is that app's bot user). */
+    botId?: string;
   }): SlackMessage;
   /** Adds a workspace member for `users.info`. */
   seedUser(user: SlackUser): void;
@@ -186,13 +199,44 @@ class Workspace implements SlackWorkspace {
   readonly users = new Map<string, SlackUser>();
   private lastMicros = 0n;
 
+  /** Who the current call acts as: the default bot, or an OAuth installation's (see `actAs`). */
+  private acting: { botUserId: string; botId: string; teamId: string };
+
   constructor(
-    readonly botUserId: string,
-    readonly botId: string,
-    readonly teamId: string,
+    botUserId: string,
+    botId: string,
+    teamId: string,
     private readonly now: () => number,
     readonly socketModeUrl: () => string,
-  ) {}
+  ) {
+    this.acting = { botUserId, botId, teamId };
+    this.defaults = this.acting;
+  }
+
+  private readonly defaults: { botUserId: string; botId: string; teamId: string };
+
+  get botUserId(): string {
+    return this.acting.botUserId;
+  }
+
+  get botId(): string {
+    return this.acting.botId;
+  }
+
+  get teamId(): string {
+    return this.acting.teamId;
+  }
+
+  /** Runs one call (synchronous, as every method is) as another installation's bot. */
+  actAs<T>(who: { botUserId: string; botId: string; teamId: string } | undefined, run: () => T): T {
+    if (!who) return run();
+    this.acting = who;
+    try {
+      return run();
+    } finally {
+      this.acting = this.defaults;
+    }
+  }
 
   /** A `"1700000000.000100"`-style ts from the clock, strictly after every ts handed out or seeded. */
   nextTs(): string {
@@ -430,6 +474,15 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
     () => socketMode.issueUrl(),
   );
   const calls: SlackCall[] = [];
+  const oauth = options.oauth ? peerOAuth(options.oauth, options.now ?? Date.now) : undefined;
+  /** The team an OAuth token acts in: its workspace, or for an org-wide token the channel's. */
+  const actingAs = (who: TokenIdentity, args: SlackArgs) => {
+    const raw = args.channel ?? args.channel_id;
+    const channel = typeof raw === 'string' ? raw : '';
+    const teamId =
+      who.teamId ?? (channel && options.teamOfChannel ? options.teamOfChannel(channel) : who.enterpriseId!);
+    return { botUserId: who.botUserId, botId: who.botId, teamId };
+  };
   const failures = new Map<string, SlackFailure[]>();
   const files = new Map<string, SeedFile>();
   const downloads: FileDownload[] = [];
@@ -460,39 +513,60 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
   type Answer = Omit<SlackCall, 'at'> & { headers?: Record<string, string>; lateMs?: number };
 
   /** Auth, then an injected failure, then the method itself. */
-  function answer(method: string, parsed: Parsed, bearer: string | undefined): Answer {
+  function answer(
+    method: string,
+    parsed: Parsed,
+    bearer: string | undefined,
+    basicAuth?: { id: string; secret: string },
+  ): Answer {
     const { token: bodyToken, ...args } = parsed.error === undefined ? parsed.args : {};
     const reply = (response: SlackResponse, status = 200, headers?: Record<string, string>) =>
       headers ? { method, args, status, response, headers } : { method, args, status, response };
     if (parsed.error !== undefined) return reply({ ok: false, error: parsed.error });
     const given = bearer ?? (typeof bodyToken === 'string' ? bodyToken : undefined);
+    // oauth.v2.access authenticates the app (client id and secret), not a token.
+    if (method === 'oauth.v2.access' && oauth) return reply(oauth.access(args, basicAuth));
     if (!given) return reply({ ok: false, error: 'not_authed' });
+    const installed = oauth?.identify(given);
+    if (installed && 'error' in installed) return reply({ ok: false, error: installed.error });
+    if (installed && !APP_LEVEL_METHODS.has(method)) {
+      const who = actingAs(installed, args);
+      const answered = ws.actAs(who, () => afterAuth());
+      return { ...answered, as: { token: given, installation: installed.installation, teamId: who.teamId } };
+    }
     // An app-level token works only for app-level methods, and a bot token only for the rest.
     const expected = APP_LEVEL_METHODS.has(method) ? appToken : token;
     if (given !== expected) {
       const known = given === token || given === appToken;
       return reply({ ok: false, error: known ? 'not_allowed_token_type' : 'invalid_auth' });
     }
-    const retryAfter = overLimit(method, args);
-    if (retryAfter) return reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': retryAfter });
-    const failure = failures.get(method)?.shift();
-    if (failure && 'rateLimited' in failure) {
-      // https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After in seconds.
-      const retryAfter = String(failure.rateLimited.retryAfter);
-      return reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': retryAfter });
+    return afterAuth();
+
+    function afterAuth(): Answer {
+      const retryAfter = overLimit(method, args);
+      if (retryAfter) return reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': retryAfter });
+      const failure = failures.get(method)?.shift();
+      if (failure && 'rateLimited' in failure) {
+        // https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After in seconds.
+        const retryAfter = String(failure.rateLimited.retryAfter);
+        return reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': retryAfter });
+      }
+      if (failure && 'status' in failure)
+        return reply({ ok: false, error: 'internal_error' }, failure.status);
+      if (failure && 'lateMs' in failure)
+        return { ...reply(callMethod(ws, method, args)), lateMs: failure.lateMs };
+      if (failure) return reply({ ok: false, error: failure.error });
+      return reply(callMethod(ws, method, args));
     }
-    if (failure && 'status' in failure) return reply({ ok: false, error: 'internal_error' }, failure.status);
-    if (failure && 'lateMs' in failure)
-      return { ...reply(callMethod(ws, method, args)), lateMs: failure.lateMs };
-    if (failure) return reply({ ok: false, error: failure.error });
-    return reply(callMethod(ws, method, args));
   }
 
   /** `GET /files-pri/<team>-<id>/<name>`: the file's bytes for the bot token, as `url_private`. */
   function serveFile(req: IncomingMessage, res: ServerResponse, path: string): void {
     const id = /^\/files-pri\/[^/-]+-([^/]+)\//.exec(path)?.[1];
     const file = id === undefined ? undefined : files.get(id);
-    const authorized = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1] === token;
+    const bearer = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const installed = bearer === undefined ? undefined : oauth?.identify(bearer);
+    const authorized = bearer === token || (installed !== undefined && !('error' in installed));
     const answer = (status: number, headers: Record<string, string | number>, body: Buffer | string) => {
       downloads.push({ path, authorized, status });
       res.writeHead(status, headers);
@@ -511,12 +585,25 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'GET' && url.pathname.startsWith('/files-pri/'))
       return serveFile(req, res, url.pathname);
+    // The authorize page, beside the Web API as on slack.com (https://slack.com/oauth/v2/authorize).
+    if (req.method === 'GET' && url.pathname === '/oauth/v2/authorize' && oauth) {
+      const step = oauth.authorize(url.searchParams);
+      res.writeHead(
+        step.status,
+        step.location ? { Location: step.location } : { 'Content-Type': 'text/plain' },
+      );
+      return void res.end(step.body ?? '');
+    }
     const method = /^\/api\/([\w.-]+)$/.exec(url.pathname)?.[1];
     const body = await readBody(req);
     if (method === undefined) return sendJson(res, 404, { ok: false, error: 'not_found' });
     const parsed = parseArgs(req.headers['content-type'] ?? '', body, url.searchParams);
     const bearer = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const { headers, lateMs, ...call } = { at, ...answer(method, parsed, bearer) };
+    // https://docs.slack.dev/reference/methods/oauth.v2.access: client id and secret preferably as HTTP Basic.
+    const basic = /^Basic\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const [id, secret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
+    const credentials = id !== undefined && secret !== undefined ? { id, secret } : undefined;
+    const { headers, lateMs, ...call } = { at, ...answer(method, parsed, bearer, credentials) };
     // The work is done; the answer comes late (or never, if the client gave up and closed).
     if (lateMs) await new Promise((r) => setTimeout(r, lateMs));
     if (!res.destroyed) sendJson(res, call.status, call.response, headers);
@@ -538,6 +625,7 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
     botUserId: ws.botUserId,
     botId: ws.botId,
     teamId: ws.teamId,
+    oauth,
     calls,
     callsTo: (method) => calls.filter((c) => c.method === method),
     thread: (channel, threadTs) => structuredClone(ws.thread(channel, threadTs)),
@@ -556,6 +644,7 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
       };
       if (input.thread_ts !== undefined) message.thread_ts = input.thread_ts;
       if (input.files !== undefined) message.files = structuredClone(input.files);
+      if (input.botId !== undefined) message.bot_id = input.botId;
       ws.insert(message);
       events.emit('seed', structuredClone(message));
       return structuredClone(message);

@@ -307,8 +307,24 @@ describe('serverless package, offline', () => {
     expect(ingress).toEqual([
       { Effect: 'Allow', Action: logs, Resource: getAtt('IngressLogGroup', 'Arn') },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('JobsQueue', 'Arn') },
-      // Its own secret only; no kms:Decrypt (the AWS managed aws/ssm key grants it in the account).
-      { Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameterArn('SLACK_SIGNING_SECRET') },
+      // Its own secrets only; no kms:Decrypt (the AWS managed aws/ssm key grants it in the account).
+      // The three after the signing secret are read only in distribution mode.
+      {
+        Effect: 'Allow',
+        Action: 'ssm:GetParameters',
+        Resource: [
+          'SLACK_SIGNING_SECRET',
+          'SLACK_CLIENT_SECRET',
+          'SLACK_STATE_SECRET',
+          'TOKEN_ENCRYPTION_KEY',
+        ].map(parameterArn),
+      },
+      // Distribution mode: the installation look-up, saves, used install states, uninstalls.
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Resource: getAtt('InstallationsTable', 'Arn'),
+      },
     ]);
     expect(worker).toEqual([
       { Effect: 'Allow', Action: logs, Resource: getAtt('WorkerLogGroup', 'Arn') },
@@ -326,7 +342,19 @@ describe('serverless package, offline', () => {
       {
         Effect: 'Allow',
         Action: 'ssm:GetParameters',
-        Resource: ['SLACK_BOT_TOKEN', 'OPENAI_API_KEY', 'MOMENTO_API_KEY'].map(parameterArn),
+        Resource: [
+          'SLACK_BOT_TOKEN',
+          'OPENAI_API_KEY',
+          'MOMENTO_API_KEY',
+          'SLACK_CLIENT_SECRET',
+          'TOKEN_ENCRYPTION_KEY',
+        ].map(parameterArn),
+      },
+      // Distribution mode: each job's installation, and its token refresh under a conditional lease.
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: getAtt('InstallationsTable', 'Arn'),
       },
       { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn('CHANNEL_SETTINGS') },
     ]);
@@ -361,6 +389,7 @@ describe('serverless package, offline', () => {
       'AWS_REGION', // set by Lambda (reserved)
       'AWS_ENDPOINT_URL_SQS', // a local SQS peer
       'AWS_ENDPOINT_URL_SSM', // a local SSM peer
+      'AWS_ENDPOINT_URL_DYNAMODB', // a local DynamoDB (distribution mode)
       ...SECRET_VARIABLES, // read from Parameter Store at cold start (SECRETS_PARAMETER_PATH)
       'AWS_ACCESS_KEY_ID', // the function's role
       'AWS_SECRET_ACCESS_KEY',
@@ -381,6 +410,10 @@ describe('serverless package, offline', () => {
         'QUEUE_URL',
         'SECRETS_PARAMETER_PATH',
         'SLACK_BOT_USER_ID',
+        // Distribution mode (SLACK_CLIENT_ID set): install routes and the installation look-up.
+        'SLACK_CLIENT_ID',
+        'INSTALLATIONS_TABLE',
+        'SLACK_API_URL',
       ].sort(),
     );
     expect(ingressEnv).toMatchObject({ QUEUE_URL: ref('JobsQueue') });
@@ -467,7 +500,8 @@ describe('the packaged bundles', () => {
     const map = JSON.parse(ingress.files.get('handlers/ingress.js.map')!.toString('utf8')) as {
       sources: string[];
     };
-    const workerOnly = ['openai', '@gomomento', '@slack/web-api', 'gpt-tokenizer', '@grpc', 'lib/worker/'];
+    // @slack/web-api is there for distribution mode's install routes (@slack/oauth), loaded on them only.
+    const workerOnly = ['openai', '@gomomento', 'gpt-tokenizer', '@grpc', 'lib/worker/'];
     // Assess
     expect(map.sources.length).toBeGreaterThan(0);
     expect(map.sources.filter((s) => workerOnly.some((w) => s.includes(w)))).toEqual([]);

@@ -37,6 +37,10 @@ export const SECRET_VARIABLES = [
   'SLACK_BOT_TOKEN',
   'OPENAI_API_KEY',
   'MOMENTO_API_KEY',
+  // Distribution mode's secrets.
+  'SLACK_CLIENT_SECRET',
+  'SLACK_STATE_SECRET',
+  'TOKEN_ENCRYPTION_KEY',
 ];
 
 /** Names read with `${env:NAME}` / `${env:NAME, default}` in `serverless.yml`. */

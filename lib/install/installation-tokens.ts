@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { SlackCallError } from '../errors';
+import type { Logger } from '../logger';
+import type { InstallationStore } from './dynamodb-installations';
+import { candidateKeys, type Installation, type InstallationQuery, needsRefresh } from './installation';
+import type { TokenRefresher } from './token-refresher';
+
+/** How long an instance trusts its copy of an installation before reading the store again. */
+export const INSTALLATION_CACHE_MS = 60_000;
+/**
+ * Refresh a rotating token this long before it expires: @slack/oauth's `authorize` uses the same
+ * two hours (its EXPIRY_WINDOW), which leaves a failed refresh many retries before the token dies.
+ */
+export const REFRESH_AHEAD_MS = 2 * 60 * 60_000;
+/** While another Lambda refreshes, a token with at least this much left is used as it is. */
+const STILL_GOOD_MS = 5 * 60_000;
+/** A refresh lease lasts this long: the oauth.v2.access call (client timeout 10 s) and the save. */
+export const REFRESH_LEASE_MS = 20_000;
+/** How often a Lambda waiting on another's refresh reads the store again. */
+const POLL_MS = 200;
+
+/** Finds each job's installation and keeps its bot token fresh. */
+export interface InstallationTokens {
+  /**
+   * The installation with a bot token good for now, or undefined when the workspace has none
+   * (uninstalled, or never installed).
+   * @throws {SlackCallError} `auth` when the refresh token was refused; retryable when Slack or
+   *   DynamoDB could not be reached ({@link InstallationStoreError}).
+   */
+  resolve(query: InstallationQuery, logger: Logger): Promise<Installation | undefined>;
+  /** Forgets this instance's copy: the next `resolve` reads the store (after Slack refused a token). */
+  forget(query: InstallationQuery): void;
+}
+
+/**
+ * {@link InstallationTokens} over the store: cached per instance for {@link INSTALLATION_CACHE_MS},
+ * concurrent resolves of one workspace in an instance share one read, and a token due for refresh
+ * is refreshed by exactly one Lambda — the one whose conditional write takes the lease. It saves the
+ * new pair before using it; the others use the old token while it is still good, or read the store
+ * until the new pair is there. Refresh tokens are single use (https://docs.slack.dev/authentication/using-token-rotation),
+ * and @slack/oauth's `authorize` refreshes without a lock across processes, which spends one
+ * refresh token twice and leaves an invalid pair (https://github.com/slackapi/node-slack-sdk/issues/2504).
+ */
+export function installationTokens(deps: {
+  store: InstallationStore;
+  refresher: TokenRefresher;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}): InstallationTokens {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const cache = new Map<string, { installation: Installation; until: number }>();
+  const inflight = new Map<string, Promise<Installation | undefined>>();
+
+  const remember = (installation: Installation) => {
+    const until = Math.min(
+      now() + INSTALLATION_CACHE_MS,
+      (installation.expiresAt ?? Infinity) - REFRESH_AHEAD_MS,
+    );
+    cache.set(installation.key, { installation, until });
+    return installation;
+  };
+
+  async function refreshed(current: Installation, logger: Logger): Promise<Installation | undefined> {
+    let installation: Installation | undefined = current;
+    while (installation && needsRefresh(installation, now(), REFRESH_AHEAD_MS)) {
+      const holder = randomUUID();
+      const version = installation.version;
+      if (
+        await deps.store.takeRefreshLease(installation.key, version, holder, now() + REFRESH_LEASE_MS, now())
+      ) {
+        return refreshUnderLease(installation, holder, logger);
+      }
+      // Another Lambda refreshes. Its token is still good for a while: use it meanwhile.
+      if ((installation.expiresAt ?? 0) - now() > STILL_GOOD_MS) return installation;
+      const waitUntil = now() + REFRESH_LEASE_MS + POLL_MS;
+      do {
+        await sleep(POLL_MS);
+        installation = await deps.store.get(installation.key);
+      } while (installation && installation.version === version && now() < waitUntil);
+      // A new version: the pair is fresh (loop ends). The same after the lease: take it ourselves.
+    }
+    return installation;
+  }
+
+  async function refreshUnderLease(installation: Installation, holder: string, logger: Logger) {
+    let tokens: Awaited<ReturnType<TokenRefresher['refresh']>>;
+    try {
+      tokens = await deps.refresher.refresh(installation.refreshToken!);
+    } catch (error) {
+      await deps.store.releaseRefreshLease(installation.key, holder).catch(() => undefined);
+      if (error instanceof SlackCallError && !error.retryable) {
+        // The refresh token was refused: only a reinstall helps. The dead-letter alarm must say so.
+        logger.error('Slack refused the installation’s refresh token; reinstall the app in this workspace', {
+          installation: installation.key,
+          slackError: error.slackError,
+        });
+        throw new SlackCallError(
+          error.method,
+          { slackError: error.slackError ?? 'invalid_refresh_token', retryable: false, category: 'auth' },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    // Saved before it is used: the refresh token just spent is gone, the new one is only here.
+    const saved = await deps.store.saveRefreshed(installation.key, holder, tokens);
+    logger.info('refreshed the installation’s bot token', {
+      installation: installation.key,
+      expiresInMinutes: Math.round((tokens.expiresAt - now()) / 60_000),
+    });
+    // The lease was lost (a reinstall replaced the item): the store's copy wins.
+    return saved ?? deps.store.get(installation.key);
+  }
+
+  async function load(query: InstallationQuery, logger: Logger): Promise<Installation | undefined> {
+    const found = await deps.store.find(query);
+    if (!found) return undefined;
+    const fresh = await refreshed(found, logger);
+    return fresh ? remember(fresh) : undefined;
+  }
+
+  return {
+    resolve(query, logger) {
+      for (const key of candidateKeys(query)) {
+        const hit = cache.get(key);
+        if (hit && hit.until > now()) return Promise.resolve(hit.installation);
+      }
+      const id = candidateKeys(query).join('|');
+      let pending = inflight.get(id);
+      if (!pending) {
+        pending = load(query, logger).finally(() => inflight.delete(id));
+        inflight.set(id, pending);
+      }
+      return pending;
+    },
+    forget(query) {
+      for (const key of candidateKeys(query)) cache.delete(key);
+    },
+  };
+}
