@@ -115,11 +115,13 @@ export async function measureBusy(options: {
   /** Worker invocations at once per workspace (`maximumConcurrency` in serverless.yml). */
   concurrencyPerWorkspace: number;
   timeoutMs: number;
+  /** The anchor: a Slack without limits and no write budget, so only the machine bounds the run. */
+  unlimited?: boolean;
 }): Promise<BusyRun> {
   const stack = await startLocalStack({
     tokenDelayMs: options.tokenDelayMs,
-    env: { SLACK_STREAMING: 'auto', SLACK_WRITE_BUDGET: 'shared' },
-    slackLimits: { rateLimits: SLACK_TIERS, teamOfChannel },
+    env: { SLACK_STREAMING: 'auto', SLACK_WRITE_BUDGET: options.unlimited ? 'off' : 'shared' },
+    slackLimits: options.unlimited ? {} : { rateLimits: SLACK_TIERS, teamOfChannel },
   });
   const logger = new Logger({
     serviceName: 'bench-busy',

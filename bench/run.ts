@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { BOT_USER, SECRET } from '../test/support/slack-events';
 import { baselineWorkerBundle } from './baseline-bundle';
 import { bundle, bytesByPackage } from './bundles';
+import { busyFigures, runBusy, writeBusyPicture } from './busy-figures';
 import { coldRequire, interleavedColdStarts } from './cold-init';
 import { measureColdPath } from './cold-path';
 import { measureCost } from './cost';
@@ -367,6 +368,11 @@ async function main(): Promise<void> {
   figures.push(...scaleFigures(scale));
   const pictures = writeScalePictures(scale);
   raw.scale = scale.map(({ calls, ...r }) => ({ ...r, calls: calls.length }));
+  // 14. A busy workspace: bursts in one channel (and in ten workspaces) and a steady morning.
+  const busy = await runBusy(step);
+  figures.push(...busyFigures(busy));
+  pictures.push(writeBusyPicture(busy));
+  raw.busy = busy;
 
   figures.sort((a, b) => a.figure - b.figure);
   const seconds = (performance.now() - started) / 1000;
