@@ -63,24 +63,36 @@ export interface WriteBudgetOptions {
 /** Part added to every span the budget counts over (2 s of Slack's minute). */
 const SEND_MARGIN = 1 / 30;
 
+/** A call in the shared log: when it was admitted, and whether it was a final write. */
+export interface LoggedCall {
+  at: number;
+  final: boolean;
+}
+
 /**
- * Whether a write may go, given the times of the calls logged before it (oldest first), and if
- * not, how long until it could. A call is admitted while fewer than the ceiling (the limit, or its
- * streaming share) were made in the minute before it, and fewer than a burst's count in its span.
+ * Whether a write may go, given the calls logged before it (oldest first), and if not, how long
+ * until it could. A final write goes while fewer than the limit were made in the minute before it
+ * (and fewer than a burst's count in its span). A streaming write goes while fewer than its share
+ * of the limit were made, and only while that leaves room for as many final writes as the last
+ * minute needed: when answers end often, their growing text waits, never their ends.
  * @returns 0 to go now, otherwise milliseconds until enough earlier calls have left their span.
  */
 export function waitForTurn(
-  before: readonly number[],
+  before: readonly LoggedCall[],
   now: number,
   limit: MethodLimit,
   priority: WritePriority,
   minuteMs = MINUTE_MS,
 ): number {
-  const ceiling =
-    priority === 'final' ? limit.perMinute : Math.max(1, Math.floor(limit.perMinute * STREAMING_SHARE));
   // A call is logged when admitted and counted by Slack when it arrives: its minute is stretched a
   // little, so that a call sent late and the next sent early are never seen within one minute.
-  const spans = [{ count: ceiling, ms: Math.round(minuteMs * (1 + SEND_MARGIN)) }];
+  const minute = Math.round(minuteMs * (1 + SEND_MARGIN));
+  const finals = before.filter((c) => c.final && c.at > now - minute).length;
+  const ceiling =
+    priority === 'final'
+      ? limit.perMinute
+      : Math.min(Math.max(1, Math.floor(limit.perMinute * STREAMING_SHARE)), limit.perMinute - finals);
+  const spans = [{ count: ceiling, ms: minute }];
   if (limit.burst) {
     spans.push({
       count: limit.burst.count,
@@ -89,12 +101,21 @@ export function waitForTurn(
   }
   let wait = 0;
   for (const span of spans) {
-    const inSpan = before.filter((t) => t > now - span.ms).sort((a, b) => a - b);
+    const inSpan = before
+      .map((c) => c.at)
+      .filter((t) => t > now - span.ms)
+      .sort((a, b) => a - b);
     // The oldest calls that must leave the span before this one fits in it.
-    const over = inSpan.length - span.count;
-    if (over >= 0) wait = Math.max(wait, inSpan[over]! + span.ms - now);
+    const over = Math.min(inSpan.length - 1, inSpan.length - span.count);
+    if (inSpan.length >= span.count && over >= 0) wait = Math.max(wait, inSpan[over]! + span.ms - now);
   }
   return Math.max(0, Math.ceil(wait));
+}
+
+/** A log entry `<epoch ms>:<f|s>:<id>` as a {@link LoggedCall}. */
+function readEntry(entry: string): LoggedCall {
+  const [at = '0', kind] = entry.split(':');
+  return { at: Number(at), final: kind !== 's' };
 }
 
 /** The log key of one method's calls in one workspace (or channel). */
@@ -132,7 +153,7 @@ export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions)
       if (!limit || now() < unreachableUntil) return 0;
       const key = budgetKey(request, limit);
       const at = now();
-      const entry = `${at}:${randomUUID()}`;
+      const entry = `${at}:${request.priority === 'final' ? 'f' : 's'}:${randomUUID()}`;
       let entries: string[];
       try {
         // Room for every call of a minute and as many refused ones still on their way out.
@@ -141,7 +162,7 @@ export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions)
         return fail(error);
       }
       const mine = entries.lastIndexOf(entry);
-      const before = entries.slice(0, Math.max(0, mine)).map((e) => Number(e.slice(0, e.indexOf(':'))));
+      const before = entries.slice(0, Math.max(0, mine)).map(readEntry);
       const wait =
         mine < 0 ? minuteMs / limit.perMinute : waitForTurn(before, at, limit, request.priority, minuteMs);
       if (wait === 0) return 0;

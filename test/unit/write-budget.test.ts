@@ -59,35 +59,49 @@ function maxInAnyMinute(times: number[]): number {
 
 describe('waitForTurn', () => {
   const tier2 = { perMinute: 20, scope: 'team' as const };
+  /** Final writes logged at these times. */
+  const calls = (times: number[], final = true) => times.map((at) => ({ at, final }));
 
   it('admits while fewer than the limit were made in the minute before', () => {
     // Act / Assess
-    expect(waitForTurn(Array(19).fill(1_000), 2_000, tier2, 'final')).toBe(0);
+    expect(waitForTurn(calls(Array(19).fill(1_000)), 2_000, tier2, 'final')).toBe(0);
     // A minute and the 2 s by which a call may reach Slack later than it was admitted.
-    expect(waitForTurn(Array(20).fill(1_000), 2_000, tier2, 'final')).toBe(61_000);
-    expect(waitForTurn(Array(20).fill(1_000), 63_001, tier2, 'final')).toBe(0);
+    expect(waitForTurn(calls(Array(20).fill(1_000)), 2_000, tier2, 'final')).toBe(61_000);
+    expect(waitForTurn(calls(Array(20).fill(1_000)), 63_001, tier2, 'final')).toBe(0);
   });
 
   it('waits until the oldest calls in the way have left the minute', () => {
     // Prepare: 20 calls one second apart, from t = 0 s.
-    const before = Array.from({ length: 20 }, (_, i) => i * 1_000);
+    const before = calls(Array.from({ length: 20 }, (_, i) => i * 1_000));
     // Act / Assess: at 25 s, the call made at 0 s leaves the minute (and its 2 s margin) at 62 s.
     expect(waitForTurn(before, 25_000, tier2, 'final')).toBe(37_000);
   });
 
   it('keeps room for final writes: streaming ones stop at their share', () => {
     // Act / Assess: 60 % of 20 is 12.
-    expect(waitForTurn(Array(11).fill(0), 100, tier2, 'streaming')).toBe(0);
-    expect(waitForTurn(Array(12).fill(0), 100, tier2, 'streaming')).toBeGreaterThan(0);
-    expect(waitForTurn(Array(12).fill(0), 100, tier2, 'final')).toBe(0);
+    expect(waitForTurn(calls(Array(11).fill(0), false), 100, tier2, 'streaming')).toBe(0);
+    expect(waitForTurn(calls(Array(12).fill(0), false), 100, tier2, 'streaming')).toBeGreaterThan(0);
+    expect(waitForTurn(calls(Array(12).fill(0), false), 100, tier2, 'final')).toBe(0);
+  });
+
+  it('leaves as much room for final writes as the last minute needed', () => {
+    // Prepare: 12 final writes and 2 streaming ones in the last minute of a Tier 3 method (50).
+    const tier3 = { perMinute: 50, scope: 'team' as const };
+    const before = [...calls(Array(12).fill(0)), ...calls([1, 2], false)];
+    // Act / Assess: streaming may use 30 (60 %) while 50 − 12 finals leave room: it goes.
+    expect(waitForTurn(before, 100, tier3, 'streaming')).toBe(0);
+    // 45 finals a minute leave streaming writes 5, all used: the next one waits.
+    const busy = [...calls(Array(45).fill(0)), ...calls([1, 2, 3, 4, 5], false)];
+    expect(waitForTurn(busy, 100, tier3, 'streaming')).toBeGreaterThan(0);
+    expect(waitForTurn(busy.slice(0, 49), 100, tier3, 'final')).toBe(0);
   });
 
   it('holds chat.postMessage to its short burst in a channel as well as to its minute', () => {
     // Prepare
     const post = SLACK_WRITE_LIMITS['chat.postMessage']!;
     // Act / Assess: five in the last five seconds: the sixth waits for the oldest to leave them.
-    expect(waitForTurn([1_000, 1_100, 1_200, 1_300, 1_400], 2_000, post, 'final')).toBe(4_167);
-    expect(waitForTurn([1_000, 1_100, 1_200, 1_300], 2_000, post, 'final')).toBe(0);
+    expect(waitForTurn(calls([1_000, 1_100, 1_200, 1_300, 1_400]), 2_000, post, 'final')).toBe(4_167);
+    expect(waitForTurn(calls([1_000, 1_100, 1_200, 1_300]), 2_000, post, 'final')).toBe(0);
   });
 });
 
