@@ -5,10 +5,14 @@ import { ParameterReadError } from './errors';
 
 type Env = Record<string, string | undefined>;
 
-/** A secret a function needs; `unlessSet` names a variable that makes it optional. */
+/**
+ * A secret a function needs; `unlessSet` names a variable that makes it optional; `optional`: read
+ * when the parameter exists, nothing missing when it does not.
+ */
 export interface SecretSpec {
   name: string;
   unlessSet?: string;
+  optional?: boolean;
 }
 
 /** The ingress verifies signatures and nothing else. */
@@ -19,6 +23,8 @@ export const WORKER_SECRETS: readonly SecretSpec[] = [
   { name: 'SLACK_BOT_TOKEN' },
   { name: 'OPENAI_API_KEY', unlessSet: 'OPENAI_BASE_URL' },
   { name: 'MOMENTO_API_KEY', unlessSet: 'MOMENTO_LOCAL_ENDPOINT' },
+  // The MCP servers and their headers (tokens) may be kept out of the function's environment.
+  { name: 'MCP_SERVERS', optional: true },
 ];
 
 const isSet = (env: Env, name: string) => Boolean(env[name]?.trim());
@@ -66,7 +72,8 @@ export async function resolveSecrets(
   for (const spec of wanted) {
     const value = values[`${path}${spec.name}`];
     if (typeof value === 'string' && value.trim() !== '') merged[spec.name] = value;
-    else if (!(spec.unlessSet && isSet(env, spec.unlessSet))) missing.push(`${path}${spec.name}`);
+    else if (!spec.optional && !(spec.unlessSet && isSet(env, spec.unlessSet)))
+      missing.push(`${path}${spec.name}`);
   }
   if (missing.length > 0) {
     throw new ParameterReadError(

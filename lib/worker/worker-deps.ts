@@ -16,6 +16,7 @@ import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
 import { momentoStreamingAvailability } from '../history/streaming-availability';
 import { momentoThreadHistory } from '../history/thread-history';
+import { momentoToolsAvailability } from '../history/tools-availability';
 import { measuredChatModel } from '../llm/measured-chat';
 import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { openAiChat } from '../llm/openai-chat';
@@ -28,9 +29,14 @@ import { slackWrites } from '../reply/slack-writes';
 import { momentoWindowCounter, sharedWriteBudget } from '../reply/write-budget';
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
+import { mcpToolSource } from '../tools/mcp-tools';
+import { systemResolver } from '../tools/safe-fetch';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import { observeRateLimits, observeReplyPaths } from './observers';
 import type { WorkerDeps } from './worker-handler';
+
+/** Share of `HISTORY_TOKEN_BUDGET` one tool result may take (cut with a marker beyond). */
+export const TOOL_RESULT_SHARE = 0.5;
 
 /** The thread, names and files of one answer must be read within this (bounded by time left too). */
 export const CONTEXT_TIMEOUT_MS = 10_000;
@@ -73,13 +79,15 @@ export function buildWorkerDeps(
   // Every Slack write of the replies, counted when Slack answers 429 (a metric per method).
   const writes = observeRateLimits(slackWrites(slack), metrics);
   const { governance: g } = config;
+  const names = slackUserNames(slack, cache, { ttlSeconds: config.momento.userNameTtlSeconds });
+  const parameters = overrides.parameters ?? lazyParameterProvider();
   const governance = createGovernance({
     policy: { channels: g.allowedChannels, users: g.allowedUsers },
     limits: { user: g.userDailyTokenLimit, team: g.teamDailyTokenLimit },
     store: momentoGovernanceStore(cache),
     channelSettings: g.channelSettingsParameter
       ? parameterChannelSettings({
-          provider: overrides.parameters ?? lazyParameterProvider(),
+          provider: parameters,
           parameterName: g.channelSettingsParameter,
           maxAgeSeconds: g.maxAgeSeconds,
           logger,
@@ -134,11 +142,36 @@ export function buildWorkerDeps(
     countTokens: o200kTokenCounter,
     context: {
       threads: slackThreadReader(slack),
-      names: slackUserNames(slack, cache, { ttlSeconds: config.momento.userNameTtlSeconds }),
+      names,
       files: slackFileDownloader({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl }),
       countTokens: o200kTokenCounter,
       imageInput: config.openai.imageInput,
       timeoutMs: CONTEXT_TIMEOUT_MS,
+    },
+    tools: {
+      settings: config.tools,
+      // One client per instance today; a per-workspace token would hand each job its own.
+      slack: () => slack,
+      names,
+      resolve: systemResolver,
+      mcp:
+        config.tools.mcpServers.length > 0
+          ? mcpToolSource(config.tools.mcpServers, {
+              // `ssm:<name>`: a SecureString read like the secrets, cached for the same age.
+              resolveHeader: async (value) =>
+                value.startsWith('ssm:')
+                  ? ((await parameters().get(value.slice(4), {
+                      decrypt: true,
+                      maxAge: config.governance.maxAgeSeconds,
+                    })) ?? '')
+                  : value,
+            })
+          : undefined,
+      availability: momentoToolsAvailability(cache),
+      countTokens: o200kTokenCounter,
+      // A tool result may fill half the prompt budget; memory and thread keep the rest.
+      resultTokens: Math.floor(config.openai.historyTokenBudget * TOOL_RESULT_SHARE),
+      model: config.openai.model,
     },
     retries,
     close() {

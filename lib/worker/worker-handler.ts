@@ -19,7 +19,7 @@ import { suggestPrompts } from './suggest-prompts';
 export interface WorkerDeps
   extends Pick<
     AnswerDeps,
-    'replies' | 'llm' | 'history' | 'claims' | 'countTokens' | 'context' | 'governance'
+    'replies' | 'llm' | 'history' | 'claims' | 'countTokens' | 'context' | 'governance' | 'tools'
   > {
   config: WorkerConfig;
   /** Suggested prompts (and thread titles), through the same Slack client as the replies. */
@@ -93,6 +93,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
             context: deps.context,
             assistant: deps.assistant,
             ...(deps.governance ? { governance: deps.governance } : {}),
+            tools: deps.tools,
             logger: recordLogger,
             settings: {
               systemPrompt: config.openai.systemPrompt,
