@@ -94,7 +94,8 @@ export function mcpToolSource(
           client = await connect(server, context.signal);
           const result = await client.callTool({ name: tool.name, arguments: args }, undefined, {
             signal: context.signal,
-            timeout: Math.max(1, context.deadline - Date.now()),
+            // The SDK's own request timeout, past ours: the call's signal ends it first.
+            timeout: Math.max(1, context.deadline - Date.now()) + 1_000,
           });
           const text = ((result.content as Array<{ type: string; text?: string }> | undefined) ?? [])
             .flatMap((part) => (part.type === 'text' && part.text ? [part.text] : []))
