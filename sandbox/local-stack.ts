@@ -1,6 +1,8 @@
 import { type IngressConfig, loadIngressConfig, loadWorkerConfig, type WorkerConfig } from '../lib/config';
+import { type McpPeer, startMcpPeer } from './peers/mcp-peer';
 import { type MomentoPeer, startMomentoPeer } from './peers/momento-peer';
 import { type OpenAIPeer, startOpenAIPeer } from './peers/openai-peer';
+import { type PagePeer, startPagePeer } from './peers/page-peer';
 import { type SlackPeer, type SlackPeerOptions, startSlackPeer } from './peers/slack-peer';
 import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from './peers/sqs-peer';
 
@@ -33,6 +35,9 @@ export interface LocalStack {
   slack: SlackPeer;
   openai: OpenAIPeer | undefined;
   momento: MomentoPeer | undefined;
+  /** A local MCP server (`MCP_SERVERS` names it `incidents`) and a web server read_link may read. */
+  mcp: McpPeer;
+  pages: PagePeer;
   /** The handlers' environment, as a deploy would set it. */
   env: Record<string, string>;
   ingressConfig: IngressConfig;
@@ -42,18 +47,26 @@ export interface LocalStack {
 
 let stackNo = 0;
 
+/** What the page peer serves at `/runbook` (events/mention-reads-a-link.json asks about it). */
+const RUNBOOK_PAGE = `<!doctype html><html><head><title>Orders runbook</title></head><body>
+<nav>Home · Runbooks</nav><h1>Orders queue backing up</h1>
+<p>First <b>restart the consumers</b>, then redrive the DLQ in batches of 100.</p></body></html>`;
+
 /**
  * Starts the local peers on free loopback ports: SQS (fauxqs) with a FIFO queue and DLQ, the
  * Slack Web API, OpenAI and Momento. The returned configuration is validated by the same
  * `lib/config.ts` the Lambdas use; only the values differ.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const [sqs, slack, openai, momento] = await Promise.all([
+  const [sqs, slack, openai, momento, mcp, pages] = await Promise.all([
     startSqsPeer(),
     startSlackPeer({ ...(options.slackNow ? { now: options.slackNow } : {}), ...options.slackLimits }),
     options.withoutOpenAI ? undefined : startOpenAIPeer({ tokenDelayMs: options.tokenDelayMs ?? 0 }),
     options.withoutMomento ? undefined : startMomentoPeer({ log: () => undefined }),
+    startMcpPeer(),
+    startPagePeer(),
   ]);
+  pages.page('/runbook', { body: RUNBOOK_PAGE });
   const queue = sqs.createFifoQueue(`slack-bot-local-${++stackNo}`, {
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
     maxReceiveCount: options.maxReceiveCount ?? 4,
@@ -72,6 +85,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     OPENAI_API_MODEL: 'gpt-4o-mini',
     ...(openai ? { OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: 'sk-local' } : {}),
     ...(momento ? { MOMENTO_LOCAL_ENDPOINT: momento.endpoint } : {}),
+    MCP_SERVERS: JSON.stringify([{ name: 'incidents', url: mcp.url }]),
+    // The page peer is on a loopback address: read_link may reach exactly it.
+    READ_LINK_ALLOW_HOSTS: `127.0.0.1:${pages.port}`,
     ...options.env,
   };
   return {
@@ -80,11 +96,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     slack,
     openai,
     momento,
+    mcp,
+    pages,
     env,
     ingressConfig: loadIngressConfig(env),
     workerConfig: loadWorkerConfig(env),
     async close() {
-      await Promise.all([sqs.close(), slack.close(), openai?.close(), momento?.close()]);
+      await Promise.all([
+        sqs.close(),
+        slack.close(),
+        openai?.close(),
+        momento?.close(),
+        mcp.close(),
+        pages.close(),
+      ]);
     },
   };
 }

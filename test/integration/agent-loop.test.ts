@@ -1,7 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import OpenAI from 'openai';
-import { createLogger } from '../../lib/logger';
 import { openAiChat } from '../../lib/llm/openai-chat';
+import { createLogger } from '../../lib/logger';
 import type { AnswerReply, StepUpdate } from '../../lib/reply/answer-reply';
 import { runAgent } from '../../lib/tools/agent-loop';
 import { readLinkTool } from '../../lib/tools/read-link';
@@ -55,7 +55,11 @@ function run(question: string, reply: AnswerReply) {
   ];
   const tool = readLinkTool(
     new WebClient('xoxb-unused'),
-    { teamId: 'T0LOCAL', channel: 'C0GENERAL', named: new Set([`${pages.origin}/page`, `${pages.origin}/hang`]) },
+    {
+      teamId: 'T0LOCAL',
+      channel: 'C0GENERAL',
+      named: new Set([`${pages.origin}/page`, `${pages.origin}/hang`]),
+    },
     {
       names: { names: async () => new Map() },
       resolve: systemResolver,
