@@ -51,7 +51,8 @@ export async function resolveSecrets(
   const { path, env } = config;
   // Not set, and needed: a secret that a set variable replaces (a local endpoint) is not read.
   const wanted = specs.filter((s) => !isSet(env, s.name) && !(s.unlessSet && isSet(env, s.unlessSet)));
-  if (!path || wanted.length === 0) return env;
+  // An optional parameter is read only along with a secret that must be read.
+  if (!path || !wanted.some((s) => !s.optional)) return env;
   const names = Object.fromEntries(wanted.map((s) => [`${path}${s.name}`, {}]));
   let values: Record<string, unknown>;
   try {
@@ -110,8 +111,8 @@ export function rebuiltOnRotation<T>(
     onStaleRead?: (error: unknown) => void;
   } = {},
 ): () => Promise<T> {
-  if (!config.path || specs.every((spec) => isSet(config.env, spec.name))) {
-    // Nothing to read: build now, so a bad configuration fails the module's init (Lambda's cold
+  if (!config.path || specs.every((spec) => spec.optional || isSet(config.env, spec.name))) {
+    // Nothing to read (an optional parameter is read only along with the secrets): build now, so a bad configuration fails the module's init (Lambda's cold
     // start) at once, as it did before parameters existed.
     const value = build(config.env);
     return () => Promise.resolve(value);

@@ -326,8 +326,10 @@ describe('serverless package, offline', () => {
       {
         Effect: 'Allow',
         Action: 'ssm:GetParameters',
-        Resource: ['SLACK_BOT_TOKEN', 'OPENAI_API_KEY', 'MOMENTO_API_KEY'].map(parameterArn),
+        Resource: ['SLACK_BOT_TOKEN', 'OPENAI_API_KEY', 'MOMENTO_API_KEY', 'MCP_SERVERS'].map(parameterArn),
       },
+      // MCP header values kept as SecureStrings, under the stack's own mcp/ folder only.
+      { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn('mcp/*') },
       { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn('CHANNEL_SETTINGS') },
     ]);
     for (const roleId of ['IngressRole', 'WorkerRole']) {
@@ -455,7 +457,9 @@ describe('the packaged bundles', () => {
   ])('%s: requires nothing but Node built-ins and the runtime’s AWS SDK', (name, get) => {
     // Prepare
     const code = get().files.get(`handlers/${name}.js`)!.toString('utf8');
-    const required = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
+    // Not `'require("ajv/dist/runtime/…")'` in quotes or backticks: ajv (in the MCP SDK) keeps such
+    // strings for code it generates as source text, never calls them.
+    const required = [...code.matchAll(/(?<!['`])\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
     const builtins = new Set(builtinModules);
     // Assess
     const outside = [...new Set(required)].filter((m) => !builtins.has(m.replace(/^node:/, '')));
@@ -534,7 +538,12 @@ describe('the packaged bundles', () => {
     expect(handlerType).toBe('function');
     expect(ssm.calls.filter((c) => c.operation === 'GetParameters').at(-1)?.body).toEqual({
       // Not MOMENTO_API_KEY: the local endpoint set here replaces it, so it is not read.
-      Names: [`${PARAMETER_PATH}SLACK_BOT_TOKEN`, `${PARAMETER_PATH}OPENAI_API_KEY`],
+      // MCP_SERVERS: optional, read along with them.
+      Names: [
+        `${PARAMETER_PATH}SLACK_BOT_TOKEN`,
+        `${PARAMETER_PATH}OPENAI_API_KEY`,
+        `${PARAMETER_PATH}MCP_SERVERS`,
+      ],
       WithDecryption: true,
     });
   });

@@ -37,6 +37,8 @@ export const SECRET_VARIABLES = [
   'SLACK_BOT_TOKEN',
   'OPENAI_API_KEY',
   'MOMENTO_API_KEY',
+  // Optional: the MCP servers and their headers (lib/secrets.ts WORKER_SECRETS).
+  'MCP_SERVERS',
 ];
 
 /** Names read with `${env:NAME}` / `${env:NAME, default}` in `serverless.yml`. */
