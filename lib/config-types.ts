@@ -3,6 +3,9 @@
  * in the project's own terms (the variable behind each field is named in its comment).
  */
 
+import type { McpServerSetting } from './config-variables';
+import type { BuiltInTool } from './tools/tool';
+
 /** The environment as Node gives it. */
 export type Env = Record<string, string | undefined>;
 
@@ -122,4 +125,16 @@ export interface WorkerConfig {
   };
   /** Distribution mode: each job's token comes from its workspace's installation. */
   distribution?: DistributionConfig | undefined;
+  tools: {
+    /** `AGENT_TOOLS=off`: no tools at all, MCP included. */
+    off: boolean;
+    /** `AGENT_TOOLS`: the built-in tools offered (default all). */
+    enabled: BuiltInTool[];
+    /** `AGENT_MAX_STEPS`: model calls that make one answer. */
+    maxSteps: number;
+    /** `MCP_SERVERS` (variable or parameter); empty with `AGENT_TOOLS=off`. */
+    mcpServers: McpServerSetting[];
+    /** `READ_LINK_ALLOW_HOSTS`: `host:port`s exempt from read_link's private-address rule. */
+    readLinkAllowHosts: string[];
+  };
 }

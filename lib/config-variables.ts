@@ -74,3 +74,87 @@ export const idList = optionalNonEmpty.transform((v) =>
 export const dailyLimit = optionalNonEmpty
   .transform((v) => (v === undefined ? undefined : Number(v)))
   .refine((n) => n === undefined || (Number.isInteger(n) && n > 0), 'must be a whole number above 0');
+
+/** `AGENT_TOOLS`: a comma list of built-in tools, `off` for none (MCP included); unset = all. */
+export const agentToolsVariable = (builtIns: readonly string[]) =>
+  optionalNonEmpty.transform((v, ctx): { off: boolean; enabled: string[] } => {
+    if (v === undefined) return { off: false, enabled: [...builtIns] };
+    if (v.toLowerCase() === 'off') return { off: true, enabled: [] };
+    const names = v
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '');
+    const unknown = names.find((n) => !builtIns.includes(n));
+    if (unknown !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `names an unknown tool ${JSON.stringify(unknown)} (tools: ${builtIns.join(', ')}, or off)`,
+      });
+      return z.NEVER;
+    }
+    return { off: false, enabled: names };
+  });
+
+/** One MCP server as `MCP_SERVERS` lists it. */
+export interface McpServerSetting {
+  /** Prefix of its tools' names (`<name>__<tool>`). */
+  name: string;
+  url: string;
+  /** Request headers; a value `ssm:<parameter name>` is read from that SecureString. */
+  headers?: Record<string, string>;
+  /** Only these of its tools; absent = all. */
+  tools?: string[];
+}
+
+const mcpServers = z
+  .array(
+    z.strictObject({
+      name: z.string().regex(/^[A-Za-z0-9_-]{1,30}$/, 'name must be 1-30 letters, digits, _ or -'),
+      url: z
+        .string()
+        .refine(
+          (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
+          'url must be an http(s) URL',
+        ),
+      headers: z.record(z.string(), z.string()).optional(),
+      tools: z.array(z.string().min(1)).optional(),
+    }),
+  )
+  .refine((list) => new Set(list.map((s) => s.name)).size === list.length, 'server names must be unique');
+
+/** `MCP_SERVERS`: a JSON array of `{name, url, headers?, tools?}`; unset = no MCP servers. */
+export const mcpServersVariable = optionalNonEmpty.transform((v, ctx): McpServerSetting[] => {
+  if (v === undefined) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(v);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a JSON array of {"name", "url", "headers"?, "tools"?}',
+    });
+    return z.NEVER;
+  }
+  const parsed = mcpServers.safeParse(raw);
+  if (parsed.success) return parsed.data as McpServerSetting[];
+  const issue = parsed.error.issues[0];
+  const at = issue?.path[0];
+  ctx.addIssue({
+    code: 'custom',
+    message: `${typeof at === 'number' ? `server ${at + 1}: ` : ''}${issue?.message ?? 'is malformed'}`,
+  });
+  return z.NEVER;
+});
+
+/** `READ_LINK_ALLOW_HOSTS`: comma-separated `host:port`, lowercased; empty = none. */
+export const hostPortList = optionalNonEmpty
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h !== ''),
+  )
+  .refine(
+    (list) => list.every((h) => /^[^\s:/]+:\d{1,5}$/.test(h) || /^\[[0-9a-f:.]+\]:\d{1,5}$/.test(h)),
+    'must be a comma list of host:port',
+  );

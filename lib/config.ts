@@ -2,8 +2,11 @@ import * as z from 'zod';
 import { distributionConfig, distributionIssues } from './config-distribution';
 import type { Env, IngressConfig, ParametersConfig, WorkerConfig } from './config-types';
 import {
+  agentToolsVariable,
   dailyLimit,
+  hostPortList,
   idList,
+  mcpServersVariable,
   nonEmpty,
   optionalNonEmpty,
   positiveNumber,
@@ -11,7 +14,13 @@ import {
   url,
 } from './config-variables';
 import { ConfigError, type ConfigIssue } from './errors';
-import { MAX_MODEL_CALLS_PER_EVENT, MAX_RECEIVES_WITHIN_BUDGET } from './llm/model-call-budget';
+import {
+  DEFAULT_AGENT_MAX_STEPS,
+  MAX_MODEL_CALLS_PER_EVENT,
+  MAX_RECEIVES_WITHIN_BUDGET,
+  modelCallsPerEvent,
+} from './llm/model-call-budget';
+import { BUILT_IN_TOOLS } from './tools/tool';
 
 export type {
   DistributionConfig,
@@ -112,6 +121,14 @@ const workerSchema = z.object({
   CHANNEL_SETTINGS_PARAMETER: optionalNonEmpty,
   PARAMETERS_MAX_AGE_SECONDS: positiveNumber(300),
   METRICS_NAMESPACE: optionalNonEmpty.transform((v) => v ?? 'SlackGptBot'),
+  // Tools the model may call (lib/tools); the names are fixed.
+  AGENT_TOOLS: agentToolsVariable(BUILT_IN_TOOLS),
+  AGENT_MAX_STEPS: positiveNumber(DEFAULT_AGENT_MAX_STEPS).refine(
+    (n) => Number.isInteger(n) && n <= 10,
+    'must be a whole number from 1 to 10',
+  ),
+  MCP_SERVERS: mcpServersVariable,
+  READ_LINK_ALLOW_HOSTS: hostPortList,
 });
 
 /** Either-or requirements; checked on the raw environment so they are reported with the rest. */
@@ -130,6 +147,19 @@ function workerAlternatives(env: Env): ConfigIssue[] {
   }
   if (!set('MOMENTO_API_KEY') && !set('MOMENTO_LOCAL_ENDPOINT')) {
     issues.push({ variable: 'MOMENTO_API_KEY', problem: 'is required (or set MOMENTO_LOCAL_ENDPOINT)' });
+  }
+  // Rounds of tool calls multiply the model requests of each receive (lib/llm/model-call-budget.ts).
+  const steps = Number(env.AGENT_MAX_STEPS?.trim() || DEFAULT_AGENT_MAX_STEPS);
+  const receives = Number(env.QUEUE_MAX_RECEIVE_COUNT?.trim() || 5);
+  if (
+    Number.isInteger(steps) &&
+    Number.isInteger(receives) &&
+    modelCallsPerEvent(receives, steps) > MAX_MODEL_CALLS_PER_EVENT
+  ) {
+    issues.push({
+      variable: 'AGENT_MAX_STEPS',
+      problem: `with QUEUE_MAX_RECEIVE_COUNT ${receives} makes ${modelCallsPerEvent(receives, steps)} model requests per event, above MAX_MODEL_CALLS_PER_EVENT (${MAX_MODEL_CALLS_PER_EVENT}): lower one of them`,
+    });
   }
   return issues;
 }
@@ -256,5 +286,12 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     },
     metrics: { namespace: e.METRICS_NAMESPACE },
     ...(distribution ? { distribution } : {}),
+    tools: {
+      off: e.AGENT_TOOLS.off,
+      enabled: e.AGENT_TOOLS.enabled as WorkerConfig['tools']['enabled'],
+      maxSteps: e.AGENT_MAX_STEPS,
+      mcpServers: e.AGENT_TOOLS.off ? [] : e.MCP_SERVERS,
+      readLinkAllowHosts: e.READ_LINK_ALLOW_HOSTS,
+    },
   };
 }

@@ -93,6 +93,13 @@ export class LlmError extends AppError {
   }
 }
 
+/** The model API refused the `tools` of a request (a 400 about tools): answer without them. */
+export class ToolsRefusedError extends LlmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { retryable: false, status: 400 }, options);
+  }
+}
+
 /**
  * How a Slack refusal is handled:
  * - `transient`: rate limits, 5xx, network errors, timeouts; another try may work.

@@ -7,12 +7,14 @@ type Env = Record<string, string | undefined>;
 
 /**
  * A secret a function needs; `unlessSet` names a variable that makes it optional, `onlyIf` one
- * without which it is not needed at all (distribution mode's secrets need `SLACK_CLIENT_ID`).
+ * without which it is not needed at all (distribution mode's secrets need `SLACK_CLIENT_ID`);
+ * `optional`: read when the parameter exists, nothing missing when it does not.
  */
 export interface SecretSpec {
   name: string;
   unlessSet?: string;
   onlyIf?: string;
+  optional?: boolean;
 }
 
 /** Distribution mode (SLACK_CLIENT_ID set): the OAuth secrets and the key tokens are stored under. */
@@ -34,6 +36,8 @@ export const WORKER_SECRETS: readonly SecretSpec[] = [
   // Refreshing rotating tokens needs the client secret; reading them, the key.
   { name: 'SLACK_CLIENT_SECRET', onlyIf: DISTRIBUTION },
   { name: 'TOKEN_ENCRYPTION_KEY', onlyIf: DISTRIBUTION },
+  // The MCP servers and their headers (tokens) may be kept out of the function's environment.
+  { name: 'MCP_SERVERS', optional: true },
 ];
 
 const isSet = (env: Env, name: string) => Boolean(env[name]?.trim());
@@ -65,7 +69,8 @@ export async function resolveSecrets(
   const wanted = specs.filter(
     (s) => applies(env, s) && !isSet(env, s.name) && !(s.unlessSet && isSet(env, s.unlessSet)),
   );
-  if (!path || wanted.length === 0) return env;
+  // An optional parameter is read only along with a secret that must be read.
+  if (!path || !wanted.some((s) => !s.optional)) return env;
   const names = Object.fromEntries(wanted.map((s) => [`${path}${s.name}`, {}]));
   let values: Record<string, unknown>;
   try {
@@ -86,7 +91,8 @@ export async function resolveSecrets(
   for (const spec of wanted) {
     const value = values[`${path}${spec.name}`];
     if (typeof value === 'string' && value.trim() !== '') merged[spec.name] = value;
-    else if (!(spec.unlessSet && isSet(env, spec.unlessSet))) missing.push(`${path}${spec.name}`);
+    else if (!spec.optional && !(spec.unlessSet && isSet(env, spec.unlessSet)))
+      missing.push(`${path}${spec.name}`);
   }
   if (missing.length > 0) {
     throw new ParameterReadError(
@@ -123,8 +129,11 @@ export function rebuiltOnRotation<T>(
     onStaleRead?: (error: unknown) => void;
   } = {},
 ): () => Promise<T> {
-  if (!config.path || specs.every((spec) => !applies(config.env, spec) || isSet(config.env, spec.name))) {
-    // Nothing to read: build now, so a bad configuration fails the module's init (Lambda's cold
+  if (
+    !config.path ||
+    specs.every((spec) => spec.optional || !applies(config.env, spec) || isSet(config.env, spec.name))
+  ) {
+    // Nothing to read (an optional parameter is read only along with the secrets): build now, so a bad configuration fails the module's init (Lambda's cold
     // start) at once, as it did before parameters existed.
     const value = build(config.env);
     return () => Promise.resolve(value);

@@ -1,7 +1,9 @@
 import { type IngressConfig, loadIngressConfig, loadWorkerConfig, type WorkerConfig } from '../lib/config';
 import { type DynamoDbPeer, startDynamoDbPeer } from './peers/dynamodb-peer';
+import { type McpPeer, startMcpPeer } from './peers/mcp-peer';
 import { type MomentoPeer, startMomentoPeer } from './peers/momento-peer';
 import { type OpenAIPeer, startOpenAIPeer } from './peers/openai-peer';
+import { type PagePeer, startPagePeer } from './peers/page-peer';
 import { type SlackPeer, type SlackPeerOptions, startSlackPeer } from './peers/slack-peer';
 import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from './peers/sqs-peer';
 
@@ -81,6 +83,9 @@ export interface LocalStack {
   momento: MomentoPeer | undefined;
   /** Distribution mode's installation store. */
   dynamodb: DynamoDbPeer | undefined;
+  /** A local MCP server (`MCP_SERVERS` names it `incidents`) and a web server read_link may read. */
+  mcp: McpPeer;
+  pages: PagePeer;
   /** The handlers' environment, as a deploy would set it. */
   env: Record<string, string>;
   ingressConfig: IngressConfig;
@@ -90,6 +95,11 @@ export interface LocalStack {
 
 let stackNo = 0;
 
+/** What the page peer serves at `/runbook` (events/mention-reads-a-link.json asks about it). */
+const RUNBOOK_PAGE = `<!doctype html><html><head><title>Orders runbook</title></head><body>
+<nav>Home · Runbooks</nav><h1>Orders queue backing up</h1>
+<p>First <b>restart the consumers</b>, then redrive the DLQ in batches of 100.</p></body></html>`;
+
 /**
  * Starts the local peers on free loopback ports: SQS (fauxqs) with a FIFO queue and DLQ, the
  * Slack Web API, OpenAI and Momento. The returned configuration is validated by the same
@@ -98,7 +108,7 @@ let stackNo = 0;
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const { distribution } = options;
   const teamOf = new Map<string, string>(LOCAL_WORKSPACES.map((w) => [w.channel, w.teamId]));
-  const [sqs, slack, openai, momento, dynamodb] = await Promise.all([
+  const [sqs, slack, openai, momento, mcp, pages, dynamodb] = await Promise.all([
     startSqsPeer(),
     startSlackPeer({
       ...(options.slackNow ? { now: options.slackNow } : {}),
@@ -118,8 +128,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }),
     options.withoutOpenAI ? undefined : startOpenAIPeer({ tokenDelayMs: options.tokenDelayMs ?? 0 }),
     options.withoutMomento ? undefined : startMomentoPeer({ log: () => undefined }),
+    startMcpPeer(),
+    startPagePeer(),
     distribution ? startDynamoDbPeer() : undefined,
   ]);
+  pages.page('/runbook', { body: RUNBOOK_PAGE });
   await dynamodb?.createInstallationsTable(LOCAL_OAUTH.table);
   const queue = sqs.createFifoQueue(`slack-bot-local-${++stackNo}`, {
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
@@ -149,6 +162,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
         }
       : {}),
+    MCP_SERVERS: JSON.stringify([{ name: 'incidents', url: mcp.url }]),
+    // The page peer is on a loopback address: read_link may reach exactly it.
+    READ_LINK_ALLOW_HOSTS: `127.0.0.1:${pages.port}`,
     ...options.env,
   };
   // Distribution mode: every token comes from an installation.
@@ -163,11 +179,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     openai,
     momento,
     dynamodb,
+    mcp,
+    pages,
     env,
     ingressConfig: loadIngressConfig(env),
     workerConfig: loadWorkerConfig(env),
     async close() {
-      await Promise.all([sqs.close(), slack.close(), openai?.close(), momento?.close(), dynamodb?.close()]);
+      await Promise.all([
+        sqs.close(),
+        slack.close(),
+        openai?.close(),
+        momento?.close(),
+        mcp.close(),
+        pages.close(),
+        dynamodb?.close(),
+      ]);
     },
   };
 }

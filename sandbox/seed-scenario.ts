@@ -55,3 +55,22 @@ export async function serveEventFiles(
     }),
   );
 }
+
+/**
+ * Slack puts an `action_token` on the asking user's event: the local Slack peer accepts the
+ * event's own token for that user, so `search_slack` can search as them.
+ */
+export function acceptActionToken(slack: SlackPeer, body: Record<string, unknown>): void {
+  const event = body.event as { action_token?: unknown; user?: unknown } | undefined;
+  if (typeof event?.action_token === 'string' && typeof event.user === 'string') {
+    slack.issueActionToken(event.user, event.action_token);
+  }
+}
+
+/** `{{pages}}` in an event becomes the local page peer's origin (its port is a free one). */
+export function withLocalOrigins(
+  body: Record<string, unknown>,
+  pagesOrigin: string,
+): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(body).replaceAll('{{pages}}', pagesOrigin)) as Record<string, unknown>;
+}

@@ -7,7 +7,7 @@ import type { Expectation } from './expectations';
 import type { SlackMessage } from './peers/slack-peer';
 import type { EventRestamper } from './restamp-event';
 import type { LocalBot } from './run-local';
-import { seedBeforeEvent, serveEventFiles } from './seed-scenario';
+import { acceptActionToken, seedBeforeEvent, serveEventFiles, withLocalOrigins } from './seed-scenario';
 import { postSlackEvent } from './slack-request';
 import { formatMs } from './terminal';
 import type { ThreadPrinter } from './thread-printer';
@@ -98,7 +98,8 @@ export async function runStartScenario(deps: ScenarioDeps): Promise<ScenarioResu
     };
     const channel = String((file.body.event as { channel?: unknown } | undefined)?.channel ?? '');
     seedBeforeEvent(bot.stack.slack, deps.restamper, expectation.seed, channel);
-    const body = deps.restamper.stamp(file.body);
+    const body = withLocalOrigins(deps.restamper.stamp(file.body), bot.stack.pages.origin);
+    acceptActionToken(bot.stack.slack, body);
     await serveEventFiles(bot.stack.slack, body, join(dirname(file.path), 'files'));
     const thread = threadOf(body);
     const eventId = String(body.event_id ?? '');

@@ -9,6 +9,11 @@ export interface ChannelSettings {
   systemPrompt?: string;
   model?: string;
   temperature?: number;
+  /**
+   * Narrows the tools in this channel: built-in tool names, MCP server names (all their tools) or
+   * `<server>__<tool>`; `[]` = no tools here. Unset: every tool the deployment enables.
+   */
+  tools?: string[];
 }
 
 /** Per-channel settings, read where an admin can change them without a deploy. */
@@ -22,6 +27,7 @@ const settingsSchema = z
     systemPrompt: z.string().trim().min(1, 'must not be empty').optional(),
     model: z.string().trim().min(1, 'must not be empty').optional(),
     temperature: z.number().min(0, 'must be from 0 to 2').max(2, 'must be from 0 to 2').optional(),
+    tools: z.array(z.string().trim().min(1, 'must not be empty')).optional(),
   })
   .strict();
 
@@ -36,7 +42,7 @@ const documentSchema = z
 
 /**
  * Parses the settings document, YAML or JSON (JSON is YAML):
- * `{ channels: { C123: { systemPrompt, model?, temperature? } } }`.
+ * `{ channels: { C123: { systemPrompt, model?, temperature?, tools? } } }`.
  * @throws {BadInputError} whose `field` is the path of the first problem, e.g. `channels.C123.temperature`.
  */
 export function parseChannelSettings(text: string): Record<string, ChannelSettings> {

@@ -20,7 +20,7 @@ export function measuredChatModel(
 ): ChatModel {
   const now = ports.now ?? (() => performance.now());
   return {
-    async stream(messages, onText, limits, overrides) {
+    async stream(messages, onText, limits, overrides, tools) {
       const started = now();
       let firstTokenMs: number | undefined;
       const observe = (soFar: string) => {
@@ -28,7 +28,7 @@ export function measuredChatModel(
         onText(soFar);
       };
       try {
-        const answer = await inner.stream(messages, observe, limits, overrides);
+        const answer = await inner.stream(messages, observe, limits, overrides, tools);
         let usage = answer.usage;
         if (!usage) {
           const count = await ports.countTokens();
@@ -43,7 +43,9 @@ export function measuredChatModel(
                   imageParts(m.content) * IMAGE_TOKENS_ESTIMATE,
                 0,
               ),
-            completionTokens: count(answer.text),
+            completionTokens: count(
+              answer.text + (answer.toolCalls ?? []).map((c) => c.name + c.arguments).join(''),
+            ),
           };
           ports.logger.debug('the model sent no usage; tokens estimated', { ...usage });
         }

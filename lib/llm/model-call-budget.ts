@@ -1,30 +1,51 @@
 /**
- * How many model requests one Slack event may cost, at most, across every retry layer. Each
- * layer multiplies the one above it, so they are set here together and checked against one cap:
+ * How many model requests one Slack event may cost, at most, across every retry layer and every
+ * round of tool calls. Each layer multiplies the one above it, so they are set here together and
+ * checked against one cap:
  *
  * - the OpenAI SDK retries a request that failed before streaming (`maxRetries`: 1 retry → 2
  *   requests; https://github.com/openai/openai-node#retries),
- * - `answerMention` tries the model up to `attemptsPerInvocation` times in one invocation,
+ * - one answer is a loop of model calls: each round may ask for tools, whose results go back in
+ *   the next call (lib/tools/agent-loop.ts). At most `AGENT_MAX_STEPS` calls make an answer, and
+ *   the invocation may try a failed call again `attemptsPerInvocation - 1` times in all (not per
+ *   round): `AGENT_MAX_STEPS + attemptsPerInvocation - 1` calls per invocation,
  * - SQS hands the record to the worker up to `maxReceiveCount` times before the dead-letter queue
- *   (`QUEUE_MAX_RECEIVE_COUNT`, the redrive policy in serverless.yml).
+ *   (`QUEUE_MAX_RECEIVE_COUNT`, the redrive policy in serverless.yml); a redelivery may repeat the
+ *   lookups (never the reply).
  *
- * With the defaults: 2 × 2 × 5 = 20 requests, the cap. A flood of N events can therefore never
- * cost more than 20 × N requests, whatever fails; config refuses a `QUEUE_MAX_RECEIVE_COUNT` that
- * would exceed it (lib/config.ts).
+ * With the defaults: 2 × (4 + 2 − 1) × 5 = 50 requests, the cap. A flood of N events can
+ * therefore never cost more than 50 × N requests, whatever fails; config refuses an
+ * `AGENT_MAX_STEPS` or `QUEUE_MAX_RECEIVE_COUNT` that would exceed it (lib/config.ts). Without
+ * tools an answer is one call, and the worst case is the 20 requests it was before tools.
  */
-export const MAX_MODEL_CALLS_PER_EVENT = 20;
+export const MAX_MODEL_CALLS_PER_EVENT = 50;
+
+/** Model calls that make one answer by default (`AGENT_MAX_STEPS`). */
+export const DEFAULT_AGENT_MAX_STEPS = 4;
 
 /** The per-layer factors the worker is built with (lib/worker/worker-deps.ts, worker-handler.ts). */
 export const MODEL_CALL_BUDGET = {
   /** OpenAI client `maxRetries`: retries of one request, on top of the first try. */
   sdkMaxRetries: 1,
-  /** Model attempts within one worker invocation (answerMention `settings.llmAttempts`). */
+  /** Tries of a failed model call within one invocation, counted over the whole loop. */
   attemptsPerInvocation: 2,
 } as const;
 
-/** Requests one event may cost with these factors and `maxReceiveCount` receives. */
-export function modelCallsPerEvent(maxReceiveCount: number, budget = MODEL_CALL_BUDGET): number {
-  return (budget.sdkMaxRetries + 1) * budget.attemptsPerInvocation * maxReceiveCount;
+/** Model calls one invocation may make: the loop's rounds and its retries. */
+export function modelCallsPerInvocation(
+  maxSteps = DEFAULT_AGENT_MAX_STEPS,
+  budget = MODEL_CALL_BUDGET,
+): number {
+  return maxSteps + budget.attemptsPerInvocation - 1;
+}
+
+/** Requests one event may cost with these factors, `maxReceiveCount` receives and `maxSteps` rounds. */
+export function modelCallsPerEvent(
+  maxReceiveCount: number,
+  maxSteps = DEFAULT_AGENT_MAX_STEPS,
+  budget = MODEL_CALL_BUDGET,
+): number {
+  return (budget.sdkMaxRetries + 1) * modelCallsPerInvocation(maxSteps, budget) * maxReceiveCount;
 }
 
 /** The largest `maxReceiveCount` that keeps an event within {@link MAX_MODEL_CALLS_PER_EVENT}: 5. */

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
-import { LlmError } from '../errors';
-import type { ChatMessage } from './prompt';
+import { LlmError, ToolsRefusedError } from '../errors';
+import type { ChatMessage, ToolCall } from './prompt';
 
 /** The finished answer. */
 export interface ChatAnswer {
@@ -15,6 +15,25 @@ export interface ChatAnswer {
    * server sends no usage chunk.
    */
   usage?: { promptTokens: number; completionTokens: number };
+  /** The functions the model asked to call (`finishReason` is then `tool_calls`), in its order. */
+  toolCalls?: ToolCall[];
+}
+
+/**
+ * A function the model may call, as OpenAI's `tools` take it
+ * (https://platform.openai.com/docs/api-reference/chat/create#chat-create-tools).
+ */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** A JSON Schema object for the arguments. */
+  parameters: Record<string, unknown>;
+}
+
+/** The tools offered on one request; `choice: 'none'` makes the model answer in text. */
+export interface ToolOffer {
+  specs: ToolSpec[];
+  choice?: 'auto' | 'none';
 }
 
 /** Per-request choices that override the deployment's defaults (per-channel settings). */
@@ -30,13 +49,16 @@ export interface ChatModel {
    * @param limits `deadlineMs`: give up this many milliseconds from now, whole stream included;
    *   `idleMs`: give up when no piece arrives for this long; `signal`: abort at once (no more tokens
    *   are paid for) and return the text so far with `finishReason: 'stopped'`.
-   * @throws {LlmError} sorted into retryable (429, 5xx, connection, broken or stalled stream) and not.
+   * @param tools functions the model may call; their calls come back in `toolCalls`.
+   * @throws {LlmError} sorted into retryable (429, 5xx, connection, broken or stalled stream) and not;
+   *   {@link ToolsRefusedError} when the server refuses `tools`.
    */
   stream(
     messages: ChatMessage[],
     onText: (textSoFar: string) => void,
     limits: { deadlineMs: number; idleMs?: number; signal?: AbortSignal },
     overrides?: ChatOverrides,
+    tools?: ToolOffer,
   ): Promise<ChatAnswer>;
 }
 
@@ -50,10 +72,13 @@ export const DEFAULT_IDLE_MS = 60_000;
  */
 export function openAiChat(client: OpenAI, options: { model: string; temperature: number }): ChatModel {
   return {
-    async stream(messages, onText, limits, overrides = {}) {
+    async stream(messages, onText, limits, overrides = {}, tools) {
       let text = '';
       let finishReason = '';
       let usage: ChatAnswer['usage'];
+      // Tool-call deltas come in pieces keyed by `index`: id and name first, arguments in fragments.
+      // https://platform.openai.com/docs/guides/function-calling#streaming
+      const calls: ToolCall[] = [];
       // The SDK's `timeout` covers only the wait for response headers; this bounds the whole
       // stream, so the invocation ends with time left to tell the user instead of being killed.
       const abort = new AbortController();
@@ -72,8 +97,16 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
           {
             model: overrides.model ?? options.model,
             temperature: overrides.temperature ?? options.temperature,
-            // Image parts only ever come on user messages (lib/context builds them).
-            messages: messages as OpenAI.ChatCompletionMessageParam[],
+            messages: messages.map(toOpenAiMessage),
+            ...(tools?.specs.length
+              ? {
+                  tools: tools.specs.map((t) => ({
+                    type: 'function' as const,
+                    function: { name: t.name, description: t.description, parameters: t.parameters },
+                  })),
+                  ...(tools.choice ? { tool_choice: tools.choice } : {}),
+                }
+              : {}),
             stream: true,
             // A last chunk with `choices: []` and the request's `usage` (tokens counted against the
             // daily quota): https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
@@ -88,6 +121,13 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
           if (piece) {
             text += piece;
             onText(text);
+          }
+          for (const delta of choice?.delta?.tool_calls ?? []) {
+            calls[delta.index] ??= { id: '', name: '', arguments: '' };
+            const call = calls[delta.index]!;
+            if (delta.id) call.id = delta.id;
+            if (delta.function?.name) call.name += delta.function.name;
+            if (delta.function?.arguments) call.arguments += delta.function.arguments;
           }
           if (choice?.finish_reason) finishReason = choice.finish_reason;
           if (chunk.usage) {
@@ -105,7 +145,7 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
           const why = (abort.signal.reason as Error).message === 'stalled' ? 'stalled' : 'ran out of time';
           throw new LlmError(`the model stream ${why}`, { retryable: true, partialText: text }, { cause });
         }
-        throw toLlmError(cause, text);
+        throw toLlmError(cause, text, Boolean(tools?.specs.length));
       } finally {
         clearTimeout(deadline);
         clearTimeout(idle);
@@ -127,14 +167,50 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
           partialText: text,
         });
       }
-      return { text, finishReason, ...(usage ? { usage } : {}) };
+      const toolCalls = calls.filter((c) => c.name !== '');
+      return {
+        text,
+        finishReason,
+        ...(usage ? { usage } : {}),
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      };
     },
   };
 }
 
+/** Our message → OpenAI's: tool calls on assistant turns, `tool_call_id` on their results. */
+function toOpenAiMessage(m: ChatMessage): OpenAI.ChatCompletionMessageParam {
+  if (m.role === 'tool') {
+    return { role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content as string };
+  }
+  if (m.role === 'assistant' && m.toolCalls?.length) {
+    return {
+      role: 'assistant',
+      content: (m.content as string) || null,
+      tool_calls: m.toolCalls.map((c) => ({
+        id: c.id,
+        type: 'function',
+        function: { name: c.name, arguments: c.arguments },
+      })),
+    };
+  }
+  // Image parts only ever come on user messages (lib/context builds them).
+  return { role: m.role, content: m.content } as OpenAI.ChatCompletionMessageParam;
+}
+
+/**
+ * A 400 that names tools or function calling, on a request that offered tools: the server (an
+ * OpenAI-compatible one, e.g. a model without tool support on Ollama, or vLLM without
+ * `--enable-auto-tool-choice`) does not take `tools`.
+ */
+const TOOLS_REFUSAL = /\btools?\b|tool[_ ]choice|function[_ ]call/i;
+
 /** Sorts what the OpenAI SDK throws. */
-function toLlmError(cause: unknown, partialText: string): LlmError {
+function toLlmError(cause: unknown, partialText: string, offeredTools = false): LlmError {
   if (cause instanceof LlmError) return cause;
+  if (offeredTools && cause instanceof OpenAI.BadRequestError && TOOLS_REFUSAL.test(cause.message)) {
+    return new ToolsRefusedError(`the model API refused tools: ${cause.message}`, { cause });
+  }
   if (cause instanceof OpenAI.APIConnectionError) {
     return new LlmError(
       `connection to the model failed: ${cause.message}`,

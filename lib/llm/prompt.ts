@@ -11,13 +11,24 @@ export interface Turn {
 /** A part of a user message: text, or an image as a URL (a `data:` URL for Slack's private files). */
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
+/** A function call the model asked for (https://platform.openai.com/docs/guides/function-calling). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as the model wrote them: JSON text, not yet parsed or trusted. */
+  arguments: string;
+}
+
 /**
  * A chat message as sent to the model. `content` is text, or parts for a question with images
- * (https://platform.openai.com/docs/guides/images-vision).
+ * (https://platform.openai.com/docs/guides/images-vision). An `assistant` message may carry the
+ * tool calls it asked for; a `tool` message answers one of them by `toolCallId`.
  */
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string | ContentPart[];
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
 }
 
 /**

@@ -53,6 +53,12 @@ export const answerJobSchema = z.object({
   receivedAt: z.number(),
   /** Files attached to the asking message (optional: jobs queued before files were read lack it). */
   files: z.array(jobFileSchema).max(20).optional(),
+  /**
+   * The `action_token` Slack sent with the asking user's event: `search_slack` searches as that
+   * user with it (https://docs.slack.dev/reference/methods/assistant.search.context), and never
+   * without it. Short-lived; never logged. Absent in jobs queued before tools, and on events without one.
+   */
+  actionToken: z.string().min(1).optional(),
 });
 
 /** One question to answer. */

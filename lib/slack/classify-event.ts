@@ -61,6 +61,8 @@ const innerEvent = z.looseObject({
   team: z.string().optional(),
   /** `app_home_opened`: `home` or `messages`. https://docs.slack.dev/reference/events/app_home_opened */
   tab: z.string().optional(),
+  /** Lets the app search as the asking user (Real-time Search API); on `app_mention` and DM messages. */
+  action_token: z.string().optional(),
   assistant_thread: z.unknown().optional(),
   /** `tokens_revoked`: `{ oauth?: [user ids], bot?: [user ids] }`. */
   tokens: z.unknown().optional(),
@@ -217,8 +219,19 @@ export function classifySlackEvent(
       ...(botUserId ? { botUserId } : {}),
       receivedAt,
       ...(event.files?.length ? { files: jobFiles(event.files) } : {}),
+      ...(actionToken(event) ? { actionToken: actionToken(event) } : {}),
     },
   };
+}
+
+/**
+ * The event's `action_token`: on the event itself, or inside `assistant_thread` in an assistant
+ * thread (https://docs.slack.dev/apis/web-api/real-time-search-api).
+ */
+function actionToken(event: z.infer<typeof innerEvent>): string | undefined {
+  const nested = (event.assistant_thread as { action_token?: unknown } | undefined)?.action_token;
+  const token = event.action_token ?? (typeof nested === 'string' ? nested : undefined);
+  return token?.trim() ? token.trim() : undefined;
 }
 
 /**

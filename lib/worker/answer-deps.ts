@@ -7,6 +7,7 @@ import type { ChatModel } from '../llm/openai-chat';
 import type { TokenCounter } from '../llm/prompt';
 import type { ReplyOpener } from '../reply/open-reply';
 import type { AssistantThreads } from '../slack/assistant-threads';
+import type { ToolPorts } from '../tools/answer-with-tools';
 
 /** The ports and settings `answerMention` works with. */
 export interface AnswerDeps {
@@ -27,6 +28,8 @@ export interface AnswerDeps {
    * uninstalled completes the job quietly; absent (one workspace): always installed.
    */
   stillInstalled?: () => Promise<boolean>;
+  /** What the model's tools are built from (lib/tools); absent: no tools. */
+  tools?: ToolPorts | undefined;
   settings: {
     systemPrompt: string;
     historyTokenBudget: number;

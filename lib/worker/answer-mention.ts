@@ -9,6 +9,7 @@ import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { AnswerReply } from '../reply/answer-reply';
 import { setThreadTitle } from '../slack/assistant-threads';
+import { answerWithTools, withTrace } from '../tools/answer-with-tools';
 import type { AnswerDeps, AnswerOutcome } from './answer-deps';
 import { ClaimRecorder } from './claim-recorder';
 import {
@@ -21,7 +22,6 @@ import {
   RETRYING_NOTICE,
   STOPPED_NOTICE,
 } from './notices';
-import { streamModel } from './stream-model';
 import { BOOKKEEPING_MS, FINAL_WRITE_RETRY_SECONDS, reserveMs } from './time-reserve';
 
 export type { AnswerDeps, AnswerOutcome } from './answer-deps';
@@ -33,8 +33,9 @@ export { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from './notices';
  *
  * The story: claim the event → admit it (allowlist, daily quota; before anything is shown) → open
  * the reply (status or placeholder; an earlier attempt's messages are resumed) → gather the context
- * (memory, thread, files) → stream the model into the reply → count the usage → finish (feedback
- * buttons) → remember.
+ * (memory, thread, files) → stream the model into the reply, with the tools it calls (each shown as
+ * a step) → count the usage → finish (feedback buttons) → remember the answer and a line naming the
+ * lookups.
  *
  * - A finished event is skipped; a saved final answer is rewritten without the model.
  * - Momento being down costs the history, not the answer (on a first receive).
@@ -194,6 +195,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: Session): Promi
   const question = stripBotMention(job.text, settings.botUserId ?? job.botUserId);
   // What to remember with the answer; gatherContext adds the thread messages it sent.
   let asked: Turn[] = [{ role: 'user', content: question, ts: job.ts }];
+  let lookups: string[] = [];
   const complete = async (markdown: string, notice: string | undefined, remember: boolean) => {
     await claim.finalReady({ markdown, ...(notice ? { notice } : {}), remember });
     try {
@@ -214,7 +216,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: Session): Promi
             ...asked,
             {
               role: 'assistant',
-              content: markdown,
+              content: withTrace(markdown, lookups),
               ...(reply.messageTs[0] ? { ts: reply.messageTs[0] } : {}),
             },
           ]),
@@ -264,11 +266,12 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: Session): Promi
         ).catch(() => false)
       : undefined;
 
-  // 4. Stream the model into the reply.
-  const streamed = await streamModel(
-    { messages, reply, overrides: admission.channel },
+  // 4. Stream the model into the reply, running the tools it calls.
+  const streamed = await answerWithTools(
+    { job, messages, reply, overrides: admission.channel },
     {
       llm: deps.llm,
+      tools: deps.tools,
       logger,
       attempts: settings.llmAttempts ?? 2,
       backoffMs: settings.llmBackoffMs ?? 1_000,
@@ -280,6 +283,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: Session): Promi
 
   // 5. Finish and remember.
   await titled;
+  lookups = streamed.trace;
   if ('failure' in streamed) {
     const error = streamed.failure;
     if (error.retryable && delivery.receiveCount < delivery.maxReceiveCount) {

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { LlmError } from '../errors';
-import type { ChatAnswer, ChatModel, ChatOverrides } from '../llm/openai-chat';
+import type { ChatAnswer, ChatModel, ChatOverrides, ToolOffer } from '../llm/openai-chat';
 import type { ChatMessage } from '../llm/prompt';
 import type { AnswerReply } from '../reply/answer-reply';
 import { RETRYING_NOTICE } from './notices';
@@ -21,6 +21,8 @@ export async function streamModel(
     messages: ChatMessage[];
     reply: AnswerReply;
     overrides?: ChatOverrides | undefined;
+    /** Functions the model may call this time (lib/tools runs them). */
+    tools?: ToolOffer | undefined;
   },
   deps: {
     llm: ChatModel;
@@ -43,6 +45,7 @@ export async function streamModel(
         (soFar) => reply.show(soFar),
         { deadlineMs, signal: reply.stopped },
         input.overrides,
+        input.tools,
       );
       return { answer };
     } catch (error) {

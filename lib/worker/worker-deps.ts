@@ -17,6 +17,7 @@ import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
 import { momentoStreamingAvailability } from '../history/streaming-availability';
 import { momentoThreadHistory } from '../history/thread-history';
+import { momentoToolsAvailability } from '../history/tools-availability';
 import { dynamoDbInstallations } from '../install/dynamodb-installations';
 import { installationTokens } from '../install/installation-tokens';
 import { aesGcmTokenCipher } from '../install/token-cipher';
@@ -33,10 +34,15 @@ import { slackWrites } from '../reply/slack-writes';
 import { momentoSharedLog, slidingMinuteBudget, type WriteBudgetOptions } from '../reply/write-budget';
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
+import { mcpToolSource } from '../tools/mcp-tools';
+import { systemResolver } from '../tools/safe-fetch';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import { observeRateLimits, observeReplyPaths } from './observers';
 import type { WorkerDeps } from './worker-handler';
 import { botIdentity, installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
+
+/** Share of `HISTORY_TOKEN_BUDGET` one tool result may take (cut with a marker beyond). */
+export const TOOL_RESULT_SHARE = 0.5;
 
 /** The thread, names and files of one answer must be read within this (bounded by time left too). */
 export const CONTEXT_TIMEOUT_MS = 10_000;
@@ -137,10 +143,11 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
   const cache = new MomentoCache(momento, config.momento.cache);
   const metrics = overrides.metrics ?? createMetrics(config.metrics.namespace, 'slack-worker');
   const { governance: g } = config;
+  const parameters = overrides.parameters ?? lazyParameterProvider();
   // Shared by every workspace: it reads one parameter, whatever the token.
   const channelSettings = g.channelSettingsParameter
     ? parameterChannelSettings({
-        provider: overrides.parameters ?? lazyParameterProvider(),
+        provider: parameters,
         parameterName: g.channelSettingsParameter,
         maxAgeSeconds: g.maxAgeSeconds,
         logger,
@@ -217,6 +224,28 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),
     countTokens: o200kTokenCounter,
+    tools: {
+      settings: config.tools,
+      resolve: systemResolver,
+      mcp:
+        config.tools.mcpServers.length > 0
+          ? mcpToolSource(config.tools.mcpServers, {
+              // `ssm:<name>`: a SecureString read like the secrets, cached for the same age.
+              resolveHeader: async (value) =>
+                value.startsWith('ssm:')
+                  ? ((await parameters().get(value.slice(4), {
+                      decrypt: true,
+                      maxAge: config.governance.maxAgeSeconds,
+                    })) ?? '')
+                  : value,
+            })
+          : undefined,
+      availability: momentoToolsAvailability(cache),
+      countTokens: o200kTokenCounter,
+      // A tool result may fill half the prompt budget; memory and thread keep the rest.
+      resultTokens: Math.floor(config.openai.historyTokenBudget * TOOL_RESULT_SHARE),
+      model: config.openai.model,
+    },
     retries,
     close() {
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its

@@ -12,6 +12,7 @@ import { decodeJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import type { AssistantThreads } from '../slack/assistant-threads';
+import type { ToolPorts } from '../tools/answer-with-tools';
 import { type AnswerDeps, answerMention } from './answer-mention';
 import { suggestPrompts } from './suggest-prompts';
 import { singleWorkspace, type WorkspaceResolver } from './workspace-slack';
@@ -20,6 +21,8 @@ import { singleWorkspace, type WorkspaceResolver } from './workspace-slack';
 export interface WorkerDeps
   extends Pick<AnswerDeps, 'llm' | 'history' | 'claims' | 'countTokens'>,
     Partial<Pick<AnswerDeps, 'replies' | 'context' | 'governance'>> {
+  /** What the model's tools are built from, but the job's own Slack client and names (lib/tools). */
+  tools?: Omit<ToolPorts, 'slack' | 'names'> | undefined;
   config: WorkerConfig;
   /** Suggested prompts (and thread titles), through the same Slack client as the replies. */
   assistant?: AssistantThreads;
@@ -109,6 +112,11 @@ export function createWorkerHandler(deps: WorkerDeps) {
             assistant: slack.assistant,
             ...(slack.governance ? { governance: slack.governance } : {}),
             stillInstalled: () => workspaces.stillInstalled(job, recordLogger),
+            // The tools call Slack as the job's workspace: its own client and names.
+            tools:
+              deps.tools && slack.client && slack.context
+                ? { ...deps.tools, slack: () => slack.client!, names: slack.context.names }
+                : undefined,
             logger: recordLogger,
             settings: {
               systemPrompt: config.openai.systemPrompt,

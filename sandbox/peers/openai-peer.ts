@@ -2,6 +2,13 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listen, readBody, sendJson } from './listen';
+import {
+  answerFromTools,
+  answerWithToolCalls,
+  type PeerTool,
+  type PlannedCall,
+  plannedCalls,
+} from './openai-tool-calls';
 
 /** One message of a chat request; `content` is text or an array of parts. */
 export interface ChatMessage {
@@ -23,6 +30,8 @@ export interface ChatRequest {
   stream_options?: { include_usage?: boolean } | null;
   temperature?: number | null;
   max_completion_tokens?: number | null;
+  tools?: PeerTool[] | null;
+  tool_choice?: string | null;
 }
 
 /**
@@ -55,6 +64,8 @@ export interface OpenAIRequest {
   fault?: OpenAIFault;
   /** Images sent as `image_url` parts with `data:` URLs, in order, decoded to their bytes. */
   images: ReceivedImage[];
+  /** The tool calls the peer answered with (see sandbox/peers/openai-tool-calls.ts). */
+  toolCalls?: PlannedCall[];
 }
 
 /** Options of {@link startOpenAIPeer}. */
@@ -78,7 +89,14 @@ export interface OpenAIPeer {
   setTokenDelay(ms: number): void;
   /** The next `times` chat completions suffer `fault`. */
   failNext(fault: OpenAIFault, times?: number): void;
-  /** Forgets requests and pending faults; restores the starting answer and delay. */
+  /**
+   * Replaces the peer's tool plan (default: the calls the question asks for, once): a function of
+   * the request returning the calls to make; `[]` answers in text.
+   */
+  setToolPlan(plan: ((request: ChatRequest) => PlannedCall[]) | undefined): void;
+  /** While on, a request that offers `tools` is refused with a 400, as a server without tool support does. */
+  refuseTools(on: boolean): void;
+  /** Forgets requests and pending faults; restores the starting answer and delay, tools accepted. */
   reset(): void;
   /** Stops the server and destroys open sockets, mid-stream ones included. */
   close(): Promise<void>;
@@ -132,6 +150,8 @@ export function attachmentsLine(messages: ChatMessage[]): string | undefined {
  */
 export function defaultAnswer(request: ChatRequest): string {
   const messages = Array.isArray(request.messages) ? request.messages : [];
+  const fromTools = answerFromTools(messages);
+  if (fromTools) return fromTools;
   const question = textOf(messages.findLast((m) => m.role === 'user')?.content).trim();
   const count = `${messages.length} message${messages.length === 1 ? '' : 's'}`;
   const attachments = attachmentsLine(messages);
@@ -220,6 +240,8 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
   const faults: OpenAIFault[] = [];
   const closing = new AbortController();
   let served = 0;
+  let toolPlan: ((request: ChatRequest) => PlannedCall[]) | undefined;
+  let refusingTools = false;
 
   async function complete(req: IncomingMessage, res: ServerResponse, at: number): Promise<void> {
     const requestId = `req_local${++served}`;
@@ -254,6 +276,25 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       return;
     }
 
+    const offersTools = Array.isArray(body.tools) && body.tools.length > 0;
+    if (offersTools && refusingTools) {
+      // What Ollama answers for a model without tool support.
+      return sendJson(
+        res,
+        400,
+        errorBody(400, 'registry.ollama.ai/library/llama2:latest does not support tools'),
+      );
+    }
+    const calls =
+      offersTools && body.tool_choice !== 'none'
+        ? (toolPlan?.(body) ?? plannedCalls(body.messages, body.tools ?? []))
+        : [];
+    if (calls.length > 0) {
+      record.toolCalls = calls;
+      await answerWithToolCalls(res, { ...body, served }, calls);
+      record.finishedAt = performance.now();
+      return;
+    }
     let tokens = tokenize(answer(body));
     let finishReason = 'stop';
     if (fault && 'contentFilter' in fault) {
@@ -354,6 +395,12 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
     setTokenDelay(ms) {
       tokenDelayMs = ms;
     },
+    setToolPlan(plan) {
+      toolPlan = plan;
+    },
+    refuseTools(on) {
+      refusingTools = on;
+    },
     failNext(fault, times = 1) {
       for (let i = 0; i < times; i++) faults.push(fault);
     },
@@ -362,6 +409,8 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       faults.length = 0;
       answer = initialAnswer;
       tokenDelayMs = options.tokenDelayMs ?? 0;
+      toolPlan = undefined;
+      refusingTools = false;
     },
     close() {
       closing.abort();

@@ -1,3 +1,6 @@
+import { checkChunks } from './slack-peer-chunks';
+import { searchMessages } from './slack-peer-search';
+
 /**
  * The Web API methods the Slack peer answers, each a function of the workspace state and the
  * parsed arguments. Shapes and error codes follow docs.slack.dev/reference/methods/<method>.
@@ -93,6 +96,14 @@ export interface SlackWorkspace {
   user(id: string): SlackUser | undefined;
   /** A fresh message ts (for messages that are not stored, such as ephemeral ones). */
   nextTs(): string;
+  /** Every live message of every channel, in channel then ts order. */
+  allMessages(): SlackMessage[];
+  /** The user an `action_token` was issued to (see `SlackPeer.issueActionToken`). */
+  actionTokenUser(token: string): string | undefined;
+  /** Whether `user` is a member of a private channel, DM or group DM. */
+  isMember(channel: string, user: string): boolean;
+  /** Whether a `G…` channel is a group DM rather than a private channel. */
+  isGroupDm(channel: string): boolean;
 }
 
 type Handler = (ws: SlackWorkspace, args: SlackArgs) => SlackResponse;
@@ -105,19 +116,19 @@ export const MARKDOWN_TEXT_LIMIT = 12_000;
 /** The methods switched off by `disable('streaming')`. */
 export const STREAMING_METHODS = new Set(['chat.startStream', 'chat.appendStream', 'chat.stopStream']);
 
-const fail = (error: string, messages?: string[]): SlackResponse =>
+export const fail = (error: string, messages?: string[]): SlackResponse =>
   messages ? { ok: false, error, response_metadata: { messages } } : { ok: false, error };
 
-const invalidArguments = (field: string): SlackResponse =>
+export const invalidArguments = (field: string): SlackResponse =>
   fail('invalid_arguments', [`[ERROR] missing required field: ${field}`]);
 
-const invalid = (error: string, problem: string, pointer: string): SlackResponse => ({
+export const invalid = (error: string, problem: string, pointer: string): SlackResponse => ({
   ...fail(error, [`[ERROR] ${problem} [json-pointer:${pointer}]`]),
   errors: [`${problem} [json-pointer:${pointer}]`],
 });
 
 type TextObject = { text?: unknown } | undefined;
-const textLength = (object: unknown): number => {
+export const textLength = (object: unknown): number => {
   const text = (object as TextObject)?.text;
   return typeof text === 'string' ? text.length : 0;
 };
@@ -150,23 +161,7 @@ function checkBlocks(blocks: unknown): SlackResponse | undefined {
   return undefined;
 }
 
-const CHUNK_TYPES = new Set(['markdown_text', 'task_update', 'plan_update', 'blocks']);
-
-// https://docs.slack.dev/reference/methods/chat.appendStream (chunks)
-function checkChunks(chunks: unknown): SlackResponse | undefined {
-  if (chunks === undefined) return undefined;
-  if (!Array.isArray(chunks)) return invalid('invalid_chunks', 'must provide an array', '/chunks');
-  for (const [i, chunk] of chunks.entries()) {
-    const type = (chunk as { type?: unknown })?.type;
-    if (typeof type !== 'string' || !CHUNK_TYPES.has(type)) {
-      return invalid('invalid_chunks', 'unsupported chunk type', `/chunks/${i}/type`);
-    }
-    if (type === 'markdown_text' && textLength(chunk) > MARKDOWN_TEXT_LIMIT) return fail('msg_too_long');
-  }
-  return undefined;
-}
-
-const str = (args: SlackArgs, key: string): string | undefined => {
+export const str = (args: SlackArgs, key: string): string | undefined => {
   const value = args[key];
   if (typeof value === 'number') return String(value);
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -296,6 +291,10 @@ const startStream: Handler = (ws, args) => {
     // Outside a DM Slack needs to know whom the stream is for.
     if (str(args, 'recipient_user_id') === undefined) return invalidArguments('recipient_user_id');
     if (str(args, 'recipient_team_id') === undefined) return invalidArguments('recipient_team_id');
+  }
+  const mode = args.task_display_mode;
+  if (mode !== undefined && mode !== 'timeline' && mode !== 'plan') {
+    return invalid('invalid_arguments', 'must be one of timeline, plan', '/task_display_mode');
   }
   const problem = checkLengths(args);
   if (problem) return problem;
@@ -481,8 +480,11 @@ const connectionsOpen: Handler = (ws) => ({ ok: true, url: ws.socketModeUrl() })
 /** Methods that take an app-level token (`xapp-…`) instead of the bot token. */
 export const APP_LEVEL_METHODS = new Set(['apps.connections.open']);
 
+const searchContext: Handler = (ws, args) => searchMessages(ws, args);
+
 const handlers: Record<string, Handler> = {
   'apps.connections.open': connectionsOpen,
+  'assistant.search.context': searchContext,
   'auth.test': authTest,
   'chat.postMessage': postMessage,
   'chat.postEphemeral': postEphemeral,

@@ -156,6 +156,13 @@ export interface SlackPeer {
   /** Adds a workspace member for `users.info`. */
   seedUser(user: SlackUser): void;
   /**
+   * The `action_token` Slack would put on `user`'s next event: `assistant.search.context` accepts
+   * it and searches as that user. Tokens are forgotten on `reset()`.
+   */
+  issueActionToken(user: string, token?: string): string;
+  /** Makes a private channel, DM (`D…`) or group DM (`groupDm`) with these members, for search. */
+  seedMembers(channel: string, users: string[], options?: { groupDm?: boolean }): void;
+  /**
    * Stores a file and returns its file object as Slack lists it on a message or event (`id`,
    * `name`, `mimetype`, `size`, `url_private` on this peer's origin, bearer-token checked).
    */
@@ -197,6 +204,9 @@ class Workspace implements SlackWorkspace {
   private readonly titles = new Map<string, string>();
   private readonly touched = new Map<SlackMessage, number>();
   readonly users = new Map<string, SlackUser>();
+  /** `action_token` → the user it was issued to; private channel → its members. */
+  readonly actionTokens = new Map<string, string>();
+  readonly members = new Map<string, { users: Set<string>; groupDm: boolean }>();
   private lastMicros = 0n;
 
   /** Who the current call acts as: the default bot, or an OAuth installation's (see `actAs`). */
@@ -258,6 +268,22 @@ class Workspace implements SlackWorkspace {
 
   user(id: string): SlackUser | undefined {
     return this.users.get(id);
+  }
+
+  allMessages(): SlackMessage[] {
+    return [...this.channels.values()].flat().filter((m) => !m.deleted);
+  }
+
+  actionTokenUser(token: string): string | undefined {
+    return this.actionTokens.get(token);
+  }
+
+  isMember(channel: string, user: string): boolean {
+    return this.members.get(channel)?.users.has(user) ?? false;
+  }
+
+  isGroupDm(channel: string): boolean {
+    return this.members.get(channel)?.groupDm ?? false;
   }
 
   find(channel: string, ts: string): SlackMessage | undefined {
@@ -339,6 +365,8 @@ class Workspace implements SlackWorkspace {
     this.titles.clear();
     this.touched.clear();
     this.users.clear();
+    this.actionTokens.clear();
+    this.members.clear();
     this.features.streaming = true;
   }
 
@@ -651,6 +679,13 @@ export async function startSlackPeer(options: SlackPeerOptions = {}): Promise<Sl
     },
     seedUser(user) {
       ws.users.set(user.id, { ...user });
+    },
+    issueActionToken(user, token = `${ws.nextTs()}.${user.toLowerCase()}`) {
+      ws.actionTokens.set(token, user);
+      return token;
+    },
+    seedMembers(channel, users, options = {}) {
+      ws.members.set(channel, { users: new Set(users), groupDm: options.groupDm ?? false });
     },
     seedFile(file) {
       const id = `F0LOCAL${String(++fileCount).padStart(4, '0')}`;

@@ -44,7 +44,7 @@ describe('npm run secrets', () => {
     expect(result.summary).toEqual({
       path: '/slack-gpt-bot/prod/',
       put: ['/slack-gpt-bot/prod/SLACK_SIGNING_SECRET', '/slack-gpt-bot/prod/SLACK_BOT_TOKEN'],
-      skipped: ['OPENAI_API_KEY', 'MOMENTO_API_KEY'],
+      skipped: ['OPENAI_API_KEY', 'MOMENTO_API_KEY', 'MCP_SERVERS'],
     });
     expect(ssm.get('/slack-gpt-bot/prod/SLACK_BOT_TOKEN')).toMatchObject({
       type: 'SecureString',

@@ -37,7 +37,13 @@ describe('secrets from SSM Parameter Store', () => {
       {
         operation: 'GetParameters',
         body: {
-          Names: [`${PATH}SLACK_BOT_TOKEN`, `${PATH}OPENAI_API_KEY`, `${PATH}MOMENTO_API_KEY`],
+          // MCP_SERVERS is optional: read along, absent here, nothing missing.
+          Names: [
+            `${PATH}SLACK_BOT_TOKEN`,
+            `${PATH}OPENAI_API_KEY`,
+            `${PATH}MOMENTO_API_KEY`,
+            `${PATH}MCP_SERVERS`,
+          ],
           WithDecryption: true,
         },
       },

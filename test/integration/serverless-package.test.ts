@@ -348,6 +348,7 @@ describe('serverless package, offline', () => {
           'MOMENTO_API_KEY',
           'SLACK_CLIENT_SECRET',
           'TOKEN_ENCRYPTION_KEY',
+          'MCP_SERVERS',
         ].map(parameterArn),
       },
       // Distribution mode: each job's installation, and its token refresh under a conditional lease.
@@ -356,6 +357,8 @@ describe('serverless package, offline', () => {
         Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         Resource: getAtt('InstallationsTable', 'Arn'),
       },
+      // MCP header values kept as SecureStrings, under the stack's own mcp/ folder only.
+      { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn('mcp/*') },
       { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn('CHANNEL_SETTINGS') },
     ]);
     for (const roleId of ['IngressRole', 'WorkerRole']) {
@@ -488,7 +491,9 @@ describe('the packaged bundles', () => {
   ])('%s: requires nothing but Node built-ins and the runtime’s AWS SDK', (name, get) => {
     // Prepare
     const code = get().files.get(`handlers/${name}.js`)!.toString('utf8');
-    const required = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
+    // Not `'require("ajv/dist/runtime/…")'` in quotes or backticks: ajv (in the MCP SDK) keeps such
+    // strings for code it generates as source text, never calls them.
+    const required = [...code.matchAll(/(?<!['`])\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
     const builtins = new Set(builtinModules);
     // Assess
     const outside = [...new Set(required)].filter((m) => !builtins.has(m.replace(/^node:/, '')));
@@ -568,7 +573,12 @@ describe('the packaged bundles', () => {
     expect(handlerType).toBe('function');
     expect(ssm.calls.filter((c) => c.operation === 'GetParameters').at(-1)?.body).toEqual({
       // Not MOMENTO_API_KEY: the local endpoint set here replaces it, so it is not read.
-      Names: [`${PARAMETER_PATH}SLACK_BOT_TOKEN`, `${PARAMETER_PATH}OPENAI_API_KEY`],
+      // MCP_SERVERS: optional, read along with them.
+      Names: [
+        `${PARAMETER_PATH}SLACK_BOT_TOKEN`,
+        `${PARAMETER_PATH}OPENAI_API_KEY`,
+        `${PARAMETER_PATH}MCP_SERVERS`,
+      ],
       WithDecryption: true,
     });
   });

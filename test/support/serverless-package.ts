@@ -41,6 +41,8 @@ export const SECRET_VARIABLES = [
   'SLACK_CLIENT_SECRET',
   'SLACK_STATE_SECRET',
   'TOKEN_ENCRYPTION_KEY',
+  // Optional: the MCP servers and their headers (lib/secrets.ts WORKER_SECRETS).
+  'MCP_SERVERS',
 ];
 
 /** Names read with `${env:NAME}` / `${env:NAME, default}` in `serverless.yml`. */

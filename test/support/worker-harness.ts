@@ -8,6 +8,7 @@ import { createLogger, type LogLevelName } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
 import type { AnswerJob, Job } from '../../lib/queue/job';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
+import type { ToolPorts } from '../../lib/tools/answer-with-tools';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { createWorkerHandler } from '../../lib/worker/worker-handler';
 import { lambdaContext } from '../../sandbox/lambda-context';
@@ -28,6 +29,10 @@ export interface BuildOptions {
    * covers the budget).
    */
   sharedWriteBudget?: boolean;
+  /** The tools' settings (`AGENT_TOOLS`, `MCP_SERVERS`, …) over the stack's. */
+  tools?: Partial<WorkerConfig['tools']>;
+  /** Replaces ports of the tools (a resolver, the address policy) after the worker is built. */
+  toolPorts?: Partial<ToolPorts>;
 }
 
 /**
@@ -74,8 +79,10 @@ export function workerHarness(options: {
           sharedWriteBudget: o.sharedWriteBudget ?? false,
         },
         queue: { url: h.queue.queueUrl, maxReceiveCount: h.queue.maxReceiveCount, retryDelaySeconds: 10 },
+        tools: { ...base.tools, ...o.tools },
       };
       h.deps = buildWorkerDeps(config, logger, { sqs: h.sqs, metrics: quietMetrics });
+      if (o.toolPorts && h.deps.tools) h.deps.tools = { ...h.deps.tools, ...o.toolPorts };
       h.handler = createWorkerHandler({ ...h.deps, settings: { llmBackoffMs: 10 } });
     },
     /** A mention in a new thread of `#C0GENERAL` by `U0ASKER`. */

@@ -1,0 +1,96 @@
+import { performance } from 'node:perf_hooks';
+import OpenAI from 'openai';
+import { openAiChat } from '../lib/llm/openai-chat';
+import { createLogger } from '../lib/logger';
+import type { AnswerReply } from '../lib/reply/answer-reply';
+import { runAgent } from '../lib/tools/agent-loop';
+import type { Tool } from '../lib/tools/tool';
+import { startOpenAIPeer } from '../sandbox/peers/openai-peer';
+import { median } from './stats';
+
+/**
+ * The tool loop's own cost, on the local OpenAI peer (answers at once): (1) time from the question
+ * to the first tool call starting (until the reply layer shows cards, the first `step()` call
+ * stands in for the first task card reaching Slack); (2) the loop's overhead per round of tools,
+ * tool latency excluded: a one-round answer with an instant tool, minus two plain model calls.
+ * Run alone: `npx tsx bench/tools.ts`.
+ */
+export async function measureTools(runs = 15) {
+  const peer = await startOpenAIPeer();
+  const client = new OpenAI({ baseURL: peer.url, apiKey: 'sk-bench', maxRetries: 0 });
+  const llm = openAiChat(client, { model: 'gpt-4o-mini', temperature: 1 });
+  const logger = createLogger('bench-tools', { logLevel: 'SILENT' });
+  let firstStep = 0;
+  const reply: AnswerReply = {
+    path: 'native',
+    messageTs: [],
+    writes: 0,
+    stopped: new AbortController().signal,
+    open: async () => undefined,
+    show: () => undefined,
+    finish: async () => undefined,
+    abandon: async () => undefined,
+    step: () => {
+      firstStep ||= performance.now();
+    },
+  };
+  const tool: Tool = {
+    name: 'search_slack',
+    description: 'search',
+    parameters: { type: 'object', properties: { query: { type: 'string' } } },
+    title: () => 'Searching',
+    trace: () => 'searched',
+    run: async () => ({ ok: true, content: 'one message found', output: '1 message' }),
+  };
+  const deps = {
+    llm,
+    logger,
+    attempts: 2,
+    backoffMs: 10,
+    reserveMs: 1_000,
+    remainingMs: () => 60_000,
+    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    countTokens: async () => (t: string) => Buffer.byteLength(t),
+    resultTokens: 1_500,
+    model: 'gpt-4o-mini',
+  };
+  const messages = (q: string) => [
+    { role: 'system' as const, content: 'bench' },
+    { role: 'user' as const, content: q },
+  ];
+  const toFirstCall: number[] = [];
+  const loop: number[] = [];
+  const plain: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    firstStep = 0;
+    const started = performance.now();
+    await runAgent({ messages: messages('search Slack for deploy freeze'), reply, tools: [tool] }, deps);
+    const total = performance.now() - started;
+    const p0 = performance.now();
+    await runAgent({ messages: messages('hello'), reply, tools: [] }, deps);
+    const one = performance.now() - p0;
+    if (i < 2) continue; // warm-up
+    toFirstCall.push(firstStep - started);
+    loop.push(total);
+    plain.push(one);
+  }
+  await peer.close();
+  const overhead = median(loop) - 2 * median(plain);
+  return {
+    toFirstCallMs: median(toFirstCall),
+    plainCallMs: median(plain),
+    oneRoundMs: median(loop),
+    overheadPerRoundMs: overhead,
+    overheadRatio: median(loop) / (2 * median(plain)),
+  };
+}
+
+if (require.main === module) {
+  measureTools().then(
+    (r) => console.log(JSON.stringify(r)),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

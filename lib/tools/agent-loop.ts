@@ -1,0 +1,221 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { LlmError, ToolsRefusedError } from '../errors';
+import type { ChatAnswer, ChatModel, ChatOverrides, ToolOffer } from '../llm/openai-chat';
+import type { ChatMessage, TokenCounter, ToolCall } from '../llm/prompt';
+import type { AnswerReply } from '../reply/answer-reply';
+import { type StreamOutcome, streamModel } from '../worker/stream-model';
+import { runToolCalls, type ToolRunLimits } from './run-tool-calls';
+import type { Tool } from './tool';
+import { TOOLS_SYSTEM_NOTE } from './untrusted';
+
+/** How the loop ended: as {@link StreamOutcome}, with the one-line traces of the tools it used. */
+export type AgentOutcome = StreamOutcome & { trace: string[] };
+
+/** The loop's bounds. */
+export interface AgentLimits extends ToolRunLimits {
+  /** `AGENT_MAX_STEPS`: model calls that make one answer; the last one is asked for text only. */
+  maxSteps: number;
+  /** Tool calls one answer may run, over all its rounds. */
+  maxCalls: number;
+  /** Kept for the model's answer after a round of tools; less than this left, no more tools. */
+  answerTimeMs: number;
+}
+
+/** Slack's thinking steps read best in a handful; OpenAI's parallel calls rarely pass 3. */
+export const MAX_TOOL_CALLS_PER_ANSWER = 8;
+/** A lookup that takes longer is stopped (read_link's own limit is the same). */
+export const TOOL_TIMEOUT_MS = 10_000;
+/** What a model's answer after the tools needs at least, of the invocation's time. */
+export const ANSWER_TIME_MS = 10_000;
+
+/** Whether the model API takes `tools`; a refusal is remembered (lib/history/tools-availability.ts). */
+export interface ToolsSupport {
+  refused(model: string): Promise<void>;
+}
+
+/**
+ * Answers with tools: streams the model into the reply; when it asks for tools, runs the calls of
+ * that round in parallel (each bounded by {@link TOOL_TIMEOUT_MS} and the time left), gives their
+ * fenced results back as `tool` messages and asks again, at most `maxSteps` calls in all (the last
+ * one asked for text only, `tool_choice: none`) and `maxCalls` tool calls. Every model call is a
+ * call of {@link streamModel}: the invocation's deadline and reserve hold for each, Stop aborts the
+ * model and every running tool call, and retries of a failed call come from one budget for the
+ * whole loop (lib/llm/model-call-budget.ts). Usage is summed over the calls.
+ *
+ * A server that refuses `tools` (a 400 about them) is answered without tools at once, and
+ * `support.refused` remembers it. Without tools this is exactly one {@link streamModel}.
+ *
+ * The text of every round is shown in order; a round's text before its tool calls stays shown.
+ */
+export async function runAgent(
+  input: {
+    messages: ChatMessage[];
+    reply: AnswerReply;
+    overrides?: ChatOverrides | undefined;
+    tools: readonly Tool[];
+  },
+  deps: {
+    llm: ChatModel;
+    logger: Logger;
+    attempts: number;
+    backoffMs: number;
+    reserveMs: number;
+    remainingMs: () => number;
+    sleep: (ms: number) => Promise<void>;
+    countTokens: () => Promise<TokenCounter>;
+    /** Largest tool result the model gets, in tokens (a share of the prompt budget). */
+    resultTokens: number;
+    /** The model the calls go to (for remembering a refusal of `tools`). */
+    model: string;
+    support?: ToolsSupport | undefined;
+    limits?: Partial<AgentLimits>;
+  },
+): Promise<AgentOutcome> {
+  const limits: AgentLimits = {
+    maxSteps: 4,
+    maxCalls: MAX_TOOL_CALLS_PER_ANSWER,
+    toolTimeoutMs: TOOL_TIMEOUT_MS,
+    answerTimeMs: ANSWER_TIME_MS,
+    ...deps.limits,
+  };
+  const { logger } = deps;
+  const { reply } = input;
+  let tools = [...input.tools];
+  const messages = tools.length > 0 ? withToolsNote(input.messages) : [...input.messages];
+  const trace: string[] = [];
+  let shown = '';
+  let usage = { promptTokens: 0, completionTokens: 0 };
+  let calls = 0;
+  let modelCalls = 0;
+  let succeeded = 0;
+  let toolRounds = 0;
+  // Every request of the loop, retries included, goes through this count: a failed call may be
+  // tried again `attempts - 1` times in the whole loop, not per round.
+  const llm: ChatModel = {
+    stream: (...args) => {
+      modelCalls++;
+      return deps.llm.stream(...args);
+    },
+  };
+  const attemptsLeft = () => Math.max(1, deps.attempts - (modelCalls - succeeded));
+  const result = (answer: ChatAnswer): AgentOutcome => ({
+    answer: { ...answer, text: join(shown, answer.text), usage: add(usage, answer.usage) },
+    trace,
+  });
+  const specs = (list: readonly Tool[]) =>
+    list.map(({ name, description, parameters }) => ({ name, description, parameters }));
+
+  for (let step = 1; ; step++) {
+    const timeForTools = deps.remainingMs() - deps.reserveMs - limits.answerTimeMs;
+    const mayCall = tools.length > 0 && step < limits.maxSteps && calls < limits.maxCalls && timeForTools > 0;
+    // After a round of tools the conversation holds tool calls: keep `tools`, ask for text only.
+    const offer: ToolOffer | undefined = mayCall
+      ? { specs: specs(tools) }
+      : toolRounds > 0
+        ? { specs: specs(tools), choice: 'none' }
+        : undefined;
+    const streamed = await streamModel(
+      { messages, reply: continuing(reply, shown), overrides: input.overrides, tools: offer },
+      { ...deps, llm, attempts: attemptsLeft() },
+    );
+    if ('failure' in streamed) {
+      const error = streamed.failure;
+      if (error instanceof ToolsRefusedError && toolRounds === 0) {
+        logger.warn('the model API refused tools; answering without them', { model: deps.model });
+        await deps.support?.refused(deps.model).catch(() => undefined);
+        tools = [];
+        messages.splice(0, messages.length, ...input.messages);
+        if (modelCalls - succeeded < deps.attempts) continue;
+      }
+      const partial = join(shown, error.partialText);
+      return { failure: partial === error.partialText ? error : withPartial(error, partial), trace };
+    }
+    succeeded++;
+    const answer = streamed.answer;
+    if (
+      answer.finishReason === 'stopped' ||
+      !answer.toolCalls?.length ||
+      offer?.choice !== undefined ||
+      !offer
+    ) {
+      return result(answer);
+    }
+    // A round of tools: keep what the model wrote before them, run the calls, ask again.
+    toolRounds++;
+    usage = add(usage, answer.usage);
+    shown = join(shown, answer.text);
+    messages.push({ role: 'assistant', content: answer.text, toolCalls: answer.toolCalls });
+    const allowed = answer.toolCalls.slice(0, limits.maxCalls - calls);
+    calls += allowed.length;
+    const results = await runToolCalls(allowed, step, {
+      tools,
+      reply,
+      logger,
+      limits,
+      deadline: Date.now() + Math.max(0, timeForTools),
+      countTokens: deps.countTokens,
+      resultTokens: deps.resultTokens,
+    });
+    trace.push(...results.flatMap((r) => (r.trace ? [r.trace] : [])));
+    messages.push(...results.map((r) => r.message));
+    messages.push(...answer.toolCalls.slice(allowed.length).map(overLimit));
+    if (reply.stopped.aborted) return result({ text: '', finishReason: 'stopped' });
+  }
+}
+
+/** The system prompt, with what tools and their fenced results are. */
+function withToolsNote(messages: ChatMessage[]): ChatMessage[] {
+  const [first, ...rest] = messages;
+  if (first?.role !== 'system' || typeof first.content !== 'string') return [...messages];
+  return [{ role: 'system', content: `${first.content}\n\n${TOOLS_SYSTEM_NOTE}` }, ...rest];
+}
+
+/** A call past the per-answer limit still needs its `tool` message (every call id is answered). */
+function overLimit(call: ToolCall): ChatMessage {
+  return {
+    role: 'tool',
+    toolCallId: call.id,
+    content: `Not run: this answer already used its ${MAX_TOOL_CALLS_PER_ANSWER} tool calls. Answer with what you have.`,
+  };
+}
+
+/** The reply, showing `before` (earlier rounds' text) ahead of what the current call writes. */
+function continuing(reply: AnswerReply, before: string): AnswerReply {
+  if (before === '') return reply;
+  return new Proxy(reply, {
+    get(target, key, receiver) {
+      if (key === 'show') return (markdown: string) => target.show(join(before, markdown));
+      const value = Reflect.get(target, key, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function join(before: string, after: string): string {
+  if (before.trim() === '') return after;
+  if (after.trim() === '') return before;
+  return `${before}\n\n${after}`;
+}
+
+function add(
+  a: { promptTokens: number; completionTokens: number },
+  b: ChatAnswer['usage'],
+): { promptTokens: number; completionTokens: number } {
+  return {
+    promptTokens: a.promptTokens + (b?.promptTokens ?? 0),
+    completionTokens: a.completionTokens + (b?.completionTokens ?? 0),
+  };
+}
+
+/** The same failure, with the text of earlier rounds in front of what the failed call wrote. */
+function withPartial(error: LlmError, partialText: string): LlmError {
+  return new LlmError(
+    error.message,
+    {
+      retryable: error.retryable,
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      partialText,
+    },
+    { cause: error },
+  );
+}

@@ -1,0 +1,170 @@
+import type { WebClient } from '@slack/web-api';
+import type { UserNames } from '../context/user-names';
+import type { Logger } from '../logger';
+import { abortableClient } from './abortable-client';
+import { stringArg, type Tool, type ToolOutcome } from './tool';
+
+/** The model gets at most this many messages (the method returns up to 20 a page). */
+export const SEARCH_RESULTS = 10;
+
+const CHANNEL_TYPES = ['public_channel', 'private_channel', 'mpim', 'im'] as const;
+
+/** One message of `assistant.search.context`'s `results.messages`. */
+interface SearchMessage {
+  author_user_id?: string;
+  channel_id?: string;
+  channel_name?: string;
+  message_ts?: string;
+  content?: string;
+  is_author_bot?: boolean;
+  permalink?: string;
+}
+
+/** What the search needs of the question: whose it is and the token Slack sent with it. */
+export interface SearchScope {
+  teamId: string;
+  /** The asking user's event `action_token`; absent: the tool says search is not possible. */
+  actionToken: string | undefined;
+}
+
+/** Slack errors after which search is off for this instance's life; WARNed once each. */
+const warned = new Set<string>();
+
+/**
+ * `search_slack`: Slack's Real-time Search API, `assistant.search.context`
+ * (https://docs.slack.dev/reference/methods/assistant.search.context, guide
+ * https://docs.slack.dev/apis/web-api/real-time-search-api), called with the bot token and the
+ * `action_token` of the asking user's event, so Slack returns only what that user can see. Never
+ * called without one. Up to {@link SEARCH_RESULTS} messages, each with its author's name, channel,
+ * date and permalink; the permalinks are the step's sources. When Slack refuses (`missing_scope`,
+ * the API not enabled or in beta for this workspace, `ratelimited`, …) the tool tells the model
+ * search is unavailable, WARNs once per instance and error code, and the answer goes on.
+ * Method rate: "10+ per minute" for most teams (special rate limits, same page).
+ */
+export function searchSlackTool(client: WebClient, scope: SearchScope, names: UserNames): Tool {
+  return {
+    name: 'search_slack',
+    description:
+      'Search the messages of this Slack workspace that the person asking can see (their channels, DMs, ' +
+      'group DMs). Use it for questions about what people said or decided in Slack. Returns up to 10 ' +
+      'messages with author, channel, date and permalink; cite the permalinks.',
+    parameters: {
+      type: 'object',
+      properties: {
+        query: { type: 'string', description: 'Keywords or a short question to search for.' },
+        channel_types: {
+          type: 'array',
+          items: { type: 'string', enum: [...CHANNEL_TYPES] },
+          description: 'Only these kinds of conversation; default all of them.',
+        },
+        after: { type: 'string', description: 'Only messages on or after this date, YYYY-MM-DD.' },
+        before: { type: 'string', description: 'Only messages before this date, YYYY-MM-DD.' },
+      },
+      required: ['query'],
+      additionalProperties: false,
+    },
+    title: (args) => `Searching Slack for “${stringArg(args, 'query') ?? '…'}”`,
+    trace: (args) => `searched Slack: ${stringArg(args, 'query') ?? ''}`,
+    async run(args, context) {
+      const query = stringArg(args, 'query');
+      if (!query) return refusal('The search needs a `query`.', 'No query');
+      if (!scope.actionToken) {
+        return refusal(
+          'Slack search is not available for this question: Slack sent no action token with it. Answer without searching.',
+          'Not available for this question',
+        );
+      }
+      const types = Array.isArray(args.channel_types)
+        ? args.channel_types.filter((t): t is string => CHANNEL_TYPES.includes(t as never))
+        : [];
+      const after = epochOf(args.after);
+      const before = epochOf(args.before);
+      let response: { results?: { messages?: SearchMessage[] } };
+      try {
+        response = (await abortableClient(client, context.signal).apiCall('assistant.search.context', {
+          query,
+          action_token: scope.actionToken,
+          content_types: 'messages',
+          ...(types.length > 0 ? { channel_types: types.join(',') } : {}),
+          ...(after !== undefined ? { after } : {}),
+          ...(before !== undefined ? { before } : {}),
+          limit: SEARCH_RESULTS,
+        })) as typeof response;
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        return unavailable(slackErrorCode(error), context.logger);
+      }
+      const found = (response.results?.messages ?? []).slice(0, SEARCH_RESULTS);
+      if (found.length === 0)
+        return { ok: true, content: 'No messages matched.', output: 'No messages found' };
+      const authors = [...new Set(found.flatMap((m) => (m.author_user_id ? [m.author_user_id] : [])))];
+      const named = await names.names(scope.teamId, authors, context.deadline, context.logger);
+      const lines = found.map((m, i) => {
+        const author = (m.author_user_id && named.get(m.author_user_id)) ?? m.author_user_id ?? 'someone';
+        const where = m.channel_name ? `#${m.channel_name}` : (m.channel_id ?? 'a conversation');
+        const when = dateOf(m.message_ts);
+        return `${i + 1}. ${author} in ${where}, ${when}${m.is_author_bot ? ' (an app)' : ''}\n   ${m.permalink ?? ''}\n   ${(m.content ?? '').replace(/\n/g, '\n   ')}`;
+      });
+      return {
+        ok: true,
+        content: `${found.length} message${found.length === 1 ? '' : 's'} found:\n${lines.join('\n')}`,
+        output: `${found.length} message${found.length === 1 ? '' : 's'} found`,
+        sources: found.flatMap((m) =>
+          m.permalink
+            ? [
+                {
+                  url: m.permalink,
+                  text: `${named.get(m.author_user_id ?? '') ?? 'Message'}, ${dateOf(m.message_ts)}`,
+                },
+              ]
+            : [],
+        ),
+      };
+    },
+  };
+}
+
+function refusal(content: string, output: string): ToolOutcome {
+  return { ok: false, content, output };
+}
+
+/** Slack refused the search: tell the model, WARN once per code in this instance. */
+function unavailable(code: string, logger: Logger): ToolOutcome {
+  if (!warned.has(code)) {
+    warned.add(code);
+    logger.warn('Slack search is not available; answering without it', { slackError: code });
+  }
+  const why =
+    code === 'ratelimited'
+      ? 'Slack is rate limiting searches right now'
+      : code === 'missing_scope'
+        ? 'the app lacks the search:read scopes (reinstall it with the current manifest)'
+        : `Slack refused the search (${code})`;
+  return {
+    ok: false,
+    content: `Slack search is not available: ${why}. Answer without searching, and say that you could not search.`,
+    output: code === 'ratelimited' ? 'Rate limited by Slack' : `Not available (${code})`,
+  };
+}
+
+function slackErrorCode(error: unknown): string {
+  const e = error as { code?: string; data?: { error?: string } };
+  if (e?.code === 'slack_webapi_platform_error') return e.data?.error ?? 'platform_error';
+  if (e?.code === 'slack_webapi_rate_limited_error') return 'ratelimited';
+  if (e?.code === 'slack_webapi_http_error') return 'http_error';
+  return 'request_error';
+}
+
+/** `YYYY-MM-DD` → epoch seconds (UTC midnight), the method's `before`/`after`. */
+function epochOf(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value.trim())) return undefined;
+  const ms = Date.parse(`${value.trim()}T00:00:00Z`);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+}
+
+/** A message ts as `YYYY-MM-DD HH:MM UTC`. */
+function dateOf(ts: string | undefined): string {
+  const seconds = Number(ts?.split('.')[0]);
+  if (!Number.isFinite(seconds) || seconds <= 0) return 'unknown date';
+  return `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
