@@ -27,6 +27,11 @@ export interface EditReplyOptions extends ReplyAdapterOptions {
   streaming?: readonly string[];
   /** Shown by {@link EditReply.open} before the first text; absent: nothing is shown before it. */
   placeholder?: string | undefined;
+  /**
+   * Show nothing until the answer is complete, then post it: one write per answer, where the
+   * workspace's edits are needed for other answers' ends (a busy workspace; the status shows meanwhile).
+   */
+  quiet?: boolean;
 }
 
 /** `chat.update` errors meaning the message cannot be edited any more. */
@@ -89,12 +94,12 @@ export class EditReply implements AnswerReply {
 
   show(markdown: string): void {
     this.#latest = markdown;
-    this.#writer.request();
+    if (!this.#o.quiet) this.#writer.request();
   }
 
   step(update: StepUpdate): void {
     this.#steps.set(update.id, update);
-    this.#writer.request();
+    if (!this.#o.quiet) this.#writer.request();
   }
 
   async finish(markdown: string, options: { notice?: string; feedback?: boolean } = {}): Promise<void> {

@@ -102,12 +102,13 @@ export function replyOpener(options: {
       };
       const edit = (
         messageTs: readonly string[],
-        o: { placeholder?: boolean; streaming?: readonly string[] } = {},
+        o: { placeholder?: boolean; streaming?: readonly string[]; quiet?: boolean } = {},
       ) =>
         new EditReply({
           ...common,
           messageTs,
           streaming: o.streaming ?? [],
+          quiet: o.quiet ?? false,
           placeholder: o.placeholder ? texts.placeholder : undefined,
           intervalMs: options.editIntervalMs,
         });

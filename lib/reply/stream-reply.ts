@@ -25,7 +25,7 @@ export interface StreamReplyOptions extends ReplyAdapterOptions {
    */
   edit: (
     messageTs: readonly string[],
-    options?: { placeholder?: boolean; streaming?: readonly string[] },
+    options?: { placeholder?: boolean; streaming?: readonly string[]; quiet?: boolean },
   ) => EditReply;
   /** `auto` mode: when streaming is unavailable or busy here, the answer continues on the edit path. */
   fallback: boolean;
@@ -218,10 +218,11 @@ export class StreamReply implements AnswerReply {
     // The workspace's streams are taken for now (our budget, or Slack's 429): the edit path is free.
     const busy = error instanceof BudgetWaitError || error.retryAfterSeconds !== undefined;
     if (first && fallback && busy) {
-      logger.info('no stream can start here within a second; continuing on the edit path', {
+      // Busy: the answer is posted once, complete; the workspace's edits go to other answers' ends.
+      logger.info('no stream can start here within a second; posting the answer once it is complete', {
         waitMs: (error.retryAfterSeconds ?? 0) * 1000,
       });
-      this.#move(this.#o.edit([]), 'busy');
+      this.#move(this.#o.edit([], { quiet: true }), 'busy');
       return true;
     }
     if (first && (WORKSPACE_UNAVAILABLE.has(code) || HERE_UNAVAILABLE.has(code))) {

@@ -32,7 +32,7 @@ async function madeElsewhere(j: ReturnType<typeof job>, method: string, count: n
 const calls = (method: string) => h.stack.slack.callsTo(method).length;
 
 describe('a busy workspace: the surface each answer can have now', () => {
-  it('takes the edit path at once when no stream can start within a second: status first, no placeholder', async () => {
+  it('posts the answer once, complete, when no stream can start within a second: status first, no placeholder', async () => {
     // Prepare: this minute's 20 stream starts (Tier 2) are taken.
     const j = job();
     await madeElsewhere(j, 'chat.startStream', 20, 1_000);
@@ -41,13 +41,13 @@ describe('a busy workspace: the surface each answer can have now', () => {
     await enqueue(j);
     // Act
     const { response } = await deliver();
-    // Assess
+    // Assess: the status while the model writes, then one post; no stream, no edit.
     expect(response.batchItemFailures).toEqual([]);
-    expect(calls('chat.startStream')).toBe(0);
+    expect([calls('chat.startStream'), calls('chat.update'), calls('chat.postMessage')]).toEqual([0, 0, 1]);
     expect(calls('assistant.threads.setStatus')).toBe(1);
-    const posts = h.stack.slack.callsTo('chat.postMessage');
-    expect(posts[0]!.args.text).not.toBe(PLACEHOLDER);
-    expect(botMessages(j).map((m) => m.text)).toEqual(['An answer of a few words, streamed.']);
+    const [message] = botMessages(j);
+    expect(message!.text).toBe('An answer of a few words, streamed.');
+    expect(message!.blocks?.at(-1)).toEqual(feedbackBlock());
   });
 
   it('posts an answer that is complete before its first write as one message with the feedback buttons', async () => {
