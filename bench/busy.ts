@@ -50,6 +50,8 @@ export interface BusyRun {
   queueDepth: number[];
   /** How answers were shown: native stream, edits, or a single post. */
   paths: Record<string, number>;
+  /** Slack calls answered, by method. */
+  callsBy: Record<string, number>;
   /** Seconds of the model's stream per answer. */
   streamSeconds: number;
 }
@@ -246,6 +248,8 @@ export async function measureBusy(options: {
     const rateLimitedBy: Record<string, number> = {};
     for (const c of stack.slack.calls.filter((x) => x.status === 429))
       rateLimitedBy[c.method] = (rateLimitedBy[c.method] ?? 0) + 1;
+    const callsBy: Record<string, number> = {};
+    for (const c of stack.slack.calls) callsBy[c.method] = (callsBy[c.method] ?? 0) + 1;
     const paths: Record<string, number> = {};
     for (const s of seen.values()) if (s.path) paths[s.path] = (paths[s.path] ?? 0) + 1;
     const askedAt = (j: (typeof jobs)[number]) => t0 + j.askAtMs;
@@ -277,6 +281,7 @@ export async function measureBusy(options: {
       completedAtS,
       queueDepth,
       paths,
+      callsBy,
       streamSeconds: request ? (request.finishedAt! - request.firstTokenAt!) / 1000 : 0,
     };
   } finally {

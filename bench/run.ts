@@ -15,6 +15,7 @@ import { median, percentile } from './stats';
 import { measureStreaming, streamingFigures } from './streaming';
 import { measureThroughput } from './throughput';
 import { measureTokenCounting } from './token-count';
+import { measureFirstCard, measureTools } from './tools';
 import { dependencyCosts, WORKER_ENV } from './worker-init';
 
 /**
@@ -368,6 +369,31 @@ async function main(): Promise<void> {
   figures.push(...scaleFigures(scale));
   const pictures = writeScalePictures(scale);
   raw.scale = scale.map(({ calls, ...r }) => ({ ...r, calls: calls.length }));
+  // 15. Tools: the question → the first task card in Slack, and the loop's own cost per round.
+  done = step('tools: first task card, loop overhead per round');
+  const [card, loop] = [await measureFirstCard(), await measureTools()];
+  done();
+  figures.push(
+    {
+      figure: 15,
+      name: 'tools_first_task_card',
+      value: card.firstCardMs,
+      unit: 'ms',
+      target: `<=${(card.firstTextMs + 50).toFixed(0)}`,
+      pass: card.firstCardMs <= card.firstTextMs + 50,
+      detail: `signed POST of a question asking for a Slack search → its first task card at Slack (chat.startStream task_update), native streaming, queue wait included; a plain question's first text in the same run: ${ms(card.firstTextMs)} (the card waits for the model's whole tool call, the text only for its first token)`,
+    },
+    {
+      figure: 15,
+      name: 'tools_loop_overhead_per_round',
+      value: loop.overheadRatio,
+      unit: 'x',
+      target: '<=1.2',
+      pass: loop.overheadRatio <= 1.2,
+      detail: `an answer with one round of tools (an instant tool) ${ms(loop.oneRoundMs)} vs two plain model calls ${ms(2 * loop.plainCallMs)}: ${ms(loop.overheadPerRoundMs)} of the loop's own per round; question → first tool call ${ms(loop.toFirstCallMs)}`,
+    },
+  );
+  raw.tools = { card, loop };
   // 14. A busy workspace: bursts in one channel (and in ten workspaces) and a steady morning.
   const busy = await runBusy(step);
   figures.push(...busyFigures(busy));

@@ -6,14 +6,71 @@ import type { AnswerReply } from '../lib/reply/answer-reply';
 import { runAgent } from '../lib/tools/agent-loop';
 import type { Tool } from '../lib/tools/tool';
 import { startOpenAIPeer } from '../sandbox/peers/openai-peer';
+import { startLocalBot } from './local-bot';
 import { median } from './stats';
 
 /**
+ * Time from a question that asks for a Slack search (a signed POST to the ingress) to the first
+ * task card reaching Slack (a `task_update` chunk of `chat.startStream`), through the real ingress,
+ * queue, worker and tool loop on the local peers, native streaming; and, as the anchor in the same
+ * run, from a plain question to its first text. Medians of `runs`.
+ */
+export async function measureFirstCard(runs = 9) {
+  const bot = await startLocalBot({ streaming: 'native' });
+  const { slack } = bot.stack;
+  try {
+    slack.seedMessage({
+      channel: 'C0DEPLOYS',
+      user: 'U0ALICE',
+      text: 'The deploy freeze starts Friday at 18:00.',
+    });
+    const firstCard: number[] = [];
+    const firstText: number[] = [];
+    for (let i = 0; i < runs + 1; i++) {
+      for (const [question, samples, isCard] of [
+        ['When does the deploy freeze start? Please search Slack for deploy freeze.', firstCard, true],
+        ['What is a FIFO queue?', firstText, false],
+      ] as const) {
+        const ts = `17330000${String(i).padStart(2, '0')}.${isCard ? '1' : '2'}00100`;
+        const token = slack.issueActionToken('U0ASKER');
+        const body = {
+          type: 'event_callback',
+          team_id: slack.teamId,
+          event_id: `EvTOOLS${i}${isCard ? 'C' : 'T'}${Date.now()}`,
+          event_time: Math.floor(Date.now() / 1000),
+          event: {
+            type: 'app_mention',
+            user: 'U0ASKER',
+            text: `<@${slack.botUserId}> ${question}`,
+            ts,
+            channel: 'C0GENERAL',
+            event_ts: ts,
+            action_token: token,
+          },
+        };
+        const posted = await bot.post(body);
+        while (!(await bot.deliver())) await new Promise((r) => setTimeout(r, 5));
+        const start = slack
+          .callsTo('chat.startStream')
+          .find((c) => c.at > posted.startedAt && c.args.thread_ts === ts);
+        const chunks = (start?.args.chunks ?? []) as Array<{ type: string }>;
+        if (!start || (isCard && !chunks.some((c) => c.type === 'task_update'))) {
+          throw new Error(`no ${isCard ? 'task card' : 'text'} reached Slack for ${ts}`);
+        }
+        if (i > 0) samples.push(start.at - posted.startedAt); // the first round warms up
+      }
+    }
+    return { firstCardMs: median(firstCard), firstTextMs: median(firstText) };
+  } finally {
+    await bot.close();
+  }
+}
+
+/**
  * The tool loop's own cost, on the local OpenAI peer (answers at once): (1) time from the question
- * to the first tool call starting (until the reply layer shows cards, the first `step()` call
- * stands in for the first task card reaching Slack); (2) the loop's overhead per round of tools,
- * tool latency excluded: a one-round answer with an instant tool, minus two plain model calls.
- * Run alone: `npx tsx bench/tools.ts`.
+ * to the first tool call starting (the loop's `step()`); (2) the loop's overhead per round of
+ * tools, tool latency excluded: a one-round answer with an instant tool, minus two plain model
+ * calls. Run alone: `npx tsx bench/tools.ts`.
  */
 export async function measureTools(runs = 15) {
   const peer = await startOpenAIPeer();
@@ -86,7 +143,7 @@ export async function measureTools(runs = 15) {
 }
 
 if (require.main === module) {
-  measureTools().then(
+  Promise.all([measureTools(), measureFirstCard()]).then(
     (r) => console.log(JSON.stringify(r)),
     (e) => {
       console.error(e);

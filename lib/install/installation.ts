@@ -83,6 +83,11 @@ export const BOT_SCOPES: readonly string[] = [
   'files:read',
   'chat:write',
   'assistant:write',
+  // search_slack: Slack's Real-time Search API, as the asking user (lib/tools/search-slack.ts).
+  'search:read.public',
+  'search:read.private',
+  'search:read.im',
+  'search:read.mpim',
 ];
 
 /** Whether `a` holds a token that must be refreshed now: rotation on and less than `aheadMs` left. */

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
+import type { WebClient } from '@slack/web-api';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError, RetryLaterError } from '../errors';
@@ -31,6 +32,8 @@ export interface WorkerDeps
    * the ports above serve every job (one workspace).
    */
   workspaces?: WorkspaceResolver;
+  /** One workspace: the Web API client of its token, for ports that take one per job (tools). */
+  client?: WebClient;
   /** One workspace: the bot's user id when neither config nor the event says (`auth.test`, once). */
   botIdentity?: () => Promise<string | undefined>;
   retries: RetryScheduler;
@@ -178,7 +181,13 @@ function oneWorkspace(deps: WorkerDeps): WorkspaceResolver {
   if (!replies || !context || !assistant)
     throw new Error('the worker handler needs Slack ports or workspaces');
   return singleWorkspace(
-    { replies, context, assistant, ...(deps.governance ? { governance: deps.governance } : {}) },
+    {
+      replies,
+      context,
+      assistant,
+      ...(deps.governance ? { governance: deps.governance } : {}),
+      ...(deps.client ? { client: deps.client } : {}),
+    },
     { configured: deps.config.slack.botUserId, ask: deps.botIdentity ?? (async () => undefined) },
   );
 }
