@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { listen, readBody, sendJson } from './listen';
 
 /** One message of a chat request; `content` is text or an array of parts. */
@@ -218,7 +217,23 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
   let tokenDelayMs = options.tokenDelayMs ?? 0;
   const requests: OpenAIRequest[] = [];
   const faults: OpenAIFault[] = [];
-  const closing = new AbortController();
+  // Waits in progress, ended by close(). Not one AbortSignal shared by every wait: each would add
+  // a listener to it, and 20 streams at once would pass Node's limit of 10 (a warning, not a leak).
+  const waits = new Set<() => void>();
+  let closed = false;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (closed) return reject(new Error('the OpenAI peer is closed'));
+      const cancel = () => {
+        clearTimeout(timer);
+        reject(new Error('the OpenAI peer is closed'));
+      };
+      const timer = setTimeout(() => {
+        waits.delete(cancel);
+        resolve();
+      }, ms);
+      waits.add(cancel);
+    });
   let served = 0;
 
   async function complete(req: IncomingMessage, res: ServerResponse, at: number): Promise<void> {
@@ -277,7 +292,7 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
     const headers = { 'x-request-id': requestId, 'openai-version': '2020-10-01' };
 
     if (!body.stream) {
-      if (tokenDelayMs > 0) await sleep(tokenDelayMs * tokens.length, undefined, { signal: closing.signal });
+      if (tokenDelayMs > 0) await sleep(tokenDelayMs * tokens.length);
       if (cutAfter !== undefined) return void res.socket?.destroy();
       if (errorAfter !== undefined) return sendJson(res, 500, errorBody(500), headers);
       const content = tokens.join('');
@@ -310,7 +325,7 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       }
       const token = tokens[sent];
       if (token === undefined) break;
-      if (tokenDelayMs > 0) await sleep(tokenDelayMs, undefined, { signal: closing.signal });
+      if (tokenDelayMs > 0) await sleep(tokenDelayMs);
       if (!(await write(res, frame(chunk({ content: token }))))) {
         record.abortedAt = performance.now();
         return;
@@ -364,7 +379,9 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       tokenDelayMs = options.tokenDelayMs ?? 0;
     },
     close() {
-      closing.abort();
+      closed = true;
+      for (const cancel of waits) cancel();
+      waits.clear();
       return server.close();
     },
   };
