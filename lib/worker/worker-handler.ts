@@ -5,11 +5,11 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
-import { BadInputError, RetryLaterError } from '../errors';
+import { BadInputError } from '../errors';
 import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { recordAnswered, recordFailure, recordRetry } from '../metrics';
 import { decodeJob } from '../queue/job';
-import { retryDelaySeconds } from '../queue/retry-delay';
+import { failedRecordDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import type { AssistantThreads } from '../slack/assistant-threads';
 import { type AnswerDeps, answerMention } from './answer-mention';
@@ -41,8 +41,9 @@ export interface WorkerDeps
  * later record of its group (FIFO order), while other groups go on. Failed records are then made
  * visible again after a short delay (`ChangeMessageVisibility`) instead of the queue's visibility
  * timeout, which is long because it must be ≥ 6× the function timeout: a retry comes in seconds.
- * An unreadable job comes back at once on each receive (delay 0), so it reaches the dead-letter
- * queue after `maxReceiveCount` quick receives instead of blocking its thread for an hour.
+ * An unreadable job, a failure no retry can fix (a refused token) and any failure on the last
+ * receive come back at once (delay 0, lib/queue/retry-delay.ts), so they reach the dead-letter
+ * queue after `maxReceiveCount` quick receives instead of blocking their thread for minutes.
  */
 export function createWorkerHandler(deps: WorkerDeps) {
   const { config, logger } = deps;
@@ -52,7 +53,6 @@ export function createWorkerHandler(deps: WorkerDeps) {
       const delays = new Map<string, number>();
       const recordHandler = async (record: SQSRecord): Promise<void> => {
         const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-        const defaultDelay = retryDelaySeconds(config.queue.retryDelaySeconds, receiveCount);
         let job: ReturnType<typeof decodeJob>;
         try {
           job = decodeJob(record.body);
@@ -118,7 +118,14 @@ export function createWorkerHandler(deps: WorkerDeps) {
             if (receiveCount >= config.queue.maxReceiveCount) recordFailure(deps.metrics, reason);
             else recordRetry(deps.metrics, reason);
           }
-          delays.set(record.messageId, error instanceof RetryLaterError ? error.delaySeconds : defaultDelay);
+          delays.set(
+            record.messageId,
+            failedRecordDelaySeconds(error, {
+              receiveCount,
+              maxReceiveCount: config.queue.maxReceiveCount,
+              baseSeconds: config.queue.retryDelaySeconds,
+            }),
+          );
           recordLogger.error('record failed; it will be retried', { receiveCount, error: error as Error });
           throw error;
         }
