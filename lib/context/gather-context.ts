@@ -54,7 +54,8 @@ export const FILES_SHARE = 0.75;
  *   by the bot and not mentioning it (`oldest`), minus anything memory already holds (by `ts`):
  *   nothing is sent twice.
  * - A top-level message (no thread yet; a DM without threads) is answered from memory alone.
- * - The newest turns that fit the budget are kept; the question always is.
+ * - The newest turns that fit the budget are kept (an oversized one cut, see `fitHistory`); the
+ *   question always is.
  * Reading Slack never fails the answer: the reader and the name lookup degrade.
  */
 export async function gatherContext(
@@ -112,7 +113,7 @@ export async function gatherContext(
     [asked, attachments?.text, missing].filter((s) => s).join('\n\n') || '(Only the attached image.)';
   const question = marked ? `The question ${nameOf(job.user)} asks you now:\n${body}` : body;
   const history = [...memory, ...fresh];
-  const messages = await buildPrompt({
+  const { messages, sent } = await buildPrompt({
     systemPrompt: request.systemPrompt,
     history,
     question,
@@ -128,9 +129,10 @@ export async function gatherContext(
     };
   }
 
-  // buildPrompt keeps the newest turns: those of `fresh` among them were sent, so remember them.
-  const sentTurns = messages.length - 2;
-  const keptFresh = fresh.slice(Math.max(0, fresh.length - sentTurns));
+  // The thread messages buildPrompt sent (whole or cut) are remembered, whole.
+  const sentTurns = sent.length;
+  const sentSet = new Set(sent);
+  const keptFresh = fresh.filter((turn) => sentSet.has(turn));
   const remembered = [marked ? `${nameOf(job.user)}: ${body}` : body, attachments?.standIns]
     .filter((s) => s)
     .join('\n');

@@ -243,6 +243,50 @@ describe('the model sees the thread as people see it', () => {
     expect(messages.some(([, text]) => text.includes('message 0'))).toBe(false);
   });
 
+  it('cuts an 18,000-character log pasted before the question, and still sends the memory and the smaller messages', async () => {
+    // Prepare: a first answer in the thread (memory), then a short message and a pasted log.
+    const parent = stack.slack.seedMessage({ channel: CHANNEL, user: 'U0ALICE', text: 'Deploy failed' });
+    stack.slack.seedMessage({
+      channel: CHANNEL,
+      thread_ts: parent.ts,
+      user: 'U0BOB',
+      text: 'Looking into it',
+    });
+    await answer(ask({ threadTs: parent.ts, text: `${bot} why?` }));
+    stack.slack.seedMessage({
+      channel: CHANNEL,
+      thread_ts: parent.ts,
+      user: 'U0BOB',
+      text: 'Here is the log',
+    });
+    const log = Array.from(
+      { length: 700 },
+      (_, i) => `09:${String(i % 60).padStart(2, '0')} ERROR job ${i} failed`,
+    )
+      .join('\n')
+      .slice(0, 18_000);
+    stack.slack.seedMessage({ channel: CHANNEL, thread_ts: parent.ts, user: 'U0BOB', text: log });
+    // Act
+    await answer(ask({ threadTs: parent.ts, text: `${bot} what went wrong?` }));
+    // Assess: nothing older is hidden by the log, which is there, cut with a marker.
+    const messages = sent(1).map(([role, text]) => `${role} ${text.split('\n')[0]}`);
+    expect(messages.slice(0, 3)).toEqual([
+      'user Alice: Deploy failed',
+      'user Bob Builder: Looking into it',
+      'user Asker: why?',
+    ]);
+    expect(messages.slice(4)).toEqual([
+      'user Bob Builder: Here is the log',
+      'user Bob Builder: 09:00 ERROR job 0 failed',
+      'user The question Asker asks you now:',
+    ]);
+    expect(sent(1).at(-2)![1]).toMatch(
+      new RegExp(
+        `\\[… cut here: only the first \\d+ of ${`Bob Builder: ${log}`.length} characters of this message fit\\]$`,
+      ),
+    );
+  });
+
   it.each<[string, SlackFailure]>([
     ['missing_scope', { error: 'missing_scope' }],
     ['not_in_channel', { error: 'not_in_channel' }],

@@ -1,4 +1,5 @@
-import { classifyFile, fenced, isAnimatedGif, truncateToTokens } from '../../lib/context/files';
+import { classifyFile, fenced, isAnimatedGif } from '../../lib/context/files';
+import { truncateToTokens } from '../../lib/llm/cut-to-tokens';
 import { mentionedUsers, readableMentions } from '../../lib/context/user-names';
 
 describe('classifyFile', () => {
