@@ -38,6 +38,11 @@ export interface GatheredContext {
   messages: ChatMessage[];
   /** Thread messages sent for the first time, then the question (with stand-ins for images). */
   remember: Turn[];
+  /**
+   * With images attached: the same messages with the images named instead of sent, for one more
+   * try when the model refuses an image (it refuses the whole request for one it cannot read).
+   */
+  withoutImages?: ChatMessage[];
 }
 
 /** Inlined text files may take this share of the budget; memory and thread get the rest. */
@@ -122,7 +127,12 @@ export async function gatherContext(
     // and the files may have used that of the one above.
     countTokens: ports.countTokens,
   });
+  let withoutImages: ChatMessage[] | undefined;
   if (attachments && attachments.images.length > 0) {
+    const named = attachments.imageNames.map(
+      (name) => `(An image named ${name} was attached but could not be shown to you.)`,
+    );
+    withoutImages = [...messages.slice(0, -1), { role: 'user', content: [question, ...named].join('\n\n') }];
     messages[messages.length - 1] = {
       role: 'user',
       content: [{ type: 'text', text: question }, ...attachments.images],
@@ -144,7 +154,11 @@ export async function gatherContext(
     files: files.length,
     questionChars: body.length,
   });
-  return { messages, remember: [...keptFresh, { role: 'user', content: remembered, ts: job.ts }] };
+  return {
+    messages,
+    remember: [...keptFresh, { role: 'user', content: remembered, ts: job.ts }],
+    ...(withoutImages ? { withoutImages } : {}),
+  };
 }
 
 /** Added to the question when the thread could be read only in part. */

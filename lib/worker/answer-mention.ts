@@ -227,7 +227,7 @@ async function answer(
 
   // 4. Stream the model into the reply.
   const streamed = await streamModel(
-    { messages, reply, overrides: admission.channel },
+    { messages, reply, overrides: admission.channel, withoutImages: context.withoutImages },
     {
       llm: deps.llm,
       logger,

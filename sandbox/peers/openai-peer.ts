@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { listen, readBody, sendJson } from './listen';
+import { IMAGE_ERRORS, imageRefusal } from './openai-image-check';
 
 /** One message of a chat request; `content` is text or an array of parts. */
 export interface ChatMessage {
@@ -252,7 +253,11 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
     if (typeof body?.model !== 'string' || !Array.isArray(body.messages) || body.messages.length === 0) {
       return sendJson(res, 400, errorBody(400, "Missing required parameter: 'model' or 'messages'."));
     }
-    const fault = faults.shift();
+    // An image OpenAI cannot use fails the request before anything else: no fault is spent on it.
+    const refused = imagePartsOf(body.messages)
+      .map(imageRefusal)
+      .find((r) => r !== undefined);
+    const fault = refused ? undefined : faults.shift();
     const record: OpenAIRequest = {
       body,
       headers: req.headers,
@@ -261,6 +266,11 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       images: decodeImages(body.messages),
     };
     requests.push(record);
+    if (refused) {
+      sendJson(res, 400, { error: IMAGE_ERRORS[refused] }, { 'x-request-id': requestId });
+      record.finishedAt = performance.now();
+      return;
+    }
     if (fault && 'status' in fault) {
       const headers: Record<string, string> = { 'x-request-id': requestId };
       if (fault.status === 429) headers['retry-after'] = String(fault.retryAfter ?? 1);

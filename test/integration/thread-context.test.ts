@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { PARTIAL_THREAD_NOTE } from '../../lib/context/gather-context';
 import { createLogger } from '../../lib/logger';
@@ -363,11 +365,8 @@ describe('the model sees the thread as people see it', () => {
   });
 });
 
-/** A small PNG-looking payload whose bytes the test can compare. */
-const PNG = Buffer.concat([
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-  Buffer.alloc(300, 7),
-]);
+/** A real PNG (6 × 4 pixels), whose bytes the test can compare. */
+const PNG = readFileSync(resolve(__dirname, '../../events/files/architecture.png'));
 
 describe('the model sees the files attached to the question', () => {
   it('sends an image of a mention as a data URL part with its exact bytes, and remembers a stand-in', async () => {
@@ -400,6 +399,8 @@ describe('the model sees the files attached to the question', () => {
     // Act
     await answer(job);
     // Assess
+    // Labelled WEBP, its bytes are a PNG: sent as what it is.
+    expect(stack.openai!.requests[0]!.images[0]).toMatchObject({ mimetype: 'image/png' });
     expect(stack.openai!.requests[0]!.images[0]!.bytes.equals(PNG)).toBe(true);
     const [, question] = sent().at(-1)!;
     expect(question).toBe('see attached\n\nAttached file notes.md:\n````\n# Notes\nuse ```fences```\n````');
@@ -465,6 +466,49 @@ describe('the model sees the files attached to the question', () => {
     );
     expect(stack.openai!.requests[0]!.images).toEqual([]);
     expect(stack.slack.downloads).toEqual([]);
+  });
+
+  it('names files served as an HTML sign-in page as unreadable (an image/png, a text file), and answers', async () => {
+    // Prepare
+    const signIn = '<!DOCTYPE html><html><head><title>Sign in | Slack</title></head><body></body></html>';
+    const image = stack.slack.seedFile({ name: 'screenshot.png', mimetype: 'image/png', bytes: signIn });
+    const notes = stack.slack.seedFile({ name: 'notes.txt', mimetype: 'text/plain', bytes: signIn });
+    const job = ask({ text: `${bot} what does this show?`, files: [image, notes] });
+    // Act
+    await answer(job);
+    // Assess: no image sent, the files named as unreadable, a real answer (not "please rephrase").
+    expect(stack.openai!.requests).toHaveLength(1);
+    expect(stack.openai!.requests[0]!.images).toEqual([]);
+    expect(sent().at(-1)![1]).toBe(
+      'what does this show?\n\n(An image named screenshot.png was attached but could not be read.)\n\n' +
+        '(A file named notes.txt was attached but not read (too large, unreadable or binary).)',
+    );
+    const replies = stack.slack.thread(CHANNEL, job.threadTs).filter((m) => m.user === stack.slack.botUserId);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.text).toContain('You said: "what does this show?');
+  });
+
+  it('answers once more without the images, naming them, when the model refuses an image', async () => {
+    // Prepare: a PNG cut short: its first bytes say PNG, the model cannot decode it.
+    const broken = stack.slack.seedFile({
+      name: 'broken.png',
+      mimetype: 'image/png',
+      bytes: PNG.subarray(0, 40),
+    });
+    const job = ask({ text: `${bot} what is this?`, files: [broken] });
+    // Act
+    await answer(job);
+    // Assess: refused with the image, answered without it; one reply, a real answer.
+    const [refused, retried, ...more] = stack.openai!.requests;
+    expect(more).toEqual([]);
+    expect(refused!.images).toHaveLength(1);
+    expect(retried!.images).toEqual([]);
+    expect(sent(1).at(-1)![1]).toBe(
+      'what is this?\n\n(An image named broken.png was attached but could not be shown to you.)',
+    );
+    const replies = stack.slack.thread(CHANNEL, job.threadTs).filter((m) => m.user === stack.slack.botUserId);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.text).toContain('You said: "what is this?');
   });
 
   it('refuses a url_private on another host, and a redirect to another host', async () => {
