@@ -3,7 +3,6 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { loadIngressConfig, loadParametersConfig } from '../lib/config';
 import { createIngressHandler } from '../lib/ingress/ingress-handler';
 import { createLogger } from '../lib/logger';
-import { createMetrics } from '../lib/metrics';
 import { sqsJobQueue } from '../lib/queue/sqs-job-queue';
 import { INGRESS_SECRETS, rebuiltOnRotation } from '../lib/secrets';
 
@@ -28,8 +27,7 @@ const current = rebuiltOnRotation(
   loadParametersConfig(),
   (env) => {
     const config = loadIngressConfig(env);
-    const metrics = createMetrics(config.metricsNamespace, 'slack-ingress');
-    return createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger, metrics });
+    return createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger });
   },
   {
     onStaleRead: (error) =>

@@ -28,8 +28,6 @@ export interface IngressConfig {
   queueUrl: string;
   /** The bot's own user id, when known ahead of `authorizations`. */
   botUserId: string | undefined;
-  /** CloudWatch namespace of the feedback-vote metric (EMF). */
-  metricsNamespace: string;
 }
 
 /** What the worker function needs. */

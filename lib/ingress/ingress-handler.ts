@@ -4,26 +4,14 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { IngressConfig } from '../config';
 import { fromFunctionUrlEvent, toFunctionUrlResult } from '../http/function-url';
-import { type Metrics, recordFeedbackVote } from '../metrics';
 import type { JobQueue } from '../queue/sqs-job-queue';
-import type { FeedbackValue } from '../slack/feedback-block';
 import { receiveSlackRequest } from './receive-slack-request';
 
 /**
  * Builds the ingress Lambda handler around its dependencies: parse the Function URL event →
  * `receiveSlackRequest` → map the result. `handlers/ingress.ts` calls this once at module scope.
  */
-export function createIngressHandler(deps: {
-  config: IngressConfig;
-  queue: JobQueue;
-  logger: Logger;
-  /** Feedback votes become a metric (EMF log line) when given. */
-  metrics?: Metrics;
-}) {
-  const { metrics } = deps;
-  const onVote = metrics
-    ? (value: FeedbackValue) => recordFeedbackVote(metrics, value === 'good' ? 'positive' : 'negative')
-    : undefined;
+export function createIngressHandler(deps: { config: IngressConfig; queue: JobQueue; logger: Logger }) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
     .handler(async (event) =>
@@ -33,7 +21,6 @@ export function createIngressHandler(deps: {
           signingSecret: deps.config.slackSigningSecret,
           botUserId: deps.config.botUserId,
           logger: deps.logger,
-          onVote,
         }),
       ),
     );

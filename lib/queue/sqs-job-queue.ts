@@ -27,8 +27,7 @@ export function sqsJobQueue(client: SQSClient, queueUrl: string): JobQueue {
           new SendMessageCommand({
             QueueUrl: queueUrl,
             MessageBody: encodeJob(job),
-            // A prompts job without a thread (agent view) is grouped by its DM channel.
-            MessageGroupId: messageGroupId(job.teamId, job.channel, job.threadTs ?? 'messages'),
+            MessageGroupId: groupOf(job),
             MessageDeduplicationId: toSqsId(job.eventId),
           }),
         );
@@ -37,4 +36,14 @@ export function sqsJobQueue(client: SQSClient, queueUrl: string): JobQueue {
       }
     },
   };
+}
+
+/**
+ * The FIFO group of a job: its thread (a prompts job without a thread, on the agent view, by its
+ * DM channel); a feedback vote by its message and user, so one person's clicks on one answer are
+ * counted in order and never wait behind an answer being written.
+ */
+function groupOf(job: Job): string {
+  if (job.kind === 'feedback') return messageGroupId(job.teamId, job.channel, `${job.messageTs}:${job.user}`);
+  return messageGroupId(job.teamId, job.channel, job.threadTs ?? 'messages');
 }

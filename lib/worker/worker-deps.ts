@@ -12,6 +12,7 @@ import { createGovernance } from '../governance/governance';
 import { momentoGovernanceStore } from '../governance/governance-store';
 import { slackEphemeral } from '../governance/slack-ephemeral';
 import { momentoEventClaims } from '../history/event-claims';
+import { momentoFeedbackVotes } from '../history/feedback-votes';
 import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
 import { momentoStreamingAvailability } from '../history/streaming-availability';
@@ -141,6 +142,7 @@ export function buildWorkerDeps(
       timeoutMs: CONTEXT_TIMEOUT_MS,
     },
     retries,
+    votes: momentoFeedbackVotes(cache, config.momento.ttlSeconds),
     close() {
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its
       // closing 2× the client timeout later (120 s for the control client), holding the process

@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError } from '../errors';
+import type { FeedbackVotes } from '../history/feedback-votes';
 import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { recordAnswered, recordFailure, recordRetry } from '../metrics';
 import { decodeJob } from '../queue/job';
@@ -13,6 +14,7 @@ import { failedRecordDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import type { AssistantThreads } from '../slack/assistant-threads';
 import { type AnswerDeps, answerMention } from './answer-mention';
+import { countVote } from './count-vote';
 import { suggestPrompts } from './suggest-prompts';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
@@ -25,6 +27,8 @@ export interface WorkerDeps
   /** Suggested prompts (and thread titles), through the same Slack client as the replies. */
   assistant: AssistantThreads;
   retries: RetryScheduler;
+  /** Feedback votes as each user's last click left them. */
+  votes: FeedbackVotes;
   logger: Logger;
   /** EMF metrics (lib/metrics.ts); optional so a handler can be built without them. */
   metrics?: Metrics;
@@ -34,7 +38,8 @@ export interface WorkerDeps
 
 /**
  * Builds the worker Lambda handler: an SQS FIFO batch → one `answerMention` per record (or
- * `suggestPrompts` for a `prompts` job), in order, with partial batch responses.
+ * `suggestPrompts` for a `prompts` job, `countVote` for a `feedback` one), in order, with partial
+ * batch responses.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
  *
  * Powertools' `SqsFifoPartialProcessorAsync` with `skipGroupOnError` fails a failed record and every
@@ -76,6 +81,10 @@ export function createWorkerHandler(deps: WorkerDeps) {
           },
         });
         try {
+          if (job.kind === 'feedback') {
+            await countVote(job, { votes: deps.votes, metrics: deps.metrics, logger: recordLogger });
+            return;
+          }
           if (job.kind === 'prompts') {
             await suggestPrompts(job, {
               assistant: deps.assistant,
