@@ -95,13 +95,10 @@ export function buildWorkerDeps(
   let sqs = overrides.sqs;
   const retries = lazyRetryScheduler(async () => {
     // Only a failed record needs SQS (the event source mapping receives and deletes): loading
-    // `@aws-sdk/client-sqs` and building its client cost ~60 ms, so not at every cold start.
-    // `require`, not `import()`: esbuild keeps an external `import()` as is, which would load the
-    // SDK's ES module build next to the CommonJS one that sqs-retry-scheduler requires.
-    const { SQSClient: Client } = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
-    const { sqsRetryScheduler } = await import('../queue/sqs-retry-scheduler');
-    // `useQueueUrlAsEndpoint: false` honours AWS_ENDPOINT_URL_SQS over the host inside QUEUE_URL.
-    sqs ??= new Client({ useQueueUrlAsEndpoint: false, maxAttempts: 3 });
+    // `@aws-sdk/client-sqs` and building its client cost ~60 ms, so not at every cold start. Our
+    // module is bundled (esbuild turns this import into a require of it); it requires the SDK.
+    const { retrySqsClient, sqsRetryScheduler } = await import('../queue/sqs-retry-scheduler');
+    sqs ??= retrySqsClient();
     return sqsRetryScheduler(sqs, config.queue.url, logger);
   }, logger);
   return {

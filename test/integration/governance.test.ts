@@ -16,6 +16,7 @@ import { pollOnce } from '../../sandbox/local-event-source';
 import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
 import { type SsmPeer, startSsmPeer } from '../../sandbox/peers/ssm-peer';
+import { settlesWithin } from '../support/silent-server';
 import { peerProvider } from '../support/ssm';
 
 /**
@@ -236,6 +237,27 @@ describe('per-channel settings from Parameter Store', () => {
       DEFAULT_SYSTEM_PROMPT,
     ]);
     expect(ssm.calls.map((c) => c.operation)).toEqual(['GetParameter']);
+  });
+});
+
+describe('per-channel settings while Parameter Store does not answer', () => {
+  it('keeps the last good settings, and waits on the silent store once, not at every answer', async () => {
+    // Prepare: the settings read once, cached for 1 ms; then SSM takes requests and stays silent.
+    ssm.put(SETTINGS, 'channels:\n  C0PIRATES:\n    systemPrompt: Answer like a pirate.\n', 'String');
+    worker({ channelSettingsParameter: SETTINGS, maxAgeSeconds: 0.001 });
+    await ask(job({ channel: 'C0PIRATES' }));
+    ssm.answerAfter(Number.POSITIVE_INFINITY);
+    // Act: the first answer meets the silent store (bounded by the client's limits: 2 tries of
+    // 1 s; the guard is far above that); the next ones do not ask it again for a while.
+    await settlesWithin(ask(job({ channel: 'C0PIRATES' })), 15_000, 'an answer while SSM is silent');
+    const calls = ssm.calls.length;
+    await ask(job({ channel: 'C0PIRATES' }));
+    await ask(job({ channel: 'C0PIRATES' }));
+    // Assess
+    expect(stack.openai!.requests.map((r) => r.body.messages[0]?.content)).toEqual(
+      Array(4).fill('Answer like a pirate.'),
+    );
+    expect(ssm.calls).toHaveLength(calls);
   });
 });
 

@@ -1,5 +1,11 @@
+import { createLogger } from '../../lib/logger';
+import { createMetrics } from '../../lib/metrics';
+import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { lambdaContext } from '../../sandbox/lambda-context';
 import { pollOnce } from '../../sandbox/local-event-source';
+import { LOCAL_AWS_CREDENTIALS } from '../../sandbox/peers/sqs-peer';
+import { captureLogs } from '../support/capture-logs';
+import { settlesWithin, startSilentServer } from '../support/silent-server';
 import { workerHarness } from '../support/worker-harness';
 
 /**
@@ -64,5 +70,46 @@ describe('failed records come back', () => {
     expect(only?.response.batchItemFailures).toHaveLength(1);
     expect(next).toBeUndefined();
     expect(h.stack.sqs.countMessages(h.queue.dlqName).ready).toBe(1);
+  });
+});
+
+describe('the worker’s retry scheduler as deployed', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('gives up within its limits, and says so, when SQS takes the connection and never answers', async () => {
+    // Prepare: the worker's own SQS client (no override), pointed at a silent endpoint.
+    const silent = await startSilentServer();
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SQS: silent.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    });
+    const deps = buildWorkerDeps(h.stack.workerConfig, createLogger('retry-test', { logLevel: 'WARN' }), {
+      metrics: createMetrics('test', 'slack-worker', { write: () => undefined }),
+    });
+    const logs = captureLogs();
+    try {
+      // Act: guarded far above its limits (2 tries of 1.5 s) and far below the invocation's 2 min.
+      await settlesWithin(
+        deps.retries.retryLater([
+          { receiptHandle: 'r-1', queueArn: 'arn:aws:sqs:us-east-1:000000000000:jobs.fifo', delaySeconds: 0 },
+        ]),
+        15_000,
+        'retryLater',
+      );
+      // Assess: best effort, as documented: a WARN naming the SDK's timeout.
+      const [warned] = logs
+        .entries()
+        .filter((e) => e.message === 'could not shorten visibility of failed records');
+      expect(warned).toMatchObject({ level: 'WARN', error: { name: 'TimeoutError' } });
+    } finally {
+      logs.restore();
+      deps.close();
+      await silent.close();
+    }
   });
 });
