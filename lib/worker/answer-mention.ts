@@ -79,6 +79,9 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
       throw error;
     });
     return 'failed';
+  } finally {
+    // Tokens reserved at admission and not settled by an answer's usage (a failure, a retry later).
+    await deps.governance?.release(job, { logger });
   }
 }
 

@@ -8,6 +8,7 @@ import { slackFileDownloader } from '../context/file-downloader';
 import { slackThreadReader } from '../context/thread-reader';
 import { slackUserNames } from '../context/user-names';
 import { parameterChannelSettings } from '../governance/channel-settings';
+import { estimateAnswerTokens } from '../governance/daily-quota';
 import { createGovernance } from '../governance/governance';
 import { momentoGovernanceStore } from '../governance/governance-store';
 import { slackEphemeral } from '../governance/slack-ephemeral';
@@ -87,6 +88,11 @@ export function buildWorkerDeps(
         })
       : undefined,
     postEphemeral: slackEphemeral(slack),
+    estimate: (job) =>
+      estimateAnswerTokens(job, {
+        systemPrompt: config.openai.systemPrompt,
+        historyTokenBudget: config.openai.historyTokenBudget,
+      }),
     replyInThread: (channel, threadTs, text, eventId) =>
       writes.post({ channel, threadTs, text, tag: { eventId, chunk: 0 } }),
     metrics,
