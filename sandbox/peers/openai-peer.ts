@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { performance } from 'node:perf_hooks';
 import { listen, readBody, sendJson } from './listen';
 import { IMAGE_ERRORS, imageRefusal } from './openai-image-check';
+import { cancellableWaits } from './waits';
 
 /** One message of a chat request; `content` is text or an array of parts. */
 export interface ChatMessage {
@@ -218,23 +219,7 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
   let tokenDelayMs = options.tokenDelayMs ?? 0;
   const requests: OpenAIRequest[] = [];
   const faults: OpenAIFault[] = [];
-  // Waits in progress, ended by close(). Not one AbortSignal shared by every wait: each would add
-  // a listener to it, and 20 streams at once would pass Node's limit of 10 (a warning, not a leak).
-  const waits = new Set<() => void>();
-  let closed = false;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve, reject) => {
-      if (closed) return reject(new Error('the OpenAI peer is closed'));
-      const cancel = () => {
-        clearTimeout(timer);
-        reject(new Error('the OpenAI peer is closed'));
-      };
-      const timer = setTimeout(() => {
-        waits.delete(cancel);
-        resolve();
-      }, ms);
-      waits.add(cancel);
-    });
+  const { sleep, endAll } = cancellableWaits('the OpenAI peer is closed');
   let served = 0;
 
   async function complete(req: IncomingMessage, res: ServerResponse, at: number): Promise<void> {
@@ -389,9 +374,7 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       tokenDelayMs = options.tokenDelayMs ?? 0;
     },
     close() {
-      closed = true;
-      for (const cancel of waits) cancel();
-      waits.clear();
+      endAll();
       return server.close();
     },
   };
