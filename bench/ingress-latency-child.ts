@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ingressSqsClient } from '../lib/queue/sqs-job-queue';
 import { lambdaContext } from '../sandbox/lambda-context';
 import { LOCAL_AWS_CREDENTIALS, startSqsPeer } from '../sandbox/peers/sqs-peer';
 import { BOT_USER, functionUrlEvent, mention, SECRET } from '../test/support/slack-events';
@@ -32,11 +33,8 @@ export interface LatencyRunResult {
 
 /** A "handler" that only sends the message: what every ingress here must at least do. */
 function sqsOnly(): { handler: Handler } {
-  const sqs = new SQSClient({
-    maxAttempts: 2,
-    useQueueUrlAsEndpoint: false,
-    requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
-  });
+  // The ingress's own client settings (lib/queue/sqs-job-queue.ts).
+  const sqs = ingressSqsClient();
   return {
     handler: async (event) => {
       const body = JSON.parse(event.body ?? '{}') as { event_id: string; event: { ts: string } };

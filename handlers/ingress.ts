@@ -1,35 +1,26 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { loadIngressConfig, loadParametersConfig } from '../lib/config';
 import { createIngressHandler } from '../lib/ingress/ingress-handler';
 import { createLogger } from '../lib/logger';
-import { createMetrics } from '../lib/metrics';
-import { sqsJobQueue } from '../lib/queue/sqs-job-queue';
+import { ingressSqsClient, sqsJobQueue } from '../lib/queue/sqs-job-queue';
 import { INGRESS_SECRETS, rebuiltOnRotation } from '../lib/secrets';
 
 /**
  * Lambda Function URL entry point: verifies Slack's signature and queues the event.
- * Everything is built once per cold start. The SQS client takes the standard AWS SDK settings
- * (`AWS_REGION`, `AWS_ENDPOINT_URL_SQS`, credentials); its timeouts keep a hung send well inside
- * Slack's 3-second window, so Slack gets a 503 and retries instead of timing out.
- * `useQueueUrlAsEndpoint: false`: send to the configured/regional SQS endpoint rather than the
- * host inside `QUEUE_URL`, so `AWS_ENDPOINT_URL_SQS` is honoured (local peers, VPC endpoints).
+ * Everything is built once per cold start. The SQS client (`ingressSqsClient`) takes the standard
+ * AWS SDK settings; its enforced timeouts keep a hung send well inside Slack's 3-second window, so
+ * Slack gets a 503 and retries instead of timing out.
  * The signing secret comes from the environment or, in AWS, from Parameter Store (lib/secrets.ts):
  * read once at init, re-read after its cache age, the handler rebuilt only if it changed.
  */
 const logger = createLogger('slack-ingress');
-const sqs = new SQSClient({
-  maxAttempts: 2,
-  useQueueUrlAsEndpoint: false,
-  requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
-});
+const sqs = ingressSqsClient();
 const current = rebuiltOnRotation(
   INGRESS_SECRETS,
   loadParametersConfig(),
   (env) => {
     const config = loadIngressConfig(env);
-    const metrics = createMetrics(config.metricsNamespace, 'slack-ingress');
-    return createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger, metrics });
+    return createIngressHandler({ config, queue: sqsJobQueue(sqs, config.queueUrl), logger });
   },
   {
     onStaleRead: (error) =>

@@ -49,8 +49,6 @@ export interface IngressConfig {
   queueUrl: string;
   /** The bot's own user id, when known ahead of `authorizations`. */
   botUserId: string | undefined;
-  /** CloudWatch namespace of the feedback-vote metric (EMF). */
-  metricsNamespace: string;
   /** Distribution mode: install routes, the installation lookup per event, uninstall events. */
   distribution?: DistributionConfig | undefined;
 }

@@ -57,7 +57,6 @@ const ingressSchema = z.object({
   SLACK_API_URL: slackApiUrl,
   QUEUE_URL: nonEmpty.refine((v) => URL.canParse(v), 'must be the queue URL'),
   SLACK_BOT_USER_ID: optionalNonEmpty,
-  METRICS_NAMESPACE: optionalNonEmpty.transform((v) => v ?? 'SlackGptBot'),
 });
 
 const workerSchema = z.object({
@@ -220,7 +219,6 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
     slackSigningSecret: e.SLACK_SIGNING_SECRET,
     queueUrl: e.QUEUE_URL,
     botUserId: e.SLACK_BOT_USER_ID,
-    metricsNamespace: e.METRICS_NAMESPACE,
     ...(distribution ? { distribution } : {}),
   };
 }

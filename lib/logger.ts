@@ -9,8 +9,9 @@ export type LogLevelName = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
  * Powertools itself). Set it here rather than with `setLogLevel()` later: Powertools resets the
  * level to the constructor's on every warm invocation (debug log sampling).
  * Keys we use: `eventId`, `team`, `channel`, `thread`, `reason`. Never pass tokens or secrets;
- * prompts and answers only at debug level. Errors are written through {@link safeErrorReplacer},
- * so an error's text-carrying fields never reach the log, whatever level.
+ * prompts and answers only at debug level. Entries are written through {@link logReplacer}: an
+ * error's text-carrying fields never reach the log, and no field is longer than
+ * {@link MAX_LOGGED_FIELD_CHARS}, whatever level.
  *
  * @example
  * const logger = createLogger('ingress');
@@ -21,7 +22,7 @@ export function createLogger(serviceName: string, options: { logLevel?: LogLevel
     serviceName,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     // Children made with createChild() inherit it.
-    jsonReplacerFn: safeErrorReplacer,
+    jsonReplacerFn: logReplacer,
   });
 }
 
@@ -95,6 +96,32 @@ function safeError(error: Error, depth = 0): SafeError {
  */
 export function safeErrorReplacer(_key: string, value: unknown): unknown {
   return value instanceof Error ? safeError(value) : value;
+}
+
+/**
+ * The longest string a log entry holds in any one field (the message, a key's value, an error's
+ * message or stack, an array's item): longer ones are cut, with their length. A request may carry
+ * up to 1 MB of signed, attacker-chosen text (a feedback click's `type`, say); copied whole into a
+ * log line it costs ingestion and hides the line (CloudWatch Logs cuts events past 256 KB:
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).
+ */
+export const MAX_LOGGED_FIELD_CHARS = 2_000;
+
+/** `value` cut to {@link MAX_LOGGED_FIELD_CHARS} with its length, when longer. */
+export function capLoggedText(value: string): string {
+  return value.length <= MAX_LOGGED_FIELD_CHARS
+    ? value
+    : `${value.slice(0, MAX_LOGGED_FIELD_CHARS)}…[cut: ${value.length} characters]`;
+}
+
+/**
+ * The logger's `jsonReplacerFn`: errors through {@link safeErrorReplacer}, and every string, at
+ * any depth, capped by {@link capLoggedText}. JSON.stringify calls it for every value, the ones
+ * it returns included, so the fields of a written error are capped too.
+ */
+export function logReplacer(key: string, value: unknown): unknown {
+  if (typeof value === 'string') return capLoggedText(value);
+  return safeErrorReplacer(key, value);
 }
 
 export type { Logger };

@@ -145,10 +145,13 @@ export function recordRefusal(metrics: Metrics, reason: string): void {
   });
 }
 
-/** A feedback button click (for the ingress's interactivity handler). */
-export function recordFeedbackVote(metrics: Metrics, vote: 'positive' | 'negative'): void {
+/**
+ * A feedback vote counted (lib/worker/count-vote.ts): `count` is +1 for a vote, -1 for one taken
+ * back when its user changed it, so the sum per direction is the votes as they stand.
+ */
+export function recordFeedbackVote(metrics: Metrics, vote: 'positive' | 'negative', count = 1): void {
   quietly(() => {
-    withDimension(metrics, METRIC.feedbackVotes, ['vote', vote]);
+    withDimension(metrics, METRIC.feedbackVotes, ['vote', vote], count);
   });
 }
 

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import type { SSMClientConfig } from '@aws-sdk/client-ssm';
+import { awsHttpLimits } from './aws-http-limits';
 import type { ParametersConfig } from './config';
 import { ParameterReadError } from './errors';
 
@@ -107,13 +109,21 @@ export async function resolveSecrets(
 export const REREAD_WAIT_MS = 250;
 
 /**
+ * After a re-read fails, the values in use are kept this long before Parameter Store is asked
+ * again: while it is down or slow, invocations do not each start a read (as the Momento-backed
+ * write budget backs off, lib/reply/write-budget.ts).
+ */
+export const REREAD_BACKOFF_MS = 30_000;
+
+/**
  * Something built from the environment with its secrets (a handler and its clients), rebuilt
  * when a secret's value changes. With every secret in the environment (or no parameter path) it
  * is built at once and a configuration error throws here; otherwise it is built after the first
  * read, and an error (a missing parameter) rejects every call until it is fixed: the CommonJS
  * bundle cannot hold Lambda's init for a read, so the first invocation reports it. Each call checks the secrets: free while Powertools' cache is
  * fresh, one `GetParameters` call after `maxAgeSeconds`; if a value changed (a rotated key), the
- * next invocation runs on freshly built clients. Concurrent calls share one read.
+ * next invocation runs on freshly built clients. Concurrent calls share one read. A failed re-read
+ * keeps the values in use for {@link REREAD_BACKOFF_MS} without asking again.
  *
  * @example
  * const current = rebuiltOnRotation(WORKER_SECRETS, loadParametersConfig(), (env) => build(env));
@@ -141,6 +151,7 @@ export function rebuiltOnRotation<T>(
   const getProvider = options.provider ?? lazyParameterProvider();
   let built: { fingerprint: string; value: T } | undefined;
   let inflight: Promise<T> | undefined;
+  let rereadAfter = 0;
   const refresh = async () => {
     let env: Env;
     try {
@@ -149,6 +160,7 @@ export function rebuiltOnRotation<T>(
       // Parameter Store throttled or down after the cache expired: the keys in use still work,
       // so keep answering with them rather than failing every request until it recovers.
       if (!built) throw error;
+      rereadAfter = Date.now() + REREAD_BACKOFF_MS;
       options.onStaleRead?.(error);
       return built.value;
     }
@@ -159,6 +171,7 @@ export function rebuiltOnRotation<T>(
     return built.value;
   };
   return () => {
+    if (built && Date.now() < rereadAfter) return Promise.resolve(built.value);
     inflight ??= refresh().finally(() => {
       inflight = undefined;
     });
@@ -177,19 +190,26 @@ export function rebuiltOnRotation<T>(
 }
 
 /**
- * A Parameter Store provider, built on first use, with explicit limits: a hung read must not eat the ingress's
- * 3 seconds. The SSM client takes the standard AWS settings (`AWS_REGION`, credentials,
- * `AWS_ENDPOINT_URL_SSM` for a local peer).
+ * Limits of the SSM client behind Parameter Store reads (secrets, channel settings): a read that
+ * hangs must not eat the ingress's 3 seconds, nor hold a cold start: 2 tries of at most 1 s once
+ * connected (0.5 s to connect), about 2 s in all. Parameter Store answers in milliseconds.
  */
-export function lazyParameterProvider(): () => SSMProvider {
+export const SSM_LIMITS = { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 };
+
+/**
+ * A Parameter Store provider, built on first use, with {@link SSM_LIMITS} enforced (lib/aws-http-limits.ts).
+ * The SSM client takes the standard AWS settings (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL_SSM`
+ * for a local peer); `overrides` add to them (tests).
+ */
+export function lazyParameterProvider(overrides: SSMClientConfig = {}): () => SSMProvider {
   let provider: SSMProvider | undefined;
   return () => {
     // Loaded on first use: a run with every secret in the environment never loads the SSM client.
     const { SSMProvider: Provider } =
       require('@aws-lambda-powertools/parameters/ssm') as typeof import('@aws-lambda-powertools/parameters/ssm');
+    const { maxAttempts, ...limits } = SSM_LIMITS;
     provider ??= new Provider({
-      // Only a cold start waits on these (later reads run beside the invocation): ≤ 2 × 1.5 s.
-      clientConfig: { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 } },
+      clientConfig: { maxAttempts, requestHandler: awsHttpLimits(limits), ...overrides },
     });
     return provider;
   };

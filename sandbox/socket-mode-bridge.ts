@@ -1,6 +1,6 @@
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import { BadInputError } from '../lib/errors';
-import { recordInteraction } from '../lib/ingress/receive-interaction';
+import { feedbackJob, recordInteraction } from '../lib/ingress/receive-interaction';
 import type { Logger } from '../lib/logger';
 import type { JobQueue } from '../lib/queue/sqs-job-queue';
 import { classifySlackEvent, type SlackEventDecision } from '../lib/slack/classify-event';
@@ -9,7 +9,7 @@ import { classifySlackEvent, type SlackEventDecision } from '../lib/slack/classi
 export interface BridgedEvent {
   envelopeId: string;
   /**
-   * `answer` (queued), `feedback` (a feedback click, recorded), `ignore`, `rejected` (malformed),
+   * `answer` (queued), `feedback` (a feedback click, queued to be counted), `ignore`, `rejected` (malformed),
    * `unqueued` (the queue failed: not acked).
    */
   outcome: 'answer' | 'feedback' | 'ignore' | 'rejected' | 'unqueued';
@@ -90,6 +90,11 @@ export async function startSocketModeBridge(options: SocketModeBridgeOptions): P
         const outcome = recordInteraction(args.body, logger);
         if (outcome.kind === 'ignore') return report({ ...base, outcome: 'ignore', reason: outcome.reason });
         const { vote } = outcome;
+        // Counted by the worker, as the ingress's votes are. Already acknowledged: on failure the
+        // click is lost, as Slack does not send an interaction again.
+        await queue.enqueue(feedbackJob(vote, Date.now())).catch((error: unknown) => {
+          logger.error('feedback vote not queued', { error: error as Error });
+        });
         return report({
           ...base,
           outcome: 'feedback',

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { truncateToTokens } from '../llm/cut-to-tokens';
 import type { ContentPart, TokenCounter } from '../llm/prompt';
 import type { JobFile } from '../queue/job';
 import { AttachmentError } from './errors';
@@ -50,6 +51,8 @@ export interface Attachments {
   text: string;
   /** What memory keeps instead of the images (`[image: diagram.png]`). */
   standIns: string;
+  /** The names of the images in `images`, in order (to name them if the model refuses them). */
+  imageNames: string[];
   /** Tokens the inlined text costs. */
   tokens: number;
 }
@@ -74,6 +77,7 @@ export async function readAttachments(
   const blocks: string[] = [];
   const notes: string[] = [];
   const standIns: string[] = [];
+  const imageNames: string[] = [];
   let imageBytes = 0;
   let tokens = 0;
   const fetchFile = async (file: JobFile, maxBytes: number): Promise<Buffer | undefined> => {
@@ -101,13 +105,21 @@ export async function readAttachments(
         notes.push(`An image named ${file.name} was attached but could not be read.`);
         continue;
       }
-      const mime = file.mimetype.toLowerCase().split(';')[0]!.trim();
+      // What the bytes are, not what the file says: a file labelled image/png may be anything (or
+      // an HTML sign-in page served in its place), and the model refuses the whole request for it.
+      const mime = imageTypeOf(bytes);
+      if (!mime) {
+        options.logger.warn('an attached file was not read', { fileId: file.id, problem: 'not_an_image' });
+        notes.push(`An image named ${file.name} was attached but could not be read.`);
+        continue;
+      }
       if (mime === 'image/gif' && isAnimatedGif(bytes)) {
         // OpenAI takes non-animated GIFs only: an animated one would fail the whole request.
         notes.push(`An animated GIF named ${file.name} was attached but not shown to you (not supported).`);
         continue;
       }
       imageBytes += bytes.length;
+      imageNames.push(file.name);
       images.push({
         type: 'image_url',
         image_url: { url: `data:${mime};base64,${bytes.toString('base64')}` },
@@ -117,7 +129,7 @@ export async function readAttachments(
     if (kind === 'text') {
       const bytes = file.size <= MAX_TEXT_BYTES ? await fetchFile(file, MAX_TEXT_BYTES) : undefined;
       const content = bytes?.toString('utf8');
-      if (content === undefined || content.includes('\u0000')) {
+      if (content === undefined || content.includes('\u0000') || isHtmlInstead(file, content)) {
         notes.push(`A file named ${file.name} was attached but not read (too large, unreadable or binary).`);
         continue;
       }
@@ -136,45 +148,33 @@ export async function readAttachments(
     notes.push(`${what} named ${file.name} (${file.mimetype || 'unknown type'}) was attached but not read.`);
   }
   const text = [...blocks, ...notes.map((n) => `(${n})`)].join('\n\n');
-  return { images, text, standIns: standIns.join(' '), tokens };
+  return { images, text, standIns: standIns.join(' '), imageNames, tokens };
 }
 
-/** Texts are cut in steps of this many characters, then to the character within the last step. */
-const CUT_STEP_CHARS = 500;
+/**
+ * The image type of `bytes` by their leading bytes (the formats' signatures: PNG
+ * https://www.w3.org/TR/png/#5PNG-file-signature, JPEG's SOI marker FF D8 FF, GIF87a/GIF89a,
+ * WEBP's `RIFF….WEBP` https://developers.google.com/speed/webp/docs/riff_container), or
+ * undefined when they are none of the four the model reads.
+ */
+export function imageTypeOf(
+  bytes: Buffer,
+): 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp' | undefined {
+  const ascii = (from: number, to: number) => bytes.subarray(from, to).toString('latin1');
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'image/png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'image/gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'image/webp';
+  return undefined;
+}
 
 /**
- * `text` cut to at most `maxTokens` tokens; `cut` says whether anything was dropped. Counts step
- * by step (each counted once, so the work is bounded by `maxTokens`, not the text's length), then
- * finds the cut within the last step by bisection. Counting in steps never counts fewer tokens
- * than the prefix has, so the result never overflows.
+ * Whether a text file's content is an HTML page although the file is not HTML: what a download
+ * returns when it lands on a sign-in page instead of the file.
  */
-export function truncateToTokens(
-  text: string,
-  maxTokens: number,
-  count: TokenCounter,
-): { text: string; cut: boolean; tokens: number } {
-  let used = 0;
-  for (let at = 0; at < text.length; at += CUT_STEP_CHARS) {
-    const step = text.slice(at, at + CUT_STEP_CHARS);
-    const cost = count(step, maxTokens - used);
-    if (used + cost <= maxTokens) {
-      used += cost;
-      continue;
-    }
-    let low = 0;
-    let lowCost = 0;
-    let high = step.length;
-    while (low < high) {
-      const mid = Math.ceil((low + high) / 2);
-      const midCost = count(step.slice(0, mid), maxTokens - used);
-      if (used + midCost <= maxTokens) {
-        low = mid;
-        lowCost = midCost;
-      } else high = mid - 1;
-    }
-    return { text: text.slice(0, at + low), cut: true, tokens: used + lowCost };
-  }
-  return { text, cut: false, tokens: used };
+function isHtmlInstead(file: Pick<JobFile, 'name' | 'mimetype'>, content: string): boolean {
+  if (/html|xml/i.test(file.mimetype) || /\.(html?|xml|svg)$/i.test(file.name)) return false;
+  return /^\s*(<!doctype html|<html[\s>])/i.test(content.slice(0, 512));
 }
 
 /** A file's text in a Markdown fence longer than any backtick run inside it, named above. */

@@ -38,6 +38,11 @@ export interface GatheredContext {
   messages: ChatMessage[];
   /** Thread messages sent for the first time, then the question (with stand-ins for images). */
   remember: Turn[];
+  /**
+   * With images attached: the same messages with the images named instead of sent, for one more
+   * try when the model refuses an image (it refuses the whole request for one it cannot read).
+   */
+  withoutImages?: ChatMessage[];
 }
 
 /** Inlined text files may take this share of the budget; memory and thread get the rest. */
@@ -54,7 +59,8 @@ export const FILES_SHARE = 0.75;
  *   by the bot and not mentioning it (`oldest`), minus anything memory already holds (by `ts`):
  *   nothing is sent twice.
  * - A top-level message (no thread yet; a DM without threads) is answered from memory alone.
- * - The newest turns that fit the budget are kept; the question always is.
+ * - The newest turns that fit the budget are kept (an oversized one cut, see `fitHistory`); the
+ *   question always is.
  * Reading Slack never fails the answer: the reader and the name lookup degrade.
  */
 export async function gatherContext(
@@ -112,7 +118,7 @@ export async function gatherContext(
     [asked, attachments?.text, missing].filter((s) => s).join('\n\n') || '(Only the attached image.)';
   const question = marked ? `The question ${nameOf(job.user)} asks you now:\n${body}` : body;
   const history = [...memory, ...fresh];
-  const messages = await buildPrompt({
+  const { messages, sent } = await buildPrompt({
     systemPrompt: request.systemPrompt,
     history,
     question,
@@ -121,16 +127,22 @@ export async function gatherContext(
     // and the files may have used that of the one above.
     countTokens: ports.countTokens,
   });
+  let withoutImages: ChatMessage[] | undefined;
   if (attachments && attachments.images.length > 0) {
+    const named = attachments.imageNames.map(
+      (name) => `(An image named ${name} was attached but could not be shown to you.)`,
+    );
+    withoutImages = [...messages.slice(0, -1), { role: 'user', content: [question, ...named].join('\n\n') }];
     messages[messages.length - 1] = {
       role: 'user',
       content: [{ type: 'text', text: question }, ...attachments.images],
     };
   }
 
-  // buildPrompt keeps the newest turns: those of `fresh` among them were sent, so remember them.
-  const sentTurns = messages.length - 2;
-  const keptFresh = fresh.slice(Math.max(0, fresh.length - sentTurns));
+  // The thread messages buildPrompt sent (whole or cut) are remembered, whole.
+  const sentTurns = sent.length;
+  const sentSet = new Set(sent);
+  const keptFresh = fresh.filter((turn) => sentSet.has(turn));
   const remembered = [marked ? `${nameOf(job.user)}: ${body}` : body, attachments?.standIns]
     .filter((s) => s)
     .join('\n');
@@ -142,7 +154,11 @@ export async function gatherContext(
     files: files.length,
     questionChars: body.length,
   });
-  return { messages, remember: [...keptFresh, { role: 'user', content: remembered, ts: job.ts }] };
+  return {
+    messages,
+    remember: [...keptFresh, { role: 'user', content: remembered, ts: job.ts }],
+    ...(withoutImages ? { withoutImages } : {}),
+  };
 }
 
 /** Added to the question when the thread could be read only in part. */

@@ -67,11 +67,19 @@ export function parseChannelSettings(text: string): Record<string, ChannelSettin
 }
 
 /**
+ * After Parameter Store fails to answer (down, throttled, slow past the client's limits), the
+ * settings in hand are used this long without asking it again, so answers do not each wait on it
+ * (as the Momento-backed write budget backs off, lib/reply/write-budget.ts).
+ */
+export const UNREADABLE_BACKOFF_MS = 30_000;
+
+/**
  * Per-channel settings from one SSM parameter (String or SecureString), cached by Powertools for
  * `maxAgeSeconds` like the secrets, so an edit reaches every instance within that time.
  * A broken document is logged at ERROR with the problem (never its text) and the defaults are
- * kept; an unreadable parameter is logged at WARN and the defaults are kept: a settings mistake
- * must not stop the bot from answering. No such parameter (the admin has set none) means no
+ * kept: a settings mistake must not stop the bot from answering. An unreadable parameter is logged
+ * at WARN, the last settings read are kept (the defaults if none was) and the store is not asked
+ * again for {@link UNREADABLE_BACKOFF_MS}. No such parameter (the admin has set none) means no
  * per-channel settings, and is remembered for the same age so it costs no call per answer.
  */
 export function parameterChannelSettings(options: {
@@ -83,9 +91,11 @@ export function parameterChannelSettings(options: {
   const { provider, parameterName, maxAgeSeconds, logger } = options;
   let parsed: { text: string; channels: Record<string, ChannelSettings> } | undefined;
   let absentUntil = 0;
+  let unreadableUntil = 0;
   return {
     async forChannel(channel) {
       if (Date.now() < absentUntil) return undefined;
+      if (Date.now() < unreadableUntil) return parsed?.channels[channel];
       let text: string | undefined;
       try {
         text = await provider().get(parameterName, { maxAge: maxAgeSeconds, decrypt: true });
@@ -95,11 +105,14 @@ export function parameterChannelSettings(options: {
           logger.debug('no channel settings parameter; using the defaults', { parameter: parameterName });
           return undefined;
         }
-        logger.warn('channel settings unreadable; using the defaults', {
-          parameter: parameterName,
-          error: error as Error,
-        });
-        return undefined;
+        unreadableUntil = Date.now() + UNREADABLE_BACKOFF_MS;
+        logger.warn(
+          parsed
+            ? 'channel settings unreadable; keeping the last ones read'
+            : 'channel settings unreadable; using the defaults',
+          { parameter: parameterName, retryInMs: UNREADABLE_BACKOFF_MS, error: error as Error },
+        );
+        return parsed?.channels[channel];
       }
       if (text === undefined) return undefined;
       if (parsed?.text !== text) {

@@ -1,4 +1,5 @@
 import { HistoryUnavailableError } from '../errors';
+import { IMAGE_TOKENS_ESTIMATE } from '../llm/prompt';
 import type { Logger } from '../logger';
 import type { AnswerJob } from '../queue/job';
 import type { GovernanceStore } from './governance-store';
@@ -24,7 +25,7 @@ export type QuotaDecision =
 /** What the quota steps need. */
 export interface QuotaPorts {
   limits: DailyLimits;
-  store: Pick<GovernanceStore, 'count' | 'add'>;
+  store: Pick<GovernanceStore, 'add'>;
   /** Posts a reply in the question's thread. */
   replyInThread(channel: string, threadTs: string, text: string, eventId: string): Promise<unknown>;
   logger: Logger;
@@ -45,56 +46,131 @@ export function overLimitReply(scope: 'user' | 'team', resetsAt: Date, now: Date
 }
 
 /**
- * The quota step of an answer, before anything is shown: a user or workspace already at its
- * daily limit gets a short reply in the thread saying when the count resets, and no model call.
+ * Tokens reserved for an answer's completion at admission. We do not cap the answer's length; a
+ * chat answer is a few hundred tokens, and one that writes more adds its excess to the count
+ * afterwards, so a quota still holds within about one answer.
+ */
+export const COMPLETION_ALLOWANCE_TOKENS = 1_000;
+
+/**
+ * What one question may cost at most, as far as it is known before its context is gathered: the
+ * system prompt and the question (in UTF-8 bytes: o200k never makes more tokens than bytes), the
+ * whole history budget (memory, thread and inlined files share it), each attached image at
+ * {@link IMAGE_TOKENS_ESTIMATE}, and {@link COMPLETION_ALLOWANCE_TOKENS}. Reserving more than an
+ * answer uses only delays questions asked at the same moment; reserving less lets them overshoot.
+ */
+export function estimateAnswerTokens(
+  job: Pick<AnswerJob, 'text' | 'files'>,
+  prompt: { systemPrompt: string; historyTokenBudget: number },
+): number {
+  const images = (job.files ?? []).filter((f) => f.mimetype.toLowerCase().startsWith('image/')).length;
+  return (
+    Buffer.byteLength(prompt.systemPrompt, 'utf8') +
+    Buffer.byteLength(job.text, 'utf8') +
+    prompt.historyTokenBudget +
+    images * IMAGE_TOKENS_ESTIMATE +
+    COMPLETION_ALLOWANCE_TOKENS
+  );
+}
+
+/** Tokens an admitted question holds against today's counts until its answer is counted. */
+export interface QuotaReservation {
+  tokens: number;
+  /** The UTC day the tokens were added to: settled on that day's counts. */
+  day: string;
+}
+
+/** The decision for one question, with the reservation it holds when admitted. */
+export type ReservedDecision =
+  | { allowed: true; reservation?: QuotaReservation }
+  | Exclude<QuotaDecision, { allowed: true }>;
+
+/**
+ * The quota step of an answer, before anything is shown. It reserves `estimate` tokens on the
+ * user's and the workspace's count for today at once (Momento's atomic increment) and admits the
+ * question if each count was below its limit before the reservation: questions asked together see
+ * each other's reservations, so a user one token under the limit gets one answer, not ten. The
+ * reservation is settled to the real usage after the answer ({@link settleDailyUsage}) or given
+ * back ({@link releaseReservation}). A refused question gives it back at once and gets a short
+ * reply in the thread saying when the count resets, and no model call.
  * Counts live in Momento per UTC day; Momento down: answer anyway (best effort, WARN).
  */
-export async function checkDailyQuota(job: AnswerJob, ports: QuotaPorts): Promise<QuotaDecision> {
+export async function reserveDailyQuota(
+  job: AnswerJob,
+  estimate: number,
+  ports: QuotaPorts,
+): Promise<ReservedDecision> {
   const { limits, logger } = ports;
   if (limits.user === undefined && limits.team === undefined) return { allowed: true };
   const now = ports.now?.() ?? new Date();
-  const key = keys(job, utcDay(now));
-  let used: { user: number; team: number };
-  try {
-    const [user, team] = await Promise.all([
-      limits.user === undefined ? 0 : ports.store.count(key.user),
-      limits.team === undefined ? 0 : ports.store.count(key.team),
-    ]);
-    used = { user, team };
-  } catch (error) {
-    if (!(error instanceof HistoryUnavailableError)) throw error;
-    logger.warn('Momento unavailable; answering without the daily quota check', { error });
+  const day = utcDay(now);
+  const key = keys(job, day);
+  const ttl = secondsToUtcMidnight(now);
+  const scopes = (['user', 'team'] as const).filter((scope) => limits[scope] !== undefined);
+  const added = await Promise.allSettled(scopes.map((scope) => ports.store.add(key[scope], estimate, ttl)));
+  const give = (which: ReadonlyArray<'user' | 'team'>) =>
+    Promise.all(which.map((scope) => ports.store.add(key[scope], -estimate, ttl))).catch((error: Error) =>
+      logger.warn('Momento unavailable; a quota reservation was not given back', { tokens: estimate, error }),
+    );
+  const failed = added.find((r) => r.status === 'rejected');
+  if (failed) {
+    if (!(failed.reason instanceof HistoryUnavailableError)) throw failed.reason;
+    await give(scopes.filter((_, i) => added[i]!.status === 'fulfilled'));
+    logger.warn('Momento unavailable; answering without the daily quota check', { error: failed.reason });
     return { allowed: true };
   }
-  for (const scope of ['user', 'team'] as const) {
-    const limit = limits[scope];
-    if (limit === undefined || used[scope] < limit) continue;
+  const before = (scope: 'user' | 'team') =>
+    (added[scopes.indexOf(scope)] as PromiseFulfilledResult<number>).value - estimate;
+  for (const scope of scopes) {
+    const limit = limits[scope]!;
+    const used = before(scope);
+    if (used < limit) continue;
+    await give(scopes);
     const resetsAt = nextUtcMidnight(now);
-    logger.info('question refused', { reason: `${scope}_quota`, used: used[scope], limit });
+    logger.info('question refused', { reason: `${scope}_quota`, used, limit });
     // Best effort: the refusal stands whether or not the note could be posted (a retry of the
     // record checks again and tries the note again).
     await ports
       .replyInThread(job.channel, job.threadTs, overLimitReply(scope, resetsAt, now), job.eventId)
       .catch((error: Error) => logger.warn('could not post the daily-limit reply', { error }));
-    return { allowed: false, scope, used: used[scope], limit, resetsAt };
+    return { allowed: false, scope, used, limit, resetsAt };
   }
-  return { allowed: true };
+  return { allowed: true, reservation: { tokens: estimate, day } };
 }
 
 /**
- * Adds an answer's tokens to the user's and the workspace's count for today. Best effort: a
- * failure is logged, the answer is already delivered.
+ * Settles an answer on today's counts: adds its tokens, less what its question reserved (the
+ * difference may be negative). Best effort: a failure is logged, the answer is already delivered.
  */
-export async function countDailyUsage(
+export async function settleDailyUsage(
   job: AnswerJob,
   usage: TokenUsage,
+  reservation: QuotaReservation | undefined,
+  ports: Pick<QuotaPorts, 'limits' | 'store' | 'logger' | 'now'>,
+): Promise<void> {
+  const tokens = usage.promptTokens + usage.completionTokens;
+  await addToCounts(job, Math.max(0, tokens) - (reservation?.tokens ?? 0), reservation?.day, ports);
+}
+
+/** Gives a reservation back: the question was not answered (a failure, or a retry later). */
+export async function releaseReservation(
+  job: AnswerJob,
+  reservation: QuotaReservation,
+  ports: Pick<QuotaPorts, 'limits' | 'store' | 'logger' | 'now'>,
+): Promise<void> {
+  await addToCounts(job, -reservation.tokens, reservation.day, ports);
+}
+
+async function addToCounts(
+  job: AnswerJob,
+  tokens: number,
+  day: string | undefined,
   ports: Pick<QuotaPorts, 'limits' | 'store' | 'logger' | 'now'>,
 ): Promise<void> {
   const { limits, logger } = ports;
-  const tokens = usage.promptTokens + usage.completionTokens;
-  if (tokens <= 0 || (limits.user === undefined && limits.team === undefined)) return;
+  if (tokens === 0 || (limits.user === undefined && limits.team === undefined)) return;
   const now = ports.now?.() ?? new Date();
-  const key = keys(job, utcDay(now));
+  const key = keys(job, day ?? utcDay(now));
   const ttl = secondsToUtcMidnight(now);
   try {
     await Promise.all([

@@ -1,4 +1,4 @@
-import { CacheGet, CacheIncrement, CacheSetIfAbsent } from '@gomomento/sdk';
+import { CacheIncrement, CacheSetIfAbsent } from '@gomomento/sdk';
 import type { MomentoCache } from '../history/momento-cache';
 
 /** The bookkeeping the rollout guards keep: first-time marks and counters, both expiring. */
@@ -8,9 +8,7 @@ export interface GovernanceStore {
    * @throws {HistoryUnavailableError}
    */
   markOnce(key: string, ttlSeconds: number): Promise<boolean>;
-  /** The counter's value, 0 when absent. @throws {HistoryUnavailableError} */
-  count(key: string): Promise<number>;
-  /** Adds `amount`; returns the new value. @throws {HistoryUnavailableError} */
+  /** Adds `amount` (negative takes away); returns the new value. @throws {HistoryUnavailableError} */
   add(key: string, amount: number, ttlSeconds: number): Promise<number>;
 }
 
@@ -27,10 +25,6 @@ export function momentoGovernanceStore(cache: MomentoCache): GovernanceStore {
         cache.client.setIfAbsent(name, key, '1', { ttl: ttlSeconds }),
       );
       return response instanceof CacheSetIfAbsent.Stored;
-    },
-    async count(key) {
-      const response = await cache.run('get', (name) => cache.client.get(name, key));
-      return response instanceof CacheGet.Hit ? Number(response.valueString()) || 0 : 0;
     },
     async add(key, amount, ttlSeconds) {
       const response = await cache.run('increment', (name) =>

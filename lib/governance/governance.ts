@@ -4,7 +4,14 @@ import { recordRefusal } from '../metrics';
 import type { AnswerJob } from '../queue/job';
 import { type AllowlistPolicy, type AllowlistPorts, checkAllowlist } from './allowlist';
 import type { ChannelSettings, ChannelSettingsSource } from './channel-settings';
-import { checkDailyQuota, countDailyUsage, type DailyLimits, type TokenUsage } from './daily-quota';
+import {
+  type DailyLimits,
+  type QuotaReservation,
+  releaseReservation,
+  reserveDailyQuota,
+  settleDailyUsage,
+  type TokenUsage,
+} from './daily-quota';
 import type { GovernanceStore } from './governance-store';
 
 /** Whether to answer, and with which per-channel settings. */
@@ -14,21 +21,28 @@ export type Admission =
 
 /**
  * The rollout guards as one port of the answer use case: `admit` at the very start (after the
- * event is claimed, before anything is shown), `record` after the answer.
+ * event is claimed, before anything is shown), `record` after the answer, `release` whenever the
+ * question ends (it gives back what `admit` reserved and `record` did not settle).
  */
 export interface Governance {
   /**
-   * Allowlist, then daily quota, then the channel's settings. A refused question has been told
-   * (ephemeral note or thread reply) when this returns. `resumed`: an earlier attempt already
-   * passed the checks and showed a reply, so only the settings are looked up.
+   * Allowlist, then daily quota (reserving the question's estimated tokens), then the channel's
+   * settings. A refused question has been told (ephemeral note or thread reply) when this returns.
+   * `resumed`: an earlier attempt already passed the checks and showed a reply, so only the
+   * settings are looked up (and nothing is reserved).
    */
   admit(job: AnswerJob, context: { resumed: boolean; logger: Logger }): Promise<Admission>;
-  /** Counts an answer's tokens against today's quotas. Never throws for Momento. */
+  /**
+   * Counts an answer's tokens against today's quotas, settling what its admission reserved.
+   * Never throws for Momento.
+   */
   record(
     job: AnswerJob,
     answer: { usage?: TokenUsage | undefined },
     context: { logger: Logger },
   ): Promise<void>;
+  /** Gives back what the admission reserved, unless `record` settled it. Never throws for Momento. */
+  release(job: AnswerJob, context: { logger: Logger }): Promise<void>;
 }
 
 /** What the guards are built from (lib/worker/worker-deps.ts wires the real adapters). */
@@ -38,6 +52,8 @@ export interface GovernancePorts {
   store: GovernanceStore;
   channelSettings?: ChannelSettingsSource | undefined;
   postEphemeral: AllowlistPorts['postEphemeral'];
+  /** Tokens to reserve for a question at admission (`estimateAnswerTokens`); default 0. */
+  estimate?: (job: AnswerJob) => number;
   replyInThread(channel: string, threadTs: string, text: string, eventId: string): Promise<unknown>;
   metrics?: Metrics | undefined;
   now?: () => Date;
@@ -47,6 +63,9 @@ export interface GovernancePorts {
 export function createGovernance(ports: GovernancePorts): Governance {
   const { metrics, now } = ports;
   const clock = now ? { now } : {};
+  // What each admitted question of this instance holds, until it is settled or given back.
+  const reserved = new Map<string, QuotaReservation>();
+  const quotaPorts = (logger: Logger) => ({ limits: ports.limits, store: ports.store, logger, ...clock });
   return {
     async admit(job, { resumed, logger }) {
       if (!resumed) {
@@ -61,13 +80,11 @@ export function createGovernance(ports: GovernancePorts): Governance {
           if (metrics) recordRefusal(metrics, 'allowlist');
           return allowed;
         }
-        const quota = await checkDailyQuota(job, {
-          limits: ports.limits,
-          store: ports.store,
+        const quota = await reserveDailyQuota(job, ports.estimate?.(job) ?? 0, {
+          ...quotaPorts(logger),
           replyInThread: ports.replyInThread,
-          logger,
-          ...clock,
         });
+        if (quota.allowed && quota.reservation) reserved.set(job.eventId, quota.reservation);
         if (!quota.allowed) {
           const reason = quota.scope === 'user' ? 'user_quota' : 'team_quota';
           if (metrics) recordRefusal(metrics, reason);
@@ -77,13 +94,16 @@ export function createGovernance(ports: GovernancePorts): Governance {
       return { allowed: true, channel: await ports.channelSettings?.forChannel(job.channel) };
     },
     async record(job, answer, { logger }) {
-      if (!answer.usage) return;
-      await countDailyUsage(job, answer.usage, {
-        limits: ports.limits,
-        store: ports.store,
-        logger,
-        ...clock,
-      });
+      const reservation = reserved.get(job.eventId);
+      reserved.delete(job.eventId);
+      const usage = answer.usage ?? { promptTokens: 0, completionTokens: 0 };
+      await settleDailyUsage(job, usage, reservation, quotaPorts(logger));
+    },
+    async release(job, { logger }) {
+      const reservation = reserved.get(job.eventId);
+      if (!reservation) return;
+      reserved.delete(job.eventId);
+      await releaseReservation(job, reservation, quotaPorts(logger));
     },
   };
 }

@@ -5,9 +5,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { IngressConfig } from '../config';
 import { fromFunctionUrlEvent, toFunctionUrlResult } from '../http/function-url';
-import { type Metrics, recordFeedbackVote } from '../metrics';
 import type { JobQueue } from '../queue/sqs-job-queue';
-import type { FeedbackValue } from '../slack/feedback-block';
 import { distributionIngress } from './distribution-ingress';
 import { receiveSlackRequest } from './receive-slack-request';
 
@@ -19,21 +17,15 @@ export function createIngressHandler(deps: {
   config: IngressConfig;
   queue: JobQueue;
   logger: Logger;
-  /** Feedback votes become a metric (EMF log line) when given. */
-  metrics?: Metrics;
   /** Distribution mode: the installation store's client instead of the default one (local DynamoDB). */
   dynamodb?: DynamoDBClient;
 }) {
-  const { metrics } = deps;
   const distribution = deps.config.distribution
     ? distributionIngress(
         deps.config.distribution,
         deps.logger,
         deps.dynamodb ? { dynamodb: deps.dynamodb } : {},
       )
-    : undefined;
-  const onVote = metrics
-    ? (value: FeedbackValue) => recordFeedbackVote(metrics, value === 'good' ? 'positive' : 'negative')
     : undefined;
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
@@ -44,7 +36,6 @@ export function createIngressHandler(deps: {
           signingSecret: deps.config.slackSigningSecret,
           botUserId: deps.config.botUserId,
           logger: deps.logger,
-          onVote,
           ...distribution,
         }),
       ),

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
 import { BadInputError } from '../errors';
+import type { FeedbackJob } from '../queue/job';
 import { FEEDBACK_ACTION_ID, isFeedbackValue } from '../slack/feedback-block';
 
 /**
@@ -29,6 +31,8 @@ export interface FeedbackVote {
   thread?: string;
   user: string;
   value: 'good' | 'bad';
+  /** Which click this is: Slack's `action_ts` (or `trigger_id`), the same in a replayed request. */
+  clickId: string;
 }
 
 const envelope = z.looseObject({ type: z.string() });
@@ -38,6 +42,7 @@ const action = z.looseObject({
   action_id: z.string().optional(),
   block_id: z.string().optional(),
   value: z.unknown().optional(),
+  action_ts: z.string().optional(),
 });
 
 // https://docs.slack.dev/reference/interaction-payloads/block_actions-payload
@@ -50,6 +55,7 @@ const blockActions = z.looseObject({
     .looseObject({ channel_id: z.string().optional(), message_ts: z.string().optional() })
     .optional(),
   message: z.looseObject({ ts: z.string().optional(), thread_ts: z.string().optional() }).optional(),
+  trigger_id: z.string().optional(),
   actions: z.array(action).min(1, 'must hold at least one action'),
 });
 
@@ -82,8 +88,9 @@ export function parseInteractionBody(rawBody: Buffer): unknown {
 }
 
 /**
- * Decides what an interaction payload is and records a feedback vote as one INFO log line
- * (`feedback`, with team, channel, message ts, user and value: ids only, no text). Any other
+ * Decides what an interaction payload is and logs a feedback click as one INFO line (`feedback`,
+ * with team, channel, message ts, user and value: ids only, no text); the caller queues it for the
+ * worker to count ({@link feedbackJob}). Any other
  * interaction type, or an action that is not ours, is ignored. Shared by the HTTP ingress and the
  * Socket Mode bridge (`interactive` envelopes carry the same payload, unencoded).
  * @throws {BadInputError} naming the field when a `block_actions` payload is malformed.
@@ -117,9 +124,33 @@ export function recordInteraction(payload: unknown, logger: Logger): Interaction
     ...(body.message?.thread_ts ? { thread: body.message.thread_ts } : {}),
     user: body.user.id,
     value: clicked.value,
+    clickId: clicked.action_ts ?? body.trigger_id ?? '',
   };
   logger.info('feedback', { ...vote });
   return { kind: 'feedback', vote };
+}
+
+/**
+ * The job that has the worker count a vote (lib/worker/count-vote.ts): the ingress cannot tell a
+ * replayed or repeated click from a new one, the worker keeps each user's vote in Momento. The
+ * job's id is the click's, so SQS drops a replay of the same signed request within its five-minute
+ * deduplication window, the signature's own window.
+ */
+export function feedbackJob(vote: FeedbackVote, receivedAt: number): FeedbackJob {
+  const click = vote.clickId || createHash('sha256').update(JSON.stringify(vote)).digest('hex').slice(0, 16);
+  return {
+    v: 1,
+    kind: 'feedback',
+    eventId: `vote:${vote.team}:${vote.channel}:${vote.messageTs}:${vote.user}:${click}`,
+    teamId: vote.team,
+    ...(vote.enterprise ? { enterpriseId: vote.enterprise } : {}),
+    channel: vote.channel,
+    messageTs: vote.messageTs,
+    ...(vote.thread ? { threadTs: vote.thread } : {}),
+    user: vote.user,
+    value: vote.value,
+    receivedAt,
+  };
 }
 
 function ignore(logger: Logger, reason: string): InteractionOutcome {

@@ -3,10 +3,14 @@ import { BadInputError, SignatureError } from '../errors';
 import type { InstallationDirectory } from '../install/installation-directory';
 import type { JobQueue } from '../queue/sqs-job-queue';
 import { classifySlackEvent } from '../slack/classify-event';
-import type { FeedbackValue } from '../slack/feedback-block';
 import { verifySlackSignature } from '../slack/signature';
 import { INSTALL_PATH, REDIRECT_PATH } from './oauth-routes';
-import { isInteractionRequest, parseInteractionBody, recordInteraction } from './receive-interaction';
+import {
+  feedbackJob,
+  isInteractionRequest,
+  parseInteractionBody,
+  recordInteraction,
+} from './receive-interaction';
 
 /** Slack bodies are small; anything larger is not an Events API request. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -37,8 +41,6 @@ export interface IngressDeps {
   signingSecret: string;
   botUserId?: string | undefined;
   logger: Logger;
-  /** Told of each recorded feedback vote (a metric). */
-  onVote?: ((value: FeedbackValue) => void) | undefined;
   /** Epoch milliseconds; injectable for tests. */
   now?: () => number;
   /**
@@ -63,7 +65,7 @@ const noRetry = { 'x-slack-no-retry': '1' };
 /**
  * Handles one Slack Events API request: verify, answer `url_verification`, drop what must not be
  * answered, and queue the rest. Interactivity requests (form bodies, e.g. a feedback click) are
- * verified the same way and handed to `recordInteraction`. Slack wants a 2xx within 3 seconds, so only the queue send is
+ * verified the same way and handed to `recordInteraction`; a feedback vote is queued too. Slack wants a 2xx within 3 seconds, so only the queue send is
  * awaited. A 2xx is returned only when the event is queued (or deliberately ignored); a failed
  * send answers 503 so Slack retries, and the retry carries the same `event_id` for deduplication.
  */
@@ -101,14 +103,23 @@ export async function receiveSlackRequest(
   }
 
   if (isInteractionRequest(request.headers, request.rawBody)) {
-    // A button click (feedback), signed like events: acknowledge at once, nothing is queued.
+    // A button click (feedback), signed like events: a vote is queued for the worker to count.
+    let outcome: ReturnType<typeof recordInteraction>;
     try {
-      const outcome = recordInteraction(parseInteractionBody(request.rawBody), logger);
-      if (outcome.kind === 'feedback') deps.onVote?.(outcome.vote.value);
+      outcome = recordInteraction(parseInteractionBody(request.rawBody), logger);
     } catch (error) {
       if (!(error instanceof BadInputError)) throw error;
       logger.warn('rejected interaction', { reason: 'bad input', field: error.field, detail: error.message });
       return json(400, { error: 'bad_request', field: error.field, message: error.message }, noRetry);
+    }
+    if (outcome.kind === 'feedback') {
+      try {
+        await deps.queue.enqueue(feedbackJob(outcome.vote, now()));
+      } catch (error) {
+        // Slack shows the user that the click failed; a click is not retried by Slack.
+        logger.error('feedback vote not queued', { error: error as Error });
+        return json(503, { error: 'queue_unavailable' });
+      }
     }
     return { statusCode: 200, body: '' };
   }

@@ -1,3 +1,5 @@
+import { truncateToTokens } from './cut-to-tokens';
+
 /** One remembered message of a thread. */
 export interface Turn {
   role: 'user' | 'assistant';
@@ -85,9 +87,16 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** What {@link buildPrompt} made: the messages, and which history turns they hold. */
+export interface BuiltPrompt {
+  messages: ChatMessage[];
+  /** The history turns that were sent (the originals, also of those sent cut), oldest first. */
+  sent: Turn[];
+}
+
 /**
  * Builds the messages for one answer: the system prompt, as much of the thread's history as fits
- * in `historyBudget` tokens (newest kept, oldest dropped whole), then the question.
+ * in `historyBudget` tokens (see {@link fitHistory}), then the question.
  * `countTokens` is called only when the history could exceed the budget: o200k is a byte-level
  * BPE, so a token covers at least one UTF-8 byte, and a history of no more bytes than the budget
  * always fits. (Not characters: one CJK character can be two or three tokens.) That keeps the
@@ -99,32 +108,80 @@ export async function buildPrompt(input: {
   question: string;
   historyBudget: number;
   countTokens: () => Promise<TokenCounter>;
-}): Promise<ChatMessage[]> {
+}): Promise<BuiltPrompt> {
   const { history, historyBudget } = input;
-  let kept = history;
   const bytes = history.reduce(
     (sum, t) => sum + Buffer.byteLength(t.content, 'utf8') + TOKENS_PER_MESSAGE,
     0,
   );
-  if (bytes > historyBudget) {
-    const count = await input.countTokens();
-    let used = 0;
-    let start = history.length;
-    while (start > 0) {
-      const cost = count(history[start - 1]!.content, historyBudget - used) + TOKENS_PER_MESSAGE;
-      if (used + cost > historyBudget) break;
+  const fitted =
+    bytes > historyBudget
+      ? fitHistory(history, historyBudget, await input.countTokens())
+      : history.map((turn) => ({ turn, content: turn.content }));
+  return {
+    messages: [
+      { role: 'system', content: input.systemPrompt },
+      ...fitted.map(({ turn, content }) => ({ role: turn.role, content })),
+      { role: 'user', content: input.question },
+    ],
+    sent: fitted.map(({ turn }) => turn),
+  };
+}
+
+/** A turn that does not fit and would take more than this share of the budget is oversized. */
+export const OVERSIZED_SHARE = 0.5;
+/** An oversized turn is shown cut only if at least this many tokens of it would fit. */
+export const MIN_CUT_TOKENS = 64;
+/** Room kept for the marker after a cut turn (`[… cut here: …]` is about 20 tokens). */
+const CUT_MARKER_TOKENS = 32;
+
+/**
+ * The turns of `history` that fit in `budget` tokens, oldest first, each whole or cut:
+ * - from the newest back, each turn that fits is kept whole;
+ * - an oversized turn (one that alone would take more than {@link OVERSIZED_SHARE} of the budget:
+ *   a pasted log, a long file) is set aside, and older turns keep filling the budget, so one huge
+ *   message never hides the memory and the smaller messages before it;
+ * - the first other turn that does not fit ends the history there (older ones are older context);
+ * - the room left then shows the head of each oversized turn, newest first, cut with a marker
+ *   (when at least {@link MIN_CUT_TOKENS} of it fit), at its place in the thread;
+ * - the history never opens on an answer whose question was dropped.
+ */
+export function fitHistory(
+  history: Turn[],
+  budget: number,
+  count: TokenCounter,
+): Array<{ turn: Turn; content: string }> {
+  const whole = new Set<number>();
+  const aside: number[] = [];
+  let used = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    // Counted far enough to know whether the turn fits, and whether it is oversized.
+    const limit = Math.max(budget - used, budget * OVERSIZED_SHARE);
+    const cost = count(history[i]!.content, limit) + TOKENS_PER_MESSAGE;
+    if (used + cost <= budget) {
+      whole.add(i);
       used += cost;
-      start--;
-    }
-    // Never open the history on an assistant answer whose question was dropped.
-    while (start < history.length && history[start]!.role === 'assistant') start++;
-    kept = history.slice(start);
+    } else if (cost > budget * OVERSIZED_SHARE) aside.push(i);
+    else break;
   }
-  return [
-    { role: 'system', content: input.systemPrompt },
-    ...kept.map((t) => ({ role: t.role, content: t.content })),
-    { role: 'user', content: input.question },
-  ];
+  const cut = new Map<number, string>();
+  for (const i of aside) {
+    const room = budget - used - TOKENS_PER_MESSAGE - CUT_MARKER_TOKENS;
+    if (room < MIN_CUT_TOKENS) break;
+    const original = history[i]!.content;
+    const head = truncateToTokens(original, room, count);
+    cut.set(
+      i,
+      `${head.text}\n[… cut here: only the first ${head.text.length} of ${original.length} characters of this message fit]`,
+    );
+    used += head.tokens + CUT_MARKER_TOKENS + TOKENS_PER_MESSAGE;
+  }
+  const fitted = history.flatMap((turn, i) => {
+    const content = whole.has(i) ? turn.content : cut.get(i);
+    return content === undefined ? [] : [{ turn, content }];
+  });
+  while (fitted[0]?.turn.role === 'assistant') fitted.shift();
+  return fitted;
 }
 
 /** Loads the o200k_base tokenizer (GPT-4o family) on first use, counting in bounded slices. */

@@ -87,8 +87,31 @@ export const promptsJobSchema = z.object({
 /** Set the suggested prompts; no message is posted. */
 export type PromptsJob = z.infer<typeof promptsJobSchema>;
 
+/**
+ * A click on an answer's feedback buttons, to count once per user and message (the last click
+ * wins): the ingress has no memory of earlier clicks, the worker keeps them in Momento.
+ */
+export const feedbackJobSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal('feedback'),
+  /** Unique per click (Slack's `action_ts`): the SQS deduplication id drops a replayed request. */
+  eventId: z.string().min(1),
+  teamId: z.string().min(1),
+  enterpriseId: z.string().optional(),
+  channel: z.string().min(1),
+  /** The `ts` of the answer that carries the buttons. */
+  messageTs: z.string().min(1),
+  threadTs: z.string().min(1).optional(),
+  user: z.string().min(1),
+  value: z.enum(['good', 'bad']),
+  receivedAt: z.number(),
+});
+
+/** Count a feedback vote; nothing is posted. */
+export type FeedbackJob = z.infer<typeof feedbackJobSchema>;
+
 /** One unit of work for the worker: `kind` tells which (an answer job may have none). */
-export type Job = AnswerJob | PromptsJob;
+export type Job = AnswerJob | PromptsJob | FeedbackJob;
 
 /**
  * Serialises a job for an SQS message body, with every non-ASCII character written as a
@@ -103,8 +126,8 @@ export function encodeJob(job: Job): string {
 }
 
 /**
- * Parses and validates an SQS message body: a `prompts` job by its `kind`, anything else as an
- * answer job, exactly as before kinds existed.
+ * Parses and validates an SQS message body: a `prompts` or `feedback` job by its `kind`, anything
+ * else as an answer job, exactly as before kinds existed.
  * @throws {BadInputError} naming the first field that is wrong.
  */
 export function decodeJob(body: string): Job {
@@ -114,8 +137,10 @@ export function decodeJob(body: string): Job {
   } catch (cause) {
     throw new BadInputError('body', 'is not JSON', { cause });
   }
-  const isPrompts = (raw as { kind?: unknown } | null)?.kind === 'prompts';
-  const result = (isPrompts ? promptsJobSchema : answerJobSchema).safeParse(raw);
+  const kind = (raw as { kind?: unknown } | null)?.kind;
+  const schema =
+    kind === 'prompts' ? promptsJobSchema : kind === 'feedback' ? feedbackJobSchema : answerJobSchema;
+  const result = schema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new BadInputError(issue?.path.join('.') || 'body', issue?.message ?? 'is not a job', {
@@ -131,6 +156,7 @@ export function decodeJob(body: string): Job {
  */
 export function decodeAnswerJob(body: string): AnswerJob {
   const job = decodeJob(body);
-  if (job.kind === 'prompts') throw new BadInputError('kind', 'is prompts, not an answer job');
+  if (job.kind === 'prompts' || job.kind === 'feedback')
+    throw new BadInputError('kind', `is ${job.kind}, not an answer job`);
   return job;
 }

@@ -1,7 +1,32 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { awsHttpLimits } from '../aws-http-limits';
 import { QueueSendError } from '../errors';
 import { encodeJob, type Job } from './job';
 import { messageGroupId, toSqsId } from './message-group-id';
+
+/**
+ * The ingress's limits on one send: Slack wants its answer within 3 s
+ * (https://docs.slack.dev/apis/events-api/), so a send that hangs must fail in time for
+ * a 503, which Slack retries: 2 tries of at most 0.8 s once connected (0.5 s to connect), with the
+ * SDK's short backoff between them, about 2 s in all. SQS answers a send in milliseconds.
+ */
+export const INGRESS_SQS_LIMITS = { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 800 };
+
+/**
+ * The ingress's SQS client, with {@link INGRESS_SQS_LIMITS}. It takes the standard AWS SDK settings
+ * (`AWS_REGION`, `AWS_ENDPOINT_URL_SQS`, credentials); `overrides` add to them (tests).
+ * `useQueueUrlAsEndpoint: false`: send to the configured/regional SQS endpoint rather than the
+ * host inside `QUEUE_URL`, so `AWS_ENDPOINT_URL_SQS` is honoured (local peers, VPC endpoints).
+ */
+export function ingressSqsClient(overrides: SQSClientConfig = {}): SQSClient {
+  const { maxAttempts, ...limits } = INGRESS_SQS_LIMITS;
+  return new SQSClient({
+    maxAttempts,
+    useQueueUrlAsEndpoint: false,
+    requestHandler: awsHttpLimits(limits),
+    ...overrides,
+  });
+}
 
 /** Where the ingress puts jobs. */
 export interface JobQueue {
@@ -27,8 +52,7 @@ export function sqsJobQueue(client: SQSClient, queueUrl: string): JobQueue {
           new SendMessageCommand({
             QueueUrl: queueUrl,
             MessageBody: encodeJob(job),
-            // A prompts job without a thread (agent view) is grouped by its DM channel.
-            MessageGroupId: messageGroupId(job.teamId, job.channel, job.threadTs ?? 'messages'),
+            MessageGroupId: groupOf(job),
             MessageDeduplicationId: toSqsId(job.eventId),
           }),
         );
@@ -37,4 +61,14 @@ export function sqsJobQueue(client: SQSClient, queueUrl: string): JobQueue {
       }
     },
   };
+}
+
+/**
+ * The FIFO group of a job: its thread (a prompts job without a thread, on the agent view, by its
+ * DM channel); a feedback vote by its message and user, so one person's clicks on one answer are
+ * counted in order and never wait behind an answer being written.
+ */
+function groupOf(job: Job): string {
+  if (job.kind === 'feedback') return messageGroupId(job.teamId, job.channel, `${job.messageTs}:${job.user}`);
+  return messageGroupId(job.teamId, job.channel, job.threadTs ?? 'messages');
 }

@@ -1,4 +1,5 @@
-import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { awsHttpLimits } from '../aws-http-limits';
 import type { Logger } from '../logger';
 
 /** A received record to bring back after a delay. */
@@ -22,6 +23,27 @@ export interface RetryScheduler {
 export const MAX_VISIBILITY_SECONDS = 43_200;
 /** At most 10 entries per batch call. */
 const BATCH = 10;
+
+/**
+ * Limits of the worker's SQS client, which only shortens the visibility of failed records at the
+ * end of an invocation: best effort (without it they come back after the queue's visibility
+ * timeout), so it may cost seconds, never the invocation: 2 tries of at most 1.5 s once connected.
+ */
+export const RETRY_SQS_LIMITS = { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 1_500 };
+
+/**
+ * The worker's SQS client, with {@link RETRY_SQS_LIMITS}, from the standard AWS SDK settings;
+ * `useQueueUrlAsEndpoint: false` honours `AWS_ENDPOINT_URL_SQS` over the host inside the queue URL.
+ */
+export function retrySqsClient(overrides: SQSClientConfig = {}): SQSClient {
+  const { maxAttempts, ...limits } = RETRY_SQS_LIMITS;
+  return new SQSClient({
+    maxAttempts,
+    useQueueUrlAsEndpoint: false,
+    requestHandler: awsHttpLimits(limits),
+    ...overrides,
+  });
+}
 
 /**
  * Retries through SQS: sets the visibility timeout of each received record to its delay.

@@ -53,6 +53,8 @@ export async function runAgent(
     reply: AnswerReply;
     overrides?: ChatOverrides | undefined;
     tools: readonly Tool[];
+    /** `messages` with the images named instead of sent: used from the round the model refuses one. */
+    withoutImages?: ChatMessage[] | undefined;
   },
   deps: {
     llm: ChatModel;
@@ -81,7 +83,9 @@ export async function runAgent(
   const { logger } = deps;
   const { reply } = input;
   let tools = [...input.tools];
-  const messages = tools.length > 0 ? withToolsNote(input.messages) : [...input.messages];
+  const opening = (base: ChatMessage[]) => (tools.length > 0 ? withToolsNote(base) : [...base]);
+  const messages = opening(input.messages);
+  let imagesDropped = false;
   const trace: string[] = [];
   let shown = '';
   let usage = { promptTokens: 0, completionTokens: 0 };
@@ -114,17 +118,27 @@ export async function runAgent(
       : toolRounds > 0
         ? { specs: specs(tools), choice: 'none' }
         : undefined;
+    // The same conversation with the images named, should the model refuse one of them.
+    const withoutImages =
+      input.withoutImages && !imagesDropped
+        ? [...opening(input.withoutImages), ...messages.slice(input.messages.length)]
+        : undefined;
     const streamed = await streamModel(
-      { messages, reply: continuing(reply, shown), overrides: input.overrides, tools: offer },
+      { messages, withoutImages, reply: continuing(reply, shown), overrides: input.overrides, tools: offer },
       { ...deps, llm, attempts: attemptsLeft() },
     );
+    if ('answer' in streamed && streamed.imagesDropped && input.withoutImages) {
+      // The model refused an image: the rounds after this one are asked without the images too.
+      imagesDropped = true;
+      messages.splice(0, input.messages.length, ...opening(input.withoutImages));
+    }
     if ('failure' in streamed) {
       const error = streamed.failure;
       if (error instanceof ToolsRefusedError && toolRounds === 0) {
         logger.warn('the model API refused tools; answering without them', { model: deps.model });
         await deps.support?.refused(deps.model).catch(() => undefined);
         tools = [];
-        messages.splice(0, messages.length, ...input.messages);
+        messages.splice(0, messages.length, ...((imagesDropped && input.withoutImages) || input.messages));
         if (modelCalls - succeeded < deps.attempts) continue;
       }
       const partial = join(shown, error.partialText);

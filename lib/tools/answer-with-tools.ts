@@ -89,6 +89,8 @@ export async function answerWithTools(
     messages: ChatMessage[];
     reply: AnswerReply;
     overrides?: ChannelSettings | undefined;
+    /** The same messages with the images named instead of sent, should the model refuse one. */
+    withoutImages?: ChatMessage[] | undefined;
   },
   deps: {
     llm: ChatModel;
@@ -107,7 +109,13 @@ export async function answerWithTools(
     : [];
   const model = input.overrides?.model ?? ports?.model ?? '';
   return runAgent(
-    { messages: input.messages, reply: input.reply, overrides: input.overrides, tools },
+    {
+      messages: input.messages,
+      withoutImages: input.withoutImages,
+      reply: input.reply,
+      overrides: input.overrides,
+      tools,
+    },
     {
       ...deps,
       countTokens: ports?.countTokens ?? (() => Promise.resolve((text: string) => Buffer.byteLength(text))),

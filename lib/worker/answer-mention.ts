@@ -96,6 +96,9 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
       throw error;
     });
     return 'failed';
+  } finally {
+    // Tokens reserved at admission and not settled by an answer's usage (a failure, a retry later).
+    await deps.governance?.release(job, { logger });
   }
 }
 
@@ -268,7 +271,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: Session): Promi
 
   // 4. Stream the model into the reply, running the tools it calls.
   const streamed = await answerWithTools(
-    { job, messages, reply, overrides: admission.channel },
+    { job, messages, reply, overrides: admission.channel, withoutImages: context.withoutImages },
     {
       llm: deps.llm,
       tools: deps.tools,

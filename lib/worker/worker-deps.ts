@@ -9,10 +9,12 @@ import { slackFileDownloader } from '../context/file-downloader';
 import { slackThreadReader } from '../context/thread-reader';
 import { slackUserNames } from '../context/user-names';
 import { parameterChannelSettings } from '../governance/channel-settings';
+import { estimateAnswerTokens } from '../governance/daily-quota';
 import { createGovernance } from '../governance/governance';
 import { momentoGovernanceStore } from '../governance/governance-store';
 import { slackEphemeral } from '../governance/slack-ephemeral';
 import { momentoEventClaims } from '../history/event-claims';
+import { momentoFeedbackVotes } from '../history/feedback-votes';
 import { MomentoCache } from '../history/momento-cache';
 import { createMomentoClient } from '../history/momento-client';
 import { momentoStreamingAvailability } from '../history/streaming-availability';
@@ -169,6 +171,11 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       store: momentoGovernanceStore(cache),
       channelSettings,
       postEphemeral: slackEphemeral(slack),
+      estimate: (job) =>
+        estimateAnswerTokens(job, {
+          systemPrompt: config.openai.systemPrompt,
+          historyTokenBudget: config.openai.historyTokenBudget,
+        }),
       replyInThread: (channel, threadTs, text, eventId) =>
         writes.post({ channel, threadTs, text, tag: { eventId, chunk: 0 } }),
       metrics,
@@ -204,13 +211,10 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
   let sqs = overrides.sqs;
   const retries = lazyRetryScheduler(async () => {
     // Only a failed record needs SQS (the event source mapping receives and deletes): loading
-    // `@aws-sdk/client-sqs` and building its client cost ~60 ms, so not at every cold start.
-    // `require`, not `import()`: esbuild keeps an external `import()` as is, which would load the
-    // SDK's ES module build next to the CommonJS one that sqs-retry-scheduler requires.
-    const { SQSClient: Client } = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
-    const { sqsRetryScheduler } = await import('../queue/sqs-retry-scheduler');
-    // `useQueueUrlAsEndpoint: false` honours AWS_ENDPOINT_URL_SQS over the host inside QUEUE_URL.
-    sqs ??= new Client({ useQueueUrlAsEndpoint: false, maxAttempts: 3 });
+    // `@aws-sdk/client-sqs` and building its client cost ~60 ms, so not at every cold start. Our
+    // module is bundled (esbuild turns this import into a require of it); it requires the SDK.
+    const { retrySqsClient, sqsRetryScheduler } = await import('../queue/sqs-retry-scheduler');
+    sqs ??= retrySqsClient();
     return sqsRetryScheduler(sqs, config.queue.url, logger);
   }, logger);
   const deps: WorkerDeps & { close(): void } = {
@@ -247,6 +251,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       model: config.openai.model,
     },
     retries,
+    votes: momentoFeedbackVotes(cache, config.momento.ttlSeconds),
     close() {
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its
       // closing 2× the client timeout later (120 s for the control client), holding the process

@@ -6,15 +6,17 @@ import middy from '@middy/core';
 import type { WebClient } from '@slack/web-api';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
-import { BadInputError, RetryLaterError } from '../errors';
+import { BadInputError } from '../errors';
+import type { FeedbackVotes } from '../history/feedback-votes';
 import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { recordAnswered, recordFailure, recordRetry } from '../metrics';
 import { decodeJob } from '../queue/job';
-import { retryDelaySeconds } from '../queue/retry-delay';
+import { failedRecordDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import type { AssistantThreads } from '../slack/assistant-threads';
 import type { ToolPorts } from '../tools/answer-with-tools';
 import { type AnswerDeps, answerMention } from './answer-mention';
+import { countVote } from './count-vote';
 import { suggestPrompts } from './suggest-prompts';
 import { singleWorkspace, type WorkspaceResolver } from './workspace-slack';
 
@@ -37,6 +39,8 @@ export interface WorkerDeps
   /** One workspace: the bot's user id when neither config nor the event says (`auth.test`, once). */
   botIdentity?: () => Promise<string | undefined>;
   retries: RetryScheduler;
+  /** Feedback votes as each user's last click left them. */
+  votes: FeedbackVotes;
   logger: Logger;
   /** EMF metrics (lib/metrics.ts); optional so a handler can be built without them. */
   metrics?: Metrics;
@@ -46,15 +50,17 @@ export interface WorkerDeps
 
 /**
  * Builds the worker Lambda handler: an SQS FIFO batch → one `answerMention` per record (or
- * `suggestPrompts` for a `prompts` job), in order, with partial batch responses.
+ * `suggestPrompts` for a `prompts` job, `countVote` for a `feedback` one), in order, with partial
+ * batch responses.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
  *
  * Powertools' `SqsFifoPartialProcessorAsync` with `skipGroupOnError` fails a failed record and every
  * later record of its group (FIFO order), while other groups go on. Failed records are then made
  * visible again after a short delay (`ChangeMessageVisibility`) instead of the queue's visibility
  * timeout, which is long because it must be ≥ 6× the function timeout: a retry comes in seconds.
- * An unreadable job comes back at once on each receive (delay 0), so it reaches the dead-letter
- * queue after `maxReceiveCount` quick receives instead of blocking its thread for an hour.
+ * An unreadable job, a failure no retry can fix (a refused token) and any failure on the last
+ * receive come back at once (delay 0, lib/queue/retry-delay.ts), so they reach the dead-letter
+ * queue after `maxReceiveCount` quick receives instead of blocking their thread for minutes.
  */
 export function createWorkerHandler(deps: WorkerDeps) {
   const { config, logger } = deps;
@@ -65,7 +71,6 @@ export function createWorkerHandler(deps: WorkerDeps) {
       const delays = new Map<string, number>();
       const recordHandler = async (record: SQSRecord): Promise<void> => {
         const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-        const defaultDelay = retryDelaySeconds(config.queue.retryDelaySeconds, receiveCount);
         let job: ReturnType<typeof decodeJob>;
         try {
           job = decodeJob(record.body);
@@ -89,6 +94,10 @@ export function createWorkerHandler(deps: WorkerDeps) {
           },
         });
         try {
+          if (job.kind === 'feedback') {
+            await countVote(job, { votes: deps.votes, metrics: deps.metrics, logger: recordLogger });
+            return;
+          }
           // Every Slack call of this job goes through its workspace's ports (one token).
           const slack = await workspaces.forJob(job, recordLogger);
           if (!slack) {
@@ -146,7 +155,14 @@ export function createWorkerHandler(deps: WorkerDeps) {
             if (receiveCount >= config.queue.maxReceiveCount) recordFailure(deps.metrics, reason);
             else recordRetry(deps.metrics, reason);
           }
-          delays.set(record.messageId, error instanceof RetryLaterError ? error.delaySeconds : defaultDelay);
+          delays.set(
+            record.messageId,
+            failedRecordDelaySeconds(error, {
+              receiveCount,
+              maxReceiveCount: config.queue.maxReceiveCount,
+              baseSeconds: config.queue.retryDelaySeconds,
+            }),
+          );
           recordLogger.error('record failed; it will be retried', { receiveCount, error: error as Error });
           throw error;
         }

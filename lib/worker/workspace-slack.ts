@@ -1,7 +1,11 @@
 import type { WebClient } from '@slack/web-api';
 import type { InstallationTokens } from '../install/installation-tokens';
 import type { Logger } from '../logger';
-import type { Job } from '../queue/job';
+import type { AnswerJob, PromptsJob } from '../queue/job';
+
+/** A job that writes to Slack: an answer, or suggested prompts (a vote only counts). */
+type SlackJob = AnswerJob | PromptsJob;
+
 import type { AnswerDeps } from './answer-deps';
 
 /**
@@ -23,9 +27,9 @@ export interface WorkspaceResolver {
    * The job's ports; undefined when its workspace has no installation (uninstalled, or never
    * installed): the job completes quietly.
    */
-  forJob(job: Job, logger: Logger): Promise<WorkspaceSlack | undefined>;
+  forJob(job: SlackJob, logger: Logger): Promise<WorkspaceSlack | undefined>;
   /** After Slack refused the job's token: whether its workspace still has an installation (read anew). */
-  stillInstalled(job: Job, logger: Logger): Promise<boolean>;
+  stillInstalled(job: SlackJob, logger: Logger): Promise<boolean>;
 }
 
 /**
@@ -82,7 +86,7 @@ export function installedWorkspaces(
   portsFor: (token: string) => Omit<WorkspaceSlack, 'botUserId'>,
 ): WorkspaceResolver {
   const built = new Map<string, Omit<WorkspaceSlack, 'botUserId'>>();
-  const query = (job: Job) => ({
+  const query = (job: SlackJob) => ({
     teamId: job.teamId,
     enterpriseId: job.enterpriseId,
     isEnterpriseInstall: job.isEnterpriseInstall,

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { listen, readBody, sendJson } from './listen';
+import { IMAGE_ERRORS, imageRefusal } from './openai-image-check';
 import {
   answerFromTools,
   answerWithToolCalls,
@@ -9,6 +9,7 @@ import {
   type PlannedCall,
   plannedCalls,
 } from './openai-tool-calls';
+import { cancellableWaits } from './waits';
 
 /** One message of a chat request; `content` is text or an array of parts. */
 export interface ChatMessage {
@@ -238,7 +239,7 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
   let tokenDelayMs = options.tokenDelayMs ?? 0;
   const requests: OpenAIRequest[] = [];
   const faults: OpenAIFault[] = [];
-  const closing = new AbortController();
+  const { sleep, endAll } = cancellableWaits('the OpenAI peer is closed');
   let served = 0;
   let toolPlan: ((request: ChatRequest) => PlannedCall[]) | undefined;
   let refusingTools = false;
@@ -259,7 +260,11 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
     if (typeof body?.model !== 'string' || !Array.isArray(body.messages) || body.messages.length === 0) {
       return sendJson(res, 400, errorBody(400, "Missing required parameter: 'model' or 'messages'."));
     }
-    const fault = faults.shift();
+    // An image OpenAI cannot use fails the request before anything else: no fault is spent on it.
+    const refused = imagePartsOf(body.messages)
+      .map(imageRefusal)
+      .find((r) => r !== undefined);
+    const fault = refused ? undefined : faults.shift();
     const record: OpenAIRequest = {
       body,
       headers: req.headers,
@@ -268,6 +273,11 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       images: decodeImages(body.messages),
     };
     requests.push(record);
+    if (refused) {
+      sendJson(res, 400, { error: IMAGE_ERRORS[refused] }, { 'x-request-id': requestId });
+      record.finishedAt = performance.now();
+      return;
+    }
     if (fault && 'status' in fault) {
       const headers: Record<string, string> = { 'x-request-id': requestId };
       if (fault.status === 429) headers['retry-after'] = String(fault.retryAfter ?? 1);
@@ -318,7 +328,7 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
     const headers = { 'x-request-id': requestId, 'openai-version': '2020-10-01' };
 
     if (!body.stream) {
-      if (tokenDelayMs > 0) await sleep(tokenDelayMs * tokens.length, undefined, { signal: closing.signal });
+      if (tokenDelayMs > 0) await sleep(tokenDelayMs * tokens.length);
       if (cutAfter !== undefined) return void res.socket?.destroy();
       if (errorAfter !== undefined) return sendJson(res, 500, errorBody(500), headers);
       const content = tokens.join('');
@@ -351,7 +361,7 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       }
       const token = tokens[sent];
       if (token === undefined) break;
-      if (tokenDelayMs > 0) await sleep(tokenDelayMs, undefined, { signal: closing.signal });
+      if (tokenDelayMs > 0) await sleep(tokenDelayMs);
       if (!(await write(res, frame(chunk({ content: token }))))) {
         record.abortedAt = performance.now();
         return;
@@ -413,7 +423,7 @@ export async function startOpenAIPeer(options: OpenAIPeerOptions = {}): Promise<
       refusingTools = false;
     },
     close() {
-      closing.abort();
+      endAll();
       return server.close();
     },
   };

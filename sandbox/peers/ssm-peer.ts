@@ -26,7 +26,12 @@ export interface SsmPeer {
   put(name: string, value: string, type?: StoredParameter['type']): void;
   get(name: string): StoredParameter | undefined;
   remove(name: string): void;
-  /** Forgets every parameter and call. */
+  /**
+   * Answers each later request only after `ms` milliseconds; `Infinity`: never (the connection
+   * stays open, as an unreachable endpoint behind a load balancer does), until `answerAfter(0)`.
+   */
+  answerAfter(ms: number): void;
+  /** Forgets every parameter and call, and answers at once again. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -47,6 +52,21 @@ const ACCOUNT = '000000000000';
 export async function startSsmPeer(options: { port?: number } = {}): Promise<SsmPeer> {
   const parameters = new Map<string, StoredParameter>();
   const calls: SsmCall[] = [];
+  let delayMs = 0;
+  // Requests held back by answerAfter(): each resumes when its wait ends or the delay is lifted.
+  const held = new Set<() => void>();
+  const hold = (ms: number) =>
+    ms === 0
+      ? Promise.resolve()
+      : new Promise<void>((resume) => {
+          const done = () => {
+            clearTimeout(timer);
+            held.delete(done);
+            resume();
+          };
+          const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
+          held.add(done);
+        });
 
   const view = (p: StoredParameter, decrypt: boolean) => ({
     Name: p.name,
@@ -119,6 +139,8 @@ export async function startSsmPeer(options: { port?: number } = {}): Promise<Ssm
       return sendError(res, new SsmError('SerializationException', 'body is not JSON'));
     }
     calls.push({ operation, body });
+    await hold(delayMs);
+    if (res.destroyed) return;
     const run = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
     if (!run) return sendError(res, new SsmError('UnknownOperationException', `unknown ${target}`));
     try {
@@ -135,11 +157,20 @@ export async function startSsmPeer(options: { port?: number } = {}): Promise<Ssm
     put: (name, value, type) => void put(name, value, type),
     get: (name) => parameters.get(name),
     remove: (name) => void parameters.delete(name),
+    answerAfter(ms) {
+      delayMs = ms;
+      if (ms === 0) for (const resume of [...held]) resume();
+    },
     reset() {
       parameters.clear();
       calls.length = 0;
+      delayMs = 0;
+      for (const resume of [...held]) resume();
     },
-    close: () => server.close(),
+    close() {
+      for (const resume of [...held]) resume();
+      return server.close();
+    },
   };
 }
 

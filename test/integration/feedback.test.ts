@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger } from '../../lib/logger';
-import { createMetrics } from '../../lib/metrics';
+import { decodeJob } from '../../lib/queue/job';
 import { FEEDBACK_ACTION_ID, FEEDBACK_VALUES, feedbackBlock } from '../../lib/slack/feedback-block';
+import { LOCAL_AWS_CREDENTIALS } from '../../sandbox/peers/sqs-peer';
 import { encodeSlackBody } from '../../sandbox/slack-request';
 import { captureLogs } from '../support/capture-logs';
 import { ingressHarness } from '../support/ingress-harness';
+import { lambdaContext } from '../support/lambda-context';
 import { feedbackClick, functionUrlEvent, interactionEvent, TEAM } from '../support/slack-events';
 
 /**
@@ -17,7 +19,6 @@ import { feedbackClick, functionUrlEvent, interactionEvent, TEAM } from '../supp
 let logs: ReturnType<typeof captureLogs>;
 const h = ingressHarness('feedback', () => ({
   logger: createLogger('feedback-test', { logLevel: 'INFO' }),
-  metrics: createMetrics('SlackGptBotTest', 'slack-ingress', { write: (line) => emf.push(line) }),
 }));
 
 beforeEach(() => {
@@ -29,27 +30,70 @@ const call = (event: ReturnType<typeof functionUrlEvent>) => h.call(event);
 
 async function queued() {
   const out = await h.client.send(
-    new ReceiveMessageCommand({ QueueUrl: h.queue.queueUrl, WaitTimeSeconds: 0 }),
+    new ReceiveMessageCommand({
+      QueueUrl: h.queue.queueUrl,
+      WaitTimeSeconds: 0,
+      MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+    }),
   );
   return out.Messages ?? [];
 }
 
-/** EMF lines the ingress's metrics wrote. */
-const emf: string[] = [];
-beforeEach(() => {
-  emf.length = 0;
-});
-
 const entries = (message: string) => logs.entries().filter((e) => e.message === message);
 
 describe('feedback clicks at the ingress', () => {
-  it('counts each vote as a FeedbackVotes metric with its direction', async () => {
+  it('queues each vote for the worker to count, with the click as its deduplication id', async () => {
+    // Prepare
+    const click = feedbackClick({}, { value: FEEDBACK_VALUES.positive, action_ts: '1796000000.000100' });
     // Act
-    await call(interactionEvent(feedbackClick({}, { value: FEEDBACK_VALUES.positive })));
+    await call(interactionEvent(click));
     // Assess
-    const [line, ...more] = emf.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const [message, ...more] = await queued();
     expect(more).toHaveLength(0);
-    expect(line).toMatchObject({ FeedbackVotes: 1, vote: 'positive', service: 'slack-ingress' });
+    const messageTs = (click.message as { ts: string }).ts;
+    expect(decodeJob(message!.Body!)).toMatchObject({
+      kind: 'feedback',
+      teamId: TEAM,
+      channel: 'C0GENERAL',
+      messageTs,
+      threadTs: '1700000000.000100',
+      user: 'U0ASKER',
+      value: 'good',
+    });
+    expect(message!.Attributes).toMatchObject({
+      MessageDeduplicationId: `vote:${TEAM}:C0GENERAL:${messageTs}:U0ASKER:1796000000.000100`,
+      MessageGroupId: `${TEAM}:C0GENERAL:${messageTs}:U0ASKER`,
+    });
+  });
+
+  it('answers 503 when the vote cannot be queued, so the user sees the click failed', async () => {
+    // Prepare
+    const broken = h.handlerWith(
+      new SQSClient({
+        endpoint: 'http://127.0.0.1:9',
+        region: 'us-east-1',
+        credentials: LOCAL_AWS_CREDENTIALS,
+        maxAttempts: 1,
+      }),
+    );
+    // Act
+    const response = (await broken(interactionEvent(feedbackClick()), lambdaContext())) as {
+      statusCode: number;
+    };
+    // Assess
+    expect(response.statusCode).toBe(503);
+  });
+
+  it('does not copy a 900 KB signed interaction type into its log line', async () => {
+    // Act
+    const response = await call(
+      interactionEvent({ type: 'x'.repeat(900_000), team: { id: TEAM }, user: { id: 'U0ASKER' } }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const lines = logs.text();
+    expect(lines.length).toBeGreaterThan(0);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(10_000);
   });
 
   it('acknowledges a signed click with 200 and logs the vote with ids only', async () => {
@@ -72,7 +116,6 @@ describe('feedback clicks at the ingress', () => {
       value: 'bad',
     });
     expect(JSON.stringify(logs.entries())).not.toContain('the answer');
-    expect(await queued()).toHaveLength(0);
   });
 
   it('accepts a base64-encoded form body, verified over the decoded bytes', async () => {

@@ -16,6 +16,7 @@ import { pollOnce } from '../../sandbox/local-event-source';
 import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
 import { type SsmPeer, startSsmPeer } from '../../sandbox/peers/ssm-peer';
+import { settlesWithin } from '../support/silent-server';
 import { peerProvider } from '../support/ssm';
 
 /**
@@ -73,6 +74,31 @@ function worker(governance: Partial<WorkerConfig['governance']> = {}, workerLogg
   });
   close = deps.close;
   handler = createWorkerHandler({ ...deps, settings: { llmBackoffMs: 10 } });
+}
+
+/** Another worker instance (its own clients) on the current queue, for questions that come at once. */
+function lambda(governance: Partial<WorkerConfig['governance']>) {
+  const deps = buildWorkerDeps(
+    {
+      ...stack.workerConfig,
+      // No shared write budget: ten answers in one workspace at once would wait for its minute.
+      slack: { ...stack.workerConfig.slack, updateIntervalMs: 250, sharedWriteBudget: false },
+      queue: { url: queue.queueUrl, maxReceiveCount: 4, retryDelaySeconds: 10 },
+      governance: { ...stack.workerConfig.governance, ...governance },
+    },
+    logger,
+    {
+      sqs,
+      metrics: createMetrics('SlackGptBot/test', 'slack-worker', { write: (line) => emf.push(line) }),
+      now: () => NOW,
+    },
+  );
+  const previous = close;
+  close = () => {
+    previous();
+    deps.close();
+  };
+  return createWorkerHandler({ ...deps, settings: { llmBackoffMs: 10 } });
 }
 
 function job(overrides: Partial<AnswerJob> = {}): AnswerJob {
@@ -246,6 +272,28 @@ describe('per-channel settings from Parameter Store', () => {
   });
 });
 
+describe('per-channel settings while Parameter Store does not answer', () => {
+  it('keeps the last good settings, and waits on the silent store once, not at every answer', async () => {
+    // Prepare: the settings read once, cached for 1 ms; then SSM takes requests and stays silent.
+    ssm.put(SETTINGS, 'channels:\n  C0PIRATES:\n    systemPrompt: Answer like a pirate.\n', 'String');
+    worker({ channelSettingsParameter: SETTINGS, maxAgeSeconds: 0.001 });
+    await ask(job({ channel: 'C0PIRATES' }));
+    ssm.answerAfter(Number.POSITIVE_INFINITY);
+    // Act: the first answer meets the silent store (bounded by the client's limits: 2 tries of
+    // 1 s; the guard is far above that); the next ones do not ask it again for a while.
+    await settlesWithin(ask(job({ channel: 'C0PIRATES' })), 15_000, 'an answer while SSM is silent');
+    const calls = ssm.calls.length;
+    await ask(job({ channel: 'C0PIRATES' }));
+    await ask(job({ channel: 'C0PIRATES' }));
+    // Assess
+    // (The system prompt is followed by the tools note when tools are offered.)
+    expect(stack.openai!.requests.map((r) => r.body.messages[0]?.content)).toEqual(
+      Array(4).fill(expect.stringMatching(new RegExp(`^${escapeRegExp('Answer like a pirate.')}`))),
+    );
+    expect(ssm.calls).toHaveLength(calls);
+  });
+});
+
 describe('how much: daily token quotas', () => {
   it('refuses a user over their daily limit with a reply saying when it resets, without a model call', async () => {
     // Prepare: the first answer uses more than 10 tokens.
@@ -325,6 +373,69 @@ describe('how much: daily token quotas', () => {
     // Assess
     expect(stack.openai!.requests).toHaveLength(1);
     expect(botMessages(j)).toHaveLength(1);
+  });
+});
+
+describe('how much, when questions come at once', () => {
+  it('holds a user one token under the limit to one more answer when ten questions come at once', async () => {
+    // Prepare: one answer, to learn what an answer costs as counted; then a limit one token above.
+    worker({ userDailyTokenLimit: 1_000_000 });
+    const first = job({ user: 'U0BURST' });
+    await ask(first);
+    const [stream] = metricLines('TimeToComplete');
+    const spent = Number(stream!.PromptTokens) + Number(stream!.CompletionTokens);
+    worker({ userDailyTokenLimit: spent + 1 });
+    const lambdas = Array.from({ length: 10 }, () => lambda({ userDailyTokenLimit: spent + 1 }));
+    const burst = lambdas.map(() => job({ user: 'U0BURST', teamId: first.teamId }));
+    for (const j of burst) await sqsJobQueue(sqs, queue.queueUrl).enqueue(j);
+    // Act: ten receives at once, one question each, as ten Lambda instances take them.
+    const results = await Promise.all(
+      lambdas.map((handle) =>
+        pollOnce(sqs, queue, handle, { context: () => lambdaContext('worker', 120_000), maxMessages: 1 }),
+      ),
+    );
+    // Assess: one more answer; nine told the allowance is used; every record done.
+    expect(results.map((r) => r?.response.batchItemFailures)).toEqual(Array(10).fill([]));
+    expect(stack.openai!.requests).toHaveLength(2);
+    const told = burst.filter((j) => botMessages(j)[0]?.text.includes('resets at 00:00 UTC'));
+    expect(told).toHaveLength(9);
+    expect(metricLines('Refusals').map((m) => m.reason)).toEqual(Array(9).fill('user_quota'));
+  });
+
+  it('settles each answer to its real usage: answers go on until what they really used reaches the limit', async () => {
+    // Prepare: what one answer costs; a workspace limit of two and a half answers.
+    worker({ teamDailyTokenLimit: 1_000_000 });
+    const probe = job({ user: 'U0PROBE' });
+    await ask(probe);
+    const [stream] = metricLines('TimeToComplete');
+    const spent = Number(stream!.PromptTokens) + Number(stream!.CompletionTokens);
+    worker({ teamDailyTokenLimit: Math.floor(spent * 2.5) });
+    const next = () => job({ user: 'U0STEADY', teamId: probe.teamId });
+    // Act: one question after another (each reserves far more than an answer uses).
+    const asked = [next(), next(), next()];
+    for (const j of asked) await ask(j);
+    // Assess: two more answers fit what was really used; the third is refused.
+    expect(stack.openai!.requests).toHaveLength(3);
+    expect(botMessages(asked[2]!)[0]?.text).toContain('resets at 00:00 UTC');
+  });
+
+  it('gives the reservation back when the answer fails for good', async () => {
+    // Prepare: what one answer costs, then a limit one token above it; the next model call fails.
+    worker({ userDailyTokenLimit: 1_000_000 });
+    const probe = job({ user: 'U0FAILS' });
+    await ask(probe);
+    const [stream] = metricLines('TimeToComplete');
+    const spent = Number(stream!.PromptTokens) + Number(stream!.CompletionTokens);
+    worker({ userDailyTokenLimit: spent + 1 });
+    stack.openai!.failNext({ status: 401 });
+    const failed = job({ user: 'U0FAILS', teamId: probe.teamId });
+    const after = job({ user: 'U0FAILS', teamId: probe.teamId });
+    // Act
+    await ask(failed);
+    await ask(after);
+    // Assess: the failed question cost nothing, so the next one is answered.
+    expect(stack.openai!.requests).toHaveLength(3);
+    expect(botMessages(after)[0]?.text).not.toContain('resets at 00:00 UTC');
   });
 });
 

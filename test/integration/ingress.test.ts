@@ -3,8 +3,10 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createLogger } from '../../lib/logger';
 import { decodeAnswerJob as decodeJob } from '../../lib/queue/job';
 import { LOCAL_AWS_CREDENTIALS } from '../../sandbox/peers/sqs-peer';
+import { captureLogs } from '../support/capture-logs';
 import { ingressHarness } from '../support/ingress-harness';
 import { lambdaContext } from '../support/lambda-context';
+import { settlesWithin, startSilentServer } from '../support/silent-server';
 import { BOT_USER, botMessage, dm, edit, functionUrlEvent, mention, SECRET } from '../support/slack-events';
 
 const logger = createLogger('ingress-test', { logLevel: 'SILENT' });
@@ -168,6 +170,40 @@ describe('handlers/ingress.ts as deployed', () => {
     // Assess
     expect(response.statusCode).toBe(200);
     expect(h.peer.countMessages(fresh.queueName).ready).toBe(1);
+  });
+
+  it('answers 503 within its 5 s timeout when SQS takes the connection and never answers', async () => {
+    // Prepare: an SQS endpoint that accepts connections and is silent.
+    const silent = await startSilentServer();
+    Object.assign(process.env, {
+      SLACK_SIGNING_SECRET: SECRET,
+      QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/jobs.fifo',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SQS: silent.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    });
+    let deployed: typeof h.handler | undefined;
+    jest.isolateModules(() => {
+      deployed = require('../../handlers/ingress').handler;
+    });
+    const logs = captureLogs();
+    try {
+      // Act: bounded by the function's timeout (serverless.yml: 5 s), past which Lambda kills it.
+      const response = (await settlesWithin(
+        deployed!(functionUrlEvent(mention()), lambdaContext()),
+        5_000,
+        'the ingress',
+      )) as APIGatewayProxyStructuredResultV2;
+      // Assess: Slack gets a 503 (and retries), because the SDK's request timeout fired.
+      expect(response.statusCode).toBe(503);
+      const [failed] = logs.entries().filter((e) => e.message === 'event not queued; Slack will retry');
+      expect(failed).toMatchObject({ error: { name: 'QueueSendError', cause: { name: 'TimeoutError' } } });
+    } finally {
+      logs.restore();
+      await silent.close();
+    }
   });
 
   it('fails at cold start naming the missing variable', () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import OpenAI, {
   APIError,
   AuthenticationError,
@@ -200,6 +202,35 @@ describe('OpenAI peer', () => {
     expect(text).toBe('one two three four five six');
     expect((request?.firstTokenAt ?? 0) - (request?.at ?? 0)).toBeGreaterThanOrEqual(20);
     expect((request?.finishedAt ?? 0) - (request?.firstTokenAt ?? 0)).toBeGreaterThanOrEqual(5 * 20);
+  });
+
+  it('refuses, as OpenAI does, an image data URL whose bytes are no image, and takes a real PNG', async () => {
+    // Prepare: an HTML sign-in page labelled image/png, and a real PNG.
+    const png = readFileSync(resolve(__dirname, '../../events/files/architecture.png'));
+    const html = Buffer.from('<!DOCTYPE html><html><title>Sign in | Slack</title></html>');
+    const ask = (bytes: Buffer) =>
+      openai.chat.completions.create({
+        model: MODEL,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'What is this?' },
+              { type: 'image_url', image_url: { url: `data:image/png;base64,${bytes.toString('base64')}` } },
+            ],
+          },
+        ],
+      });
+
+    // Act
+    const refused = await ask(html).catch((e: unknown) => e);
+    const answered = await ask(png);
+
+    // Assess
+    expect(refused).toBeInstanceOf(BadRequestError);
+    expect(refused).toMatchObject({ status: 400, code: 'invalid_image_format' });
+    expect((refused as Error).message).toContain('unsupported image');
+    expect(answered.choices[0]?.message.content).toContain('**1 image**');
   });
 
   it('lists models', async () => {

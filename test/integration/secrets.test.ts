@@ -3,7 +3,9 @@ import { loadParametersConfig, loadWorkerConfig } from '../../lib/config';
 import { ParameterReadError } from '../../lib/errors';
 import { INGRESS_SECRETS, rebuiltOnRotation, resolveSecrets, WORKER_SECRETS } from '../../lib/secrets';
 import { type SsmPeer, startSsmPeer } from '../../sandbox/peers/ssm-peer';
+import { settlesWithin } from '../support/silent-server';
 import { peerProvider } from '../support/ssm';
+import { waitFor } from '../support/wait-for';
 
 const PATH = '/slack-gpt-bot/test/';
 let ssm: SsmPeer;
@@ -188,4 +190,59 @@ describe('a rotated key', () => {
     expect(first).toBeInstanceOf(ParameterReadError);
     expect(second.SLACK_SIGNING_SECRET).toBe('created later');
   });
+
+  it('fails a cold start clearly, and within the client’s limits, when Parameter Store never answers', async () => {
+    // Prepare: SSM takes the request and stays silent.
+    ssm.put(`${PATH}SLACK_SIGNING_SECRET`, 'first');
+    ssm.answerAfter(Number.POSITIVE_INFINITY);
+    const config = loadParametersConfig({ SECRETS_PARAMETER_PATH: PATH });
+    const current = rebuiltOnRotation(INGRESS_SECRETS, config, (env) => env, { provider: peerProvider(ssm) });
+    // Act: guarded far above the limits (2 tries of 1 s), far below what SSM's silence would take.
+    const failure = await settlesWithin(current(), 10_000, 'the cold start').catch((e: unknown) => e);
+    // Assess: the parameters named; the SDK's request timeout is what stopped it.
+    expect(failure).toBeInstanceOf(ParameterReadError);
+    expect((failure as ParameterReadError).parameters).toEqual([`${PATH}SLACK_SIGNING_SECRET`]);
+    expect(causes(failure)).toContain('TimeoutError');
+  });
+
+  it('keeps the values it has when a re-read never answers, and does not ask again for a while', async () => {
+    // Prepare: a first read, then SSM silent once the cached value has expired.
+    ssm.put(`${PATH}SLACK_SIGNING_SECRET`, 'first');
+    const config = loadParametersConfig({
+      SECRETS_PARAMETER_PATH: PATH,
+      PARAMETERS_MAX_AGE_SECONDS: '0.001',
+    });
+    const stale: unknown[] = [];
+    const current = rebuiltOnRotation(
+      INGRESS_SECRETS,
+      config,
+      (env) => ({ secret: env.SLACK_SIGNING_SECRET }),
+      {
+        provider: peerProvider(ssm),
+        onStaleRead: (error) => stale.push(error),
+      },
+    );
+    const before = await current();
+    ssm.answerAfter(Number.POSITIVE_INFINITY);
+    await sleep(5);
+    // Act: the invocation during the silent re-read runs on what it has; the re-read gives up.
+    const during = await current();
+    await waitFor('the re-read to give up', () => stale.length > 0, 10_000);
+    const calls = ssm.calls.length;
+    const later = await current();
+    const latest = await current();
+    // Assess
+    expect([during, later, latest]).toEqual([before, before, before]);
+    expect(causes(stale[0])).toContain('TimeoutError');
+    expect(ssm.calls).toHaveLength(calls);
+  });
 });
+
+/** The names down an error's `cause` chain. */
+function causes(error: unknown): string[] {
+  const names: string[] = [];
+  for (let e = error as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    names.push(String(e.name));
+  }
+  return names;
+}

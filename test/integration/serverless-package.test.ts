@@ -406,7 +406,6 @@ describe('serverless package, offline', () => {
     // The ingress carries where its secret is and nothing of the worker's.
     expect(Object.keys(ingressEnv).sort()).toEqual(
       [
-        'METRICS_NAMESPACE',
         'NODE_OPTIONS',
         'PARAMETERS_MAX_AGE_SECONDS',
         'POWERTOOLS_LOG_LEVEL',

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { PARTIAL_THREAD_NOTE } from '../../lib/context/gather-context';
 import { createLogger } from '../../lib/logger';
@@ -243,6 +245,50 @@ describe('the model sees the thread as people see it', () => {
     expect(messages.some(([, text]) => text.includes('message 0'))).toBe(false);
   });
 
+  it('cuts an 18,000-character log pasted before the question, and still sends the memory and the smaller messages', async () => {
+    // Prepare: a first answer in the thread (memory), then a short message and a pasted log.
+    const parent = stack.slack.seedMessage({ channel: CHANNEL, user: 'U0ALICE', text: 'Deploy failed' });
+    stack.slack.seedMessage({
+      channel: CHANNEL,
+      thread_ts: parent.ts,
+      user: 'U0BOB',
+      text: 'Looking into it',
+    });
+    await answer(ask({ threadTs: parent.ts, text: `${bot} why?` }));
+    stack.slack.seedMessage({
+      channel: CHANNEL,
+      thread_ts: parent.ts,
+      user: 'U0BOB',
+      text: 'Here is the log',
+    });
+    const log = Array.from(
+      { length: 700 },
+      (_, i) => `09:${String(i % 60).padStart(2, '0')} ERROR job ${i} failed`,
+    )
+      .join('\n')
+      .slice(0, 18_000);
+    stack.slack.seedMessage({ channel: CHANNEL, thread_ts: parent.ts, user: 'U0BOB', text: log });
+    // Act
+    await answer(ask({ threadTs: parent.ts, text: `${bot} what went wrong?` }));
+    // Assess: nothing older is hidden by the log, which is there, cut with a marker.
+    const messages = sent(1).map(([role, text]) => `${role} ${text.split('\n')[0]}`);
+    expect(messages.slice(0, 3)).toEqual([
+      'user Alice: Deploy failed',
+      'user Bob Builder: Looking into it',
+      'user Asker: why?',
+    ]);
+    expect(messages.slice(4)).toEqual([
+      'user Bob Builder: Here is the log',
+      'user Bob Builder: 09:00 ERROR job 0 failed',
+      'user The question Asker asks you now:',
+    ]);
+    expect(sent(1).at(-2)![1]).toMatch(
+      new RegExp(
+        `\\[… cut here: only the first \\d+ of ${`Bob Builder: ${log}`.length} characters of this message fit\\]$`,
+      ),
+    );
+  });
+
   it.each<[string, SlackFailure]>([
     ['missing_scope', { error: 'missing_scope' }],
     ['not_in_channel', { error: 'not_in_channel' }],
@@ -319,11 +365,8 @@ describe('the model sees the thread as people see it', () => {
   });
 });
 
-/** A small PNG-looking payload whose bytes the test can compare. */
-const PNG = Buffer.concat([
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-  Buffer.alloc(300, 7),
-]);
+/** A real PNG (6 × 4 pixels), whose bytes the test can compare. */
+const PNG = readFileSync(resolve(__dirname, '../../events/files/architecture.png'));
 
 describe('the model sees the files attached to the question', () => {
   it('sends an image of a mention as a data URL part with its exact bytes, and remembers a stand-in', async () => {
@@ -356,6 +399,8 @@ describe('the model sees the files attached to the question', () => {
     // Act
     await answer(job);
     // Assess
+    // Labelled WEBP, its bytes are a PNG: sent as what it is.
+    expect(stack.openai!.requests[0]!.images[0]).toMatchObject({ mimetype: 'image/png' });
     expect(stack.openai!.requests[0]!.images[0]!.bytes.equals(PNG)).toBe(true);
     const [, question] = sent().at(-1)!;
     expect(question).toBe('see attached\n\nAttached file notes.md:\n````\n# Notes\nuse ```fences```\n````');
@@ -421,6 +466,49 @@ describe('the model sees the files attached to the question', () => {
     );
     expect(stack.openai!.requests[0]!.images).toEqual([]);
     expect(stack.slack.downloads).toEqual([]);
+  });
+
+  it('names files served as an HTML sign-in page as unreadable (an image/png, a text file), and answers', async () => {
+    // Prepare
+    const signIn = '<!DOCTYPE html><html><head><title>Sign in | Slack</title></head><body></body></html>';
+    const image = stack.slack.seedFile({ name: 'screenshot.png', mimetype: 'image/png', bytes: signIn });
+    const notes = stack.slack.seedFile({ name: 'notes.txt', mimetype: 'text/plain', bytes: signIn });
+    const job = ask({ text: `${bot} what does this show?`, files: [image, notes] });
+    // Act
+    await answer(job);
+    // Assess: no image sent, the files named as unreadable, a real answer (not "please rephrase").
+    expect(stack.openai!.requests).toHaveLength(1);
+    expect(stack.openai!.requests[0]!.images).toEqual([]);
+    expect(sent().at(-1)![1]).toBe(
+      'what does this show?\n\n(An image named screenshot.png was attached but could not be read.)\n\n' +
+        '(A file named notes.txt was attached but not read (too large, unreadable or binary).)',
+    );
+    const replies = stack.slack.thread(CHANNEL, job.threadTs).filter((m) => m.user === stack.slack.botUserId);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.text).toContain('You said: "what does this show?');
+  });
+
+  it('answers once more without the images, naming them, when the model refuses an image', async () => {
+    // Prepare: a PNG cut short: its first bytes say PNG, the model cannot decode it.
+    const broken = stack.slack.seedFile({
+      name: 'broken.png',
+      mimetype: 'image/png',
+      bytes: PNG.subarray(0, 40),
+    });
+    const job = ask({ text: `${bot} what is this?`, files: [broken] });
+    // Act
+    await answer(job);
+    // Assess: refused with the image, answered without it; one reply, a real answer.
+    const [refused, retried, ...more] = stack.openai!.requests;
+    expect(more).toEqual([]);
+    expect(refused!.images).toHaveLength(1);
+    expect(retried!.images).toEqual([]);
+    expect(sent(1).at(-1)![1]).toBe(
+      'what is this?\n\n(An image named broken.png was attached but could not be shown to you.)',
+    );
+    const replies = stack.slack.thread(CHANNEL, job.threadTs).filter((m) => m.user === stack.slack.botUserId);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.text).toContain('You said: "what is this?');
   });
 
   it('refuses a url_private on another host, and a redirect to another host', async () => {

@@ -2,7 +2,6 @@ import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createIngressHandler } from '../../lib/ingress/ingress-handler';
 import type { Logger } from '../../lib/logger';
-import type { Metrics } from '../../lib/metrics';
 import { type JobQueue, sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { type LocalFifoQueue, type SqsPeer, startSqsPeer } from '../../sandbox/peers/sqs-peer';
 import { lambdaContext } from './lambda-context';
@@ -11,9 +10,9 @@ import { SECRET } from './slack-events';
 /**
  * The real ingress handler in front of a FIFO queue on fauxqs, reached with the real SQS client:
  * registers its own Jest hooks (the peer once per file, a fresh queue and handler per test).
- * `options` is read per test, so a test file may pass a logger or metrics it set up itself.
+ * `options` is read per test, so a test file may pass a logger it set up itself.
  */
-export function ingressHarness(name: string, options: () => { logger: Logger; metrics?: Metrics }) {
+export function ingressHarness(name: string, options: () => { logger: Logger }) {
   const h = {
     peer: undefined as unknown as SqsPeer,
     client: undefined as unknown as SQSClient,
@@ -40,18 +39,16 @@ export function ingressHarness(name: string, options: () => { logger: Logger; me
       return out.Messages ?? [];
     },
   };
-  let current: { logger: Logger; metrics?: Metrics } | undefined;
+  let current: { logger: Logger } | undefined;
   const build = (queue: JobQueue) =>
     createIngressHandler({
       config: {
         slackSigningSecret: SECRET,
         queueUrl: h.queue.queueUrl,
         botUserId: undefined,
-        metricsNamespace: 'test',
       },
       queue,
       logger: current!.logger,
-      ...(current?.metrics ? { metrics: current.metrics } : {}),
     });
   let n = 0;
   beforeAll(async () => {

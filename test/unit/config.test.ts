@@ -33,7 +33,6 @@ describe('loadIngressConfig', () => {
       slackSigningSecret: 's',
       queueUrl: 'https://sqs/1/q.fifo',
       botUserId: undefined,
-      metricsNamespace: 'SlackGptBot',
     });
   });
 });

@@ -1,5 +1,6 @@
-import { classifyFile, fenced, isAnimatedGif, truncateToTokens } from '../../lib/context/files';
+import { classifyFile, fenced, imageTypeOf, isAnimatedGif } from '../../lib/context/files';
 import { mentionedUsers, readableMentions } from '../../lib/context/user-names';
+import { truncateToTokens } from '../../lib/llm/cut-to-tokens';
 
 describe('classifyFile', () => {
   it.each([
@@ -19,6 +20,26 @@ describe('classifyFile', () => {
     ['archive.zip', 'application/zip', 'other'],
   ])('sorts %s (%s) as %s', (name, mimetype, kind) => {
     expect(classifyFile({ name, mimetype })).toBe(kind);
+  });
+});
+
+describe('imageTypeOf', () => {
+  it.each([
+    ['a PNG', [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0], 'image/png'],
+    ['a JPEG', [0xff, 0xd8, 0xff, 0xe0, 0, 0x10], 'image/jpeg'],
+    ['a GIF89a', [...Buffer.from('GIF89a'), 1, 0], 'image/gif'],
+    ['a GIF87a', [...Buffer.from('GIF87a'), 1, 0], 'image/gif'],
+    ['a WEBP', [...Buffer.from('RIFF'), 4, 0, 0, 0, ...Buffer.from('WEBPVP8 ')], 'image/webp'],
+    ['an HTML sign-in page', [...Buffer.from('<!DOCTYPE html><html>')], undefined],
+    ['a PDF', [...Buffer.from('%PDF-1.7')], undefined],
+    [
+      'a RIFF that is no WEBP (WAV)',
+      [...Buffer.from('RIFF'), 4, 0, 0, 0, ...Buffer.from('WAVEfmt ')],
+      undefined,
+    ],
+    ['nothing', [], undefined],
+  ])('reads %s by its leading bytes', (_what, bytes, type) => {
+    expect(imageTypeOf(Buffer.from(bytes as number[]))).toBe(type);
   });
 });
 

@@ -1,7 +1,12 @@
 import { decideAllowlist } from '../../lib/governance/allowlist';
 import { parseChannelSettings } from '../../lib/governance/channel-settings';
-import { overLimitReply } from '../../lib/governance/daily-quota';
+import {
+  COMPLETION_ALLOWANCE_TOKENS,
+  estimateAnswerTokens,
+  overLimitReply,
+} from '../../lib/governance/daily-quota';
 import { nextUtcMidnight, secondsToUtcMidnight, utcDay } from '../../lib/governance/utc-day';
+import { IMAGE_TOKENS_ESTIMATE } from '../../lib/llm/prompt';
 
 describe('decideAllowlist', () => {
   const everyone = { channels: [], users: [] };
@@ -83,5 +88,22 @@ describe('parseChannelSettings', () => {
     // Assess
     expect(message).toMatch(/at line \d+, column \d+/);
     expect(message).not.toContain('Zephyr');
+  });
+});
+
+describe('estimateAnswerTokens', () => {
+  it('reserves the prompt at most (bytes of system prompt and question, the history budget, images) and an allowance for the answer', () => {
+    // Prepare
+    const prompt = { systemPrompt: 'Be brief.', historyTokenBudget: 3_000 };
+    const file = (mimetype: string) => ({ id: 'F1', name: 'f', mimetype, size: 1 });
+    // Act
+    const plain = estimateAnswerTokens({ text: '日本語?' }, prompt);
+    const withFiles = estimateAnswerTokens(
+      { text: '日本語?', files: [file('image/png'), file('text/plain'), file('image/jpeg')] },
+      prompt,
+    );
+    // Assess: '日本語?' is 10 UTF-8 bytes, 'Be brief.' 9.
+    expect(plain).toBe(9 + 10 + 3_000 + COMPLETION_ALLOWANCE_TOKENS);
+    expect(withFiles - plain).toBe(2 * IMAGE_TOKENS_ESTIMATE);
   });
 });

@@ -1,5 +1,12 @@
 import { BadInputError } from '../../lib/errors';
-import { type AnswerJob, decodeAnswerJob, decodeJob, encodeJob, type PromptsJob } from '../../lib/queue/job';
+import {
+  type AnswerJob,
+  decodeAnswerJob,
+  decodeJob,
+  encodeJob,
+  type FeedbackJob,
+  type PromptsJob,
+} from '../../lib/queue/job';
 
 const answer: AnswerJob = {
   v: 1,
@@ -22,6 +29,18 @@ const prompts: PromptsJob = {
   channel: 'D1',
   user: 'U1',
   receivedAt: 2,
+};
+
+const feedback: FeedbackJob = {
+  v: 1,
+  kind: 'feedback',
+  eventId: 'vote:T1:C1:1700000001.000100:U1:1700000002.000100',
+  teamId: 'T1',
+  channel: 'C1',
+  messageTs: '1700000001.000100',
+  user: 'U1',
+  value: 'bad',
+  receivedAt: 3,
 };
 
 describe('job kinds', () => {
@@ -58,5 +77,12 @@ describe('job kinds', () => {
   it('refuses a prompts job where an answer job is required, naming kind', () => {
     // Act / Assess
     expect(() => decodeAnswerJob(encodeJob(prompts))).toThrow(/^kind:/);
+  });
+
+  it('round-trips a feedback job, and names a value that is not a vote', () => {
+    // Act / Assess
+    expect(decodeJob(encodeJob(feedback))).toEqual(feedback);
+    expect(() => decodeJob(JSON.stringify({ ...feedback, value: 'meh' }))).toThrow(/^value:/);
+    expect(() => decodeAnswerJob(encodeJob(feedback))).toThrow(/^kind: is feedback/);
   });
 });
