@@ -108,7 +108,16 @@ export class ThreadPrinter {
     for (const m of messages) {
       const isBot = m.user === this.#slack.botUserId;
       const who = isBot ? s.green('bot'.padEnd(10)) : s.magenta(m.user.padEnd(10));
-      const [first = '', ...rest] = this.#text(m.text).split('\n');
+      // A stream's task cards show above its text, as Slack shows them (a plan: one block of them).
+      const cards = (m.tasks ?? []).map((t) => {
+        const mark = t.status === 'complete' ? '✓' : t.status === 'error' ? '✗' : '…';
+        return `${m.taskDisplay === 'plan' ? '▤' : '▸'} ${mark} ${t.title}${t.output ? ` — ${t.output}` : ''}`;
+      });
+      const [first = '', ...rest] = [
+        ...cards,
+        ...(cards.length ? [''] : []),
+        ...this.#text(m.text).split('\n'),
+      ];
       lines.push(`${s.dim('│')} ${who} ${first}`.trimEnd());
       for (const line of rest) lines.push(`${s.dim('│')} ${' '.repeat(10)} ${line}`.trimEnd());
     }

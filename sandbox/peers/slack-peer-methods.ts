@@ -31,6 +31,37 @@ export interface SlackMessage {
   reactions?: Array<{ name: string; users: string[]; count: number }>;
   /** Files attached to it, as Slack's file objects (see `seedFile`). */
   files?: Array<Record<string, unknown>>;
+  /** A stream's task cards (`task_update` chunks), each in its latest state, in the order first seen. */
+  tasks?: StreamTask[];
+  /** How a stream shows its task cards (`task_display_mode` of chat.startStream). */
+  taskDisplay?: 'timeline' | 'plan';
+}
+
+/** One task card of a streamed message, as the user sees it now. */
+export interface StreamTask {
+  id: string;
+  title: string;
+  status: string;
+  output?: string;
+  sources?: Array<{ url: string; text: string }>;
+}
+
+/** Keeps the task cards a streaming call carried on its message: a card's latest update wins. */
+function recordTasks(message: SlackMessage, args: SlackArgs): void {
+  const chunks = Array.isArray(args.chunks) ? (args.chunks as Array<Record<string, unknown>>) : [];
+  for (const c of chunks.filter((x) => x.type === 'task_update')) {
+    const task: StreamTask = {
+      id: String(c.id),
+      title: String(c.title),
+      status: String(c.status),
+      ...(typeof c.output === 'string' ? { output: c.output } : {}),
+      ...(Array.isArray(c.sources) ? { sources: c.sources as StreamTask['sources'] } : {}),
+    };
+    message.tasks ??= [];
+    const at = message.tasks.findIndex((t) => t.id === task.id);
+    if (at >= 0) message.tasks[at] = task;
+    else message.tasks.push(task);
+  }
 }
 
 /** A workspace member as `users.info` returns them (https://docs.slack.dev/reference/objects/user-object). */
@@ -299,6 +330,8 @@ const startStream: Handler = (ws, args) => {
   const problem = checkLengths(args);
   if (problem) return problem;
   const message = ws.post({ channel, thread_ts: threadTs, text: streamedText(args), streaming: true });
+  recordTasks(message, args);
+  if (str(args, 'task_display_mode') === 'plan') message.taskDisplay = 'plan';
   return { ok: true, channel, ts: message.ts };
 };
 
@@ -313,6 +346,7 @@ const appendStream: Handler = (ws, args) => {
   // A streamed message holds about as much as one `markdown_text` (PLATFORM.md, seen on Slack).
   if (found.text.length + streamedText(args).length > MARKDOWN_TEXT_LIMIT) return fail('msg_too_long');
   ws.append(found, streamedText(args));
+  recordTasks(found, args);
   return { ok: true, channel: found.channel, ts: found.ts };
 };
 
@@ -323,6 +357,7 @@ const stopStream: Handler = (ws, args) => {
   if (problem) return problem;
   if (found.text.length + streamedText(args).length > MARKDOWN_TEXT_LIMIT) return fail('msg_too_long');
   ws.append(found, streamedText(args));
+  recordTasks(found, args);
   const message = ws.stop(found, args.blocks as unknown[] | undefined, args.metadata);
   return { ok: true, channel: message.channel, ts: message.ts, message: ws.toApiMessage(message) };
 };
