@@ -158,8 +158,8 @@ export class RetryLaterError extends AppError {
   }
 }
 
-/** Momento (history or event claims) could not be reached or answered an error. */
-export class HistoryUnavailableError extends AppError {
+/** A Momento-backed store (thread memory, claims, quotas, caches, counters) could not be reached or answered an error. */
+export class StoreUnavailableError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CacheGet } from '@gomomento/sdk';
 import type { WebClient } from '@slack/web-api';
-import { HistoryUnavailableError } from '../errors';
-import type { MomentoCache } from '../history/momento-cache';
+import { StoreUnavailableError } from '../errors';
+import type { MomentoCache } from '../store/momento-cache';
 import { withDeadline } from './thread-reader';
 
 /** Finds people's display names. Never throws: an unknown name is `<@U…>`. */
@@ -39,7 +39,7 @@ export function slackUserNames(
       const hit = await cache.run('get', (name) => cache.client.get(name, key(teamId, id)));
       return hit instanceof CacheGet.Hit ? hit.valueString() : undefined;
     } catch (error) {
-      if (!(error instanceof HistoryUnavailableError)) throw error;
+      if (!(error instanceof StoreUnavailableError)) throw error;
       return undefined;
     }
   }
@@ -49,7 +49,7 @@ export function slackUserNames(
     try {
       await cache.run('set', (c) => cache.client.set(c, key(teamId, id), name, { ttl: options.ttlSeconds }));
     } catch (error) {
-      if (!(error instanceof HistoryUnavailableError)) throw error;
+      if (!(error instanceof StoreUnavailableError)) throw error;
     }
   }
 

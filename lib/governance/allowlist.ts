@@ -1,4 +1,4 @@
-import { HistoryUnavailableError } from '../errors';
+import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { AnswerJob } from '../queue/job';
 import { secondsToUtcMidnight, utcDay } from './utc-day';
@@ -68,7 +68,7 @@ export async function checkAllowlist(job: AnswerJob, ports: AllowlistPorts): Pro
       secondsToUtcMidnight(now),
     );
   } catch (error) {
-    if (!(error instanceof HistoryUnavailableError)) throw error;
+    if (!(error instanceof StoreUnavailableError)) throw error;
     logger.warn('Momento unavailable; sending the refusal note without the once-a-day check', { error });
   }
   if (!first) return decision;

@@ -1,4 +1,4 @@
-import { HistoryUnavailableError } from '../errors';
+import { StoreUnavailableError } from '../errors';
 import { IMAGE_TOKENS_ESTIMATE } from '../llm/prompt';
 import type { Logger } from '../logger';
 import type { AnswerJob } from '../queue/job';
@@ -114,7 +114,7 @@ export async function reserveDailyQuota(
     );
   const failed = added.find((r) => r.status === 'rejected');
   if (failed) {
-    if (!(failed.reason instanceof HistoryUnavailableError)) throw failed.reason;
+    if (!(failed.reason instanceof StoreUnavailableError)) throw failed.reason;
     await give(scopes.filter((_, i) => added[i]!.status === 'fulfilled'));
     logger.warn('Momento unavailable; answering without the daily quota check', { error: failed.reason });
     return { allowed: true };
@@ -178,7 +178,7 @@ async function addToCounts(
       limits.team === undefined ? undefined : ports.store.add(key.team, tokens, ttl),
     ]);
   } catch (error) {
-    if (!(error instanceof HistoryUnavailableError)) throw error;
+    if (!(error instanceof StoreUnavailableError)) throw error;
     logger.warn('Momento unavailable; this answer’s tokens were not counted', { tokens, error });
   }
 }

@@ -1,14 +1,14 @@
 import { CacheIncrement, CacheSetIfAbsent } from '@gomomento/sdk';
-import type { MomentoCache } from '../history/momento-cache';
+import type { MomentoCache } from '../store/momento-cache';
 
 /** The bookkeeping the rollout guards keep: first-time marks and counters, both expiring. */
 export interface GovernanceStore {
   /**
    * Marks `key` for `ttlSeconds`; true only for the call that created the mark.
-   * @throws {HistoryUnavailableError}
+   * @throws {StoreUnavailableError}
    */
   markOnce(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Adds `amount` (negative takes away); returns the new value. @throws {HistoryUnavailableError} */
+  /** Adds `amount` (negative takes away); returns the new value. @throws {StoreUnavailableError} */
   add(key: string, amount: number, ttlSeconds: number): Promise<number>;
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { StreamingAvailability } from '../history/streaming-availability';
+import type { StreamingAvailability } from '../store/streaming-availability';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
 import { EditReply } from './edit-reply';
 import { mergeFound } from './own-messages';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CacheListFetch, CollectionTtl } from '@gomomento/sdk';
-import type { MomentoCache } from '../history/momento-cache';
+import type { MomentoCache } from '../store/momento-cache';
 import { type MethodLimit, MINUTE_MS, SLACK_WRITE_LIMITS, STREAMING_SHARE } from './slack-tiers';
 
 /**

@@ -28,7 +28,7 @@ export const TOOL_TIMEOUT_MS = 10_000;
 /** What a model's answer after the tools needs at least, of the invocation's time. */
 export const ANSWER_TIME_MS = 10_000;
 
-/** Whether the model API takes `tools`; a refusal is remembered (lib/history/tools-availability.ts). */
+/** Whether the model API takes `tools`; a refusal is remembered (lib/store/tools-availability.ts). */
 export interface ToolsSupport {
   refused(model: string): Promise<void>;
 }

@@ -1,12 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ContextPorts } from '../context/gather-context';
 import type { Governance } from '../governance/governance';
-import type { EventClaims } from '../history/event-claims';
-import type { ThreadHistory } from '../history/thread-history';
 import type { ChatModel } from '../llm/openai-chat';
 import type { TokenCounter } from '../llm/prompt';
 import type { ReplyOpener } from '../reply/open-reply';
 import type { AssistantThreads } from '../slack/assistant-threads';
+import type { EventClaims } from '../store/event-claims';
+import type { ThreadHistory } from '../store/thread-history';
 import type { ToolPorts } from '../tools/answer-with-tools';
 
 /** The ports and settings `answerMention` works with. */

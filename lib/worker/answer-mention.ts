@@ -1,14 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { gatherContext } from '../context/gather-context';
-import { HistoryUnavailableError, RetryLaterError, SlackCallError } from '../errors';
+import { RetryLaterError, SlackCallError, StoreUnavailableError } from '../errors';
 import type { Admission } from '../governance/governance';
-import type { ClaimState } from '../history/event-claims';
-import type { ThreadKey } from '../history/thread-history';
 import { stripBotMention, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import type { AnswerReply } from '../reply/answer-reply';
 import { setThreadTitle } from '../slack/assistant-threads';
+import type { ClaimState } from '../store/event-claims';
+import type { ThreadKey } from '../store/thread-history';
 import { answerWithTools, withTrace } from '../tools/answer-with-tools';
 import type { AnswerDeps, AnswerOutcome } from './answer-deps';
 import { ClaimRecorder } from './claim-recorder';
@@ -134,7 +134,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: Session): Promi
     previous = claim.fresh ? undefined : claim.state;
   } catch (error) {
     // After a first receive, an earlier attempt may have posted: answering blind could post twice.
-    if (!(error instanceof HistoryUnavailableError) || delivery.receiveCount > 1) throw error;
+    if (!(error instanceof StoreUnavailableError) || delivery.receiveCount > 1) throw error;
     logger.warn('Momento unavailable; answering without an exactly-once claim', { error });
     claimed = false;
   }
@@ -336,7 +336,7 @@ async function bestEffort<T>(logger: Logger, what: string, fn: () => Promise<T>,
   try {
     return await fn();
   } catch (error) {
-    if (!(error instanceof HistoryUnavailableError)) throw error;
+    if (!(error instanceof StoreUnavailableError)) throw error;
     logger.warn(`Momento unavailable; continuing without it (${what})`, { error });
     return fallback;
   }

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { HistoryUnavailableError } from '../errors';
-import type { ClaimState, EventClaims } from '../history/event-claims';
+import { StoreUnavailableError } from '../errors';
 import type { ReplyRecord } from '../reply/answer-reply';
+import type { ClaimState, EventClaims } from '../store/event-claims';
 
 /**
  * Keeps one event's claim up to date while it is answered: which messages the reply has, the final
@@ -72,7 +72,7 @@ export class ClaimRecorder {
       try {
         await this.#claims.save(this.#eventId, snapshot);
       } catch (error) {
-        if (!(error instanceof HistoryUnavailableError)) throw error;
+        if (!(error instanceof StoreUnavailableError)) throw error;
         this.#logger.warn('Momento unavailable; continuing without it (save claim)', { error });
       }
     });

@@ -1,8 +1,8 @@
-import { HistoryUnavailableError } from '../errors';
-import type { FeedbackVotes } from '../history/feedback-votes';
+import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { type Metrics, recordFeedbackVote } from '../metrics';
 import type { FeedbackJob } from '../queue/job';
+import type { FeedbackVotes } from '../store/feedback-votes';
 
 const direction = (value: 'good' | 'bad') => (value === 'good' ? 'positive' : 'negative');
 
@@ -22,7 +22,7 @@ export async function countVote(
   try {
     change = await deps.votes.cast(job);
   } catch (error) {
-    if (!(error instanceof HistoryUnavailableError)) throw error;
+    if (!(error instanceof StoreUnavailableError)) throw error;
     logger.warn('Momento unavailable; counting the vote without checking for an earlier one', { error });
     change = { kind: 'new' };
   }

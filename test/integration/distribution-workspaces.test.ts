@@ -1,9 +1,9 @@
 import { loadWorkerConfig } from '../../lib/config';
-import { MomentoCache } from '../../lib/history/momento-cache';
-import { createMomentoClient } from '../../lib/history/momento-client';
-import { momentoThreadHistory } from '../../lib/history/thread-history';
 import { SLACK_WRITE_LIMITS } from '../../lib/reply/slack-tiers';
 import { budgetKey, momentoSharedLog } from '../../lib/reply/write-budget';
+import { MomentoCache } from '../../lib/store/momento-cache';
+import { createMomentoClient } from '../../lib/store/momento-client';
+import { momentoThreadHistory } from '../../lib/store/thread-history';
 import { distributionHarness, LOCAL_ENTERPRISE, LOCAL_WORKSPACES } from '../support/distribution-harness';
 
 const [ACME, GLOBEX, INITECH1, INITECH2] = LOCAL_WORKSPACES;

@@ -1,12 +1,12 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { WebClient } from '@slack/web-api';
-import { momentoEventClaims } from '../../lib/history/event-claims';
-import { MomentoCache } from '../../lib/history/momento-cache';
-import { createMomentoClient } from '../../lib/history/momento-client';
 import { encodeJob } from '../../lib/queue/job';
 import { SLACK_MESSAGE_CHARS } from '../../lib/reply/edit-reply';
 import { splitMessage } from '../../lib/slack/message-split';
 import { toMrkdwn } from '../../lib/slack/mrkdwn';
+import { momentoEventClaims } from '../../lib/store/event-claims';
+import { MomentoCache } from '../../lib/store/momento-cache';
+import { createMomentoClient } from '../../lib/store/momento-client';
 import { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from '../../lib/worker/answer-mention';
 import { lambdaContext } from '../../sandbox/lambda-context';
 import { pollOnce } from '../../sandbox/local-event-source';

@@ -1,13 +1,13 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { WebClient } from '@slack/web-api';
 import type { WorkerConfig } from '../../lib/config';
-import { type EventClaims, momentoEventClaims } from '../../lib/history/event-claims';
-import { MomentoCache } from '../../lib/history/momento-cache';
-import { createMomentoClient } from '../../lib/history/momento-client';
 import { createLogger, type LogLevelName } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
 import type { AnswerJob, Job } from '../../lib/queue/job';
 import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
+import { type EventClaims, momentoEventClaims } from '../../lib/store/event-claims';
+import { MomentoCache } from '../../lib/store/momento-cache';
+import { createMomentoClient } from '../../lib/store/momento-client';
 import type { ToolPorts } from '../../lib/tools/answer-with-tools';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { createWorkerHandler } from '../../lib/worker/worker-handler';

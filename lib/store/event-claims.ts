@@ -39,9 +39,9 @@ export type Claim = { fresh: true } | { fresh: false; state: ClaimState };
  * after FIFO's five-minute deduplication window, so the worker claims `event_id` before answering.
  */
 export interface EventClaims {
-  /** @throws {HistoryUnavailableError} */
+  /** @throws {StoreUnavailableError} */
   claim(eventId: string): Promise<Claim>;
-  /** @throws {HistoryUnavailableError} */
+  /** @throws {StoreUnavailableError} */
   save(eventId: string, state: ClaimState): Promise<void>;
 }
 

@@ -4,12 +4,12 @@ import type { MomentoCache } from './momento-cache';
 /**
  * Models whose API refused `tools` (an OpenAI-compatible server without function calling),
  * remembered for a while so their answers go without tools at once instead of starting with a
- * refused request: the pattern of lib/history/streaming-availability.ts.
+ * refused request: the pattern of lib/store/streaming-availability.ts.
  */
 export interface ToolsAvailability {
-  /** @throws {HistoryUnavailableError} */
+  /** @throws {StoreUnavailableError} */
   isOff(model: string): Promise<boolean>;
-  /** @throws {HistoryUnavailableError} */
+  /** @throws {StoreUnavailableError} */
   markOff(model: string): Promise<void>;
 }
 

@@ -14,7 +14,7 @@ export type VoteChange =
 
 /** Each user's vote on each answer, as the last click left it. */
 export interface FeedbackVotes {
-  /** @throws {HistoryUnavailableError} */
+  /** @throws {StoreUnavailableError} */
   cast(vote: {
     teamId: string;
     channel: string;

@@ -6,9 +6,9 @@ import type { MomentoCache } from './momento-cache';
  * while so their answers go straight to the edit path instead of starting with a refused call.
  */
 export interface StreamingAvailability {
-  /** @throws {HistoryUnavailableError} */
+  /** @throws {StoreUnavailableError} */
   isOff(teamId: string): Promise<boolean>;
-  /** @throws {HistoryUnavailableError} */
+  /** @throws {StoreUnavailableError} */
   markOff(teamId: string, slackError: string): Promise<void>;
 }
 

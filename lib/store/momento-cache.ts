@@ -1,5 +1,5 @@
 import { type CacheClient, MomentoErrorCode } from '@gomomento/sdk';
-import { HistoryUnavailableError } from '../errors';
+import { StoreUnavailableError } from '../errors';
 
 /** The part of every Momento response we inspect; error responses have `type: 'Error'`. */
 interface MomentoResponse {
@@ -15,7 +15,7 @@ const CREATE_CACHE_TIMEOUT_MS = 3_000;
 /**
  * One named Momento cache. Runs data calls, creates the cache the first time Momento answers
  * `CACHE_NOT_FOUND_ERROR` (a fresh account or local peer has none), and turns error responses
- * into {@link HistoryUnavailableError}, so callers only see results or one typed error.
+ * into {@link StoreUnavailableError}, so callers only see results or one typed error.
  */
 export class MomentoCache {
   constructor(
@@ -25,7 +25,7 @@ export class MomentoCache {
 
   /**
    * Runs `op` against the cache and returns its non-error response.
-   * @throws {HistoryUnavailableError} when Momento answers an error or cannot be reached.
+   * @throws {StoreUnavailableError} when Momento answers an error or cannot be reached.
    */
   async run<R extends MomentoResponse>(label: string, op: (cache: string) => Promise<R>): Promise<R> {
     let response = await op(this.name);
@@ -48,8 +48,8 @@ function isError(response: MomentoResponse): boolean {
   return response.type === 'Error';
 }
 
-function unavailable(label: string, response: MomentoResponse): HistoryUnavailableError {
-  return new HistoryUnavailableError(
+function unavailable(label: string, response: MomentoResponse): StoreUnavailableError {
+  return new StoreUnavailableError(
     `Momento ${label} failed: ${response.errorCode?.()} ${response.message?.()}`,
     {
       cause: response.innerException?.(),

@@ -4,9 +4,9 @@ import type { MomentoCache } from './momento-cache';
 
 /** A thread's memory: the questions and answers so far, oldest first. */
 export interface ThreadHistory {
-  /** @throws {HistoryUnavailableError} */
+  /** @throws {StoreUnavailableError} */
   load(thread: ThreadKey): Promise<Turn[]>;
-  /** @throws {HistoryUnavailableError} */
+  /** @throws {StoreUnavailableError} */
   append(thread: ThreadKey, turns: Turn[]): Promise<void>;
 }
 
