@@ -5,7 +5,7 @@ import type { AnswerJob } from '../lib/queue/job';
 import { sqsJobQueue } from '../lib/queue/sqs-job-queue';
 import type { AnswerReply } from '../lib/reply/answer-reply';
 import type { ReplyOpener } from '../lib/reply/open-reply';
-import { REPLY_EVENT_TYPE } from '../lib/reply/slack-writes';
+import { REPLY_EVENT_TYPE } from '../lib/reply/slack-reply-api';
 import { toMrkdwn } from '../lib/slack/mrkdwn';
 import { buildWorkerDeps } from '../lib/worker/worker-deps';
 import { createWorkerHandler } from '../lib/worker/worker-handler';

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { buildPrompt, type ChatMessage, type TokenCounter, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
+import { isAfter } from '../slack/slack-ts';
 import type { FileDownloader } from './file-downloader';
 import { readAttachments } from './files';
-import { after, type ThreadMessage, type ThreadReader } from './thread-reader';
+import type { ThreadMessage, ThreadReader } from './thread-reader';
 import { mentionedUsers, readableMentions, type UserNames } from './user-names';
 
 /** The ports and settings {@link gatherContext} works with; built once in worker-deps. */
@@ -203,7 +204,7 @@ async function readThread(
 
   // Since the last thing memory has of people (the last question, or a thread message after it).
   let oldest: string | undefined;
-  for (const t of memory) if (t.role === 'user' && t.ts && after(t.ts, oldest)) oldest = t.ts;
+  for (const t of memory) if (t.role === 'user' && t.ts && isAfter(t.ts, oldest)) oldest = t.ts;
   if (oldest === undefined) return { messages: [], partial }; // memory from before turns carried their ts
   const known = new Set(memory.map((t) => t.ts));
   const mention = botUserId ? `<@${botUserId}` : undefined;

@@ -1,4 +1,7 @@
 import type { WebClient } from '@slack/web-api';
+import { SlackCallError } from '../errors';
+import { isAfter } from '../slack/slack-ts';
+import { slackCall, slackErrorCode } from '../slack/web-api-call';
 
 /** One message of a Slack thread, as far as the prompt needs it. */
 export interface ThreadMessage {
@@ -85,23 +88,26 @@ export function slackThreadReader(client: WebClient): ThreadReader {
         calls++;
         let response: Awaited<ReturnType<WebClient['conversations']['replies']>>;
         try {
-          response = await withDeadline(
-            client.conversations.replies({
-              channel,
-              ts: threadTs,
-              limit: PAGE_LIMIT,
-              latest,
-              ...(oldest ? { oldest } : {}),
-              inclusive: false,
-              ...(cursor ? { cursor } : {}),
-            }),
+          response = await slackCall(
+            'conversations.replies',
+            () =>
+              client.conversations.replies({
+                channel,
+                ts: threadTs,
+                limit: PAGE_LIMIT,
+                latest,
+                ...(oldest ? { oldest } : {}),
+                inclusive: false,
+                ...(cursor ? { cursor } : {}),
+              }),
             left,
           );
         } catch (error) {
-          return stop(slackErrorCode(error), (error as { retryAfter?: number }).retryAfter);
+          if (!(error instanceof SlackCallError)) throw error;
+          return stop(slackErrorCode(error), error.retryAfterSeconds);
         }
         for (const m of (response.messages ?? []) as ApiMessage[]) {
-          if (!m.ts || !after(m.ts, oldest) || !after(latest, m.ts)) continue;
+          if (!m.ts || !isAfter(m.ts, oldest) || !isAfter(latest, m.ts)) continue;
           messages.push(toThreadMessage(m as ApiMessage & { ts: string }));
         }
         cursor = response.response_metadata?.next_cursor || undefined;
@@ -121,45 +127,4 @@ function toThreadMessage(m: ApiMessage & { ts: string }): ThreadMessage {
     text: m.text ?? '',
     files: (m.files ?? []).map((f) => f.name ?? f.title ?? 'a file'),
   };
-}
-
-/** Whether ts `a` is after ts `b` (always when `b` is absent). Compared as numbers of microseconds. */
-export function after(a: string, b: string | undefined): boolean {
-  if (b === undefined) return true;
-  return tsMicros(a) > tsMicros(b);
-}
-
-/** A Slack ts as microseconds (`Number("1700000000.000100")` would lose the last digits). */
-export function tsMicros(ts: string): bigint {
-  const [seconds = '0', fraction = ''] = ts.split('.');
-  try {
-    return BigInt(seconds) * 1_000_000n + BigInt(fraction.padEnd(6, '0').slice(0, 6) || '0');
-  } catch {
-    return 0n;
-  }
-}
-
-/** The Slack error code of a `WebClient` failure (`missing_scope`, `ratelimited`, …) or `timeout`. */
-function slackErrorCode(error: unknown): string {
-  const e = error as { code?: string; data?: { error?: string }; message?: string };
-  if (e?.code === 'slack_webapi_platform_error') return e.data?.error ?? 'platform_error';
-  if (e?.code === 'slack_webapi_rate_limited_error') return 'ratelimited';
-  if (e?.code === 'slack_webapi_http_error') return 'http_error';
-  if (e?.code === 'slack_webapi_request_error')
-    return /timeout/i.test(e.message ?? '') ? 'timeout' : 'request_error';
-  if (e instanceof DeadlineError) return 'timeout';
-  throw error;
-}
-
-class DeadlineError extends Error {}
-
-/** Resolves as `promise` does, or rejects with a {@link DeadlineError} after `ms`. */
-export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
-  });
-  // The call goes on in the background once abandoned; keep its rejection from going unhandled.
-  promise.catch(() => undefined);
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -2,8 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { CacheGet } from '@gomomento/sdk';
 import type { WebClient } from '@slack/web-api';
 import { StoreUnavailableError } from '../errors';
+import { slackCall, slackErrorCode } from '../slack/web-api-call';
 import type { MomentoCache } from '../store/momento-cache';
-import { withDeadline } from './thread-reader';
 
 /** Finds people's display names. Never throws: an unknown name is `<@U…>`. */
 export interface UserNames {
@@ -73,16 +73,14 @@ export function slackUserNames(
         const left = deadline - now();
         if (left <= 0) return;
         try {
-          const { user } = await withDeadline(client.users.info({ user: id }), left);
+          const { user } = await slackCall('users.info', () => client.users.info({ user: id }), left);
           const name = user?.profile?.display_name || user?.real_name || user?.name;
           if (name) {
             result.set(id, name);
             await remember(teamId, id, name);
           }
         } catch (error) {
-          const e = error as { code?: string; data?: { error?: string } };
-          const code =
-            e.data?.error ?? (e.code === 'slack_webapi_rate_limited_error' ? 'ratelimited' : 'timeout');
+          const code = slackErrorCode(error);
           failures.set(code, (failures.get(code) ?? 0) + 1);
         }
       };

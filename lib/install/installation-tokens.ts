@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { SlackCallError } from '../errors';
 import type { Logger } from '../logger';
 import type { InstallationStore } from './dynamodb-installations';
@@ -48,7 +49,7 @@ export function installationTokens(deps: {
   sleep?: (ms: number) => Promise<void>;
 }): InstallationTokens {
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = deps.sleep ?? ((ms: number) => sleepFor(ms));
   const cache = new Map<string, { installation: Installation; until: number }>();
   const inflight = new Map<string, Promise<Installation | undefined>>();
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SlackWrites } from './slack-writes';
+import type { SlackWrites } from './slack-reply-api';
 import type { ReplyBudget } from './write-budget';
 
 /**

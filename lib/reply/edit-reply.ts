@@ -4,9 +4,10 @@ import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions } from '../slack/mentions';
 import { splitMessage } from '../slack/message-split';
 import { toMrkdwn } from '../slack/mrkdwn';
+import { withinTime } from '../slack/web-api-call';
 import type { AnswerReply, ReplyAdapterOptions, StepUpdate } from './answer-reply';
+import { writeToSlack } from './budgeted-write';
 import { PacedWriter } from './paced-writer';
-import { withinTime, writeToSlack } from './reply-write';
 import { stepLine } from './step-render';
 
 /** Shown after the text while the answer is still being written; never in the final text. */

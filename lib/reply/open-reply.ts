@@ -1,10 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { withinTime } from '../slack/web-api-call';
 import type { StreamingAvailability } from '../store/streaming-availability';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
 import { EditReply } from './edit-reply';
 import { mergeFound } from './own-messages';
-import { withinTime } from './reply-write';
-import type { SlackWrites } from './slack-writes';
+import type { SlackWrites } from './slack-reply-api';
 import { StreamReply } from './stream-reply';
 import { replyBudget, unlimitedWriteBudget, type WriteBudget } from './write-budget';
 

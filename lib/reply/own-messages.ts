@@ -1,5 +1,6 @@
+import { tsMillis } from '../slack/slack-ts';
 import type { ReplyRecord } from './answer-reply';
-import type { FoundReply } from './slack-writes';
+import type { FoundReply } from './slack-reply-api';
 
 /**
  * Which bot messages of a thread belong to the event being answered, so that a redelivery or a
@@ -16,12 +17,6 @@ import type { FoundReply } from './slack-writes';
 export function isOwnMessage(message: FoundReply, eventId: string, ownSince: number | undefined): boolean {
   if (message.tag) return message.tag.eventId === eventId;
   return ownSince !== undefined && tsMillis(message.ts) >= ownSince;
-}
-
-/** The epoch milliseconds of a Slack message `ts` (`"1700000000.000100"`: seconds and microseconds). */
-export function tsMillis(ts: string): number {
-  const [seconds = '0', fraction = ''] = ts.split('.');
-  return Number(seconds) * 1000 + Number(fraction.padEnd(6, '0').slice(0, 3));
 }
 
 /**

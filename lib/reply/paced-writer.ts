@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SlackCallError } from '../errors';
-import { BudgetWaitError } from './errors';
+import { BudgetWaitError } from './write-budget';
 
 /**
  * Writes a growing answer to Slack at a steady pace, for both reply adapters: each streaming write

@@ -1,6 +1,6 @@
 import { neutraliseMentions } from '../slack/mentions';
 import type { StepUpdate } from './answer-reply';
-import type { TaskCard } from './slack-writes';
+import type { TaskCard } from './slack-reply-api';
 import { TASK_SOURCES, TASK_TEXT_CHARS } from './stream-limits';
 
 /**

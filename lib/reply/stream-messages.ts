@@ -1,9 +1,10 @@
 import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
+import { withinTime } from '../slack/web-api-call';
 import type { ReplyAdapterOptions } from './answer-reply';
+import { type WriteOptions, writeToSlack } from './budgeted-write';
 import { isOwnMessage } from './own-messages';
-import { type WriteOptions, withinTime, writeToSlack } from './reply-write';
-import type { StreamContent, TaskCard } from './slack-writes';
+import type { StreamContent, TaskCard } from './slack-reply-api';
 import { ENDED, STOPPED_BY_USER } from './stream-limits';
 import { fitInMessage } from './stream-split';
 import type { StreamEvent } from './stream-state';

@@ -1,14 +1,14 @@
 import { SlackCallError } from '../errors';
 import { neutraliseMentions, stablePrefix } from '../slack/mentions';
+import { withinTime } from '../slack/web-api-call';
 import type { AnswerReply, ReplyAdapterOptions, StepUpdate } from './answer-reply';
 import type { EditReply } from './edit-reply';
-import { BudgetWaitError } from './errors';
 import { PacedWriter } from './paced-writer';
-import { withinTime } from './reply-write';
 import { taskCard } from './step-render';
 import { HERE_UNAVAILABLE, STOPPED_BY_USER, WORKSPACE_UNAVAILABLE } from './stream-limits';
 import { StreamMessages } from './stream-messages';
 import { nextStreamState, type StreamEvent, type StreamState } from './stream-state';
+import { BudgetWaitError } from './write-budget';
 
 /** In `auto` mode, an answer waits at most this long for the workspace's stream budget before taking the edit path. */
 export const STREAM_START_WAIT_MS = 1_000;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CacheListFetch, CollectionTtl } from '@gomomento/sdk';
+import { SlackCallError } from '../errors';
 import type { MomentoCache } from '../store/momento-cache';
 import { type MethodLimit, MINUTE_MS, SLACK_WRITE_LIMITS, STREAMING_SHARE } from './slack-tiers';
 
@@ -206,4 +207,17 @@ export type ReplyBudget = (method: string, priority: WritePriority) => Promise<n
 /** Binds a {@link WriteBudget} to one reply's workspace and channel. */
 export function replyBudget(budget: WriteBudget, teamId: string, channel: string): ReplyBudget {
   return (method, priority) => budget.take({ teamId, channel, method, priority });
+}
+
+/**
+ * Not sent: the workspace's shared write budget has no room for this write for `waitMs`, longer
+ * than it may wait. A streaming write skips its turn; a final write hands the answer back to the
+ * queue for that long.
+ */
+export class BudgetWaitError extends SlackCallError {
+  readonly waitMs: number;
+  constructor(method: string, waitMs: number) {
+    super(method, { retryable: true, retryAfterSeconds: waitMs / 1000 });
+    this.waitMs = waitMs;
+  }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { ErrorCode, type WebAPICallError } from '@slack/web-api';
 import { SlackCallError, type SlackErrorCategory } from '../errors';
 
@@ -70,13 +71,77 @@ export async function call<T>(method: string, fn: () => Promise<T>): Promise<T> 
           { cause },
         );
       }
-      default:
+      default: {
         // RequestError / HTTPError: the network, a timeout or a 5xx. Slack may have done the work.
-        throw new SlackCallError(
-          method,
-          { slackError: error.code, retryable: true, uncertain: true },
-          { cause },
-        );
+        const slackError =
+          error.code === ErrorCode.HTTPError
+            ? 'http_error'
+            : /timeout/i.test(error.message ?? '')
+              ? 'timeout'
+              : 'request_error';
+        throw new SlackCallError(method, { slackError, retryable: true, uncertain: true }, { cause });
+      }
     }
   }
+}
+
+/** A Slack call is not started with less time than this left: it could not finish anyway. */
+export const MIN_CALL_MS = 300;
+
+/** Not sent: the invocation has less time left than a call needs. Retry in the next invocation. */
+export class NoTimeLeftError extends SlackCallError {
+  constructor(method: string) {
+    super(method, { retryable: true });
+  }
+}
+
+/** Sent, but no answer came within the time there was for it: Slack may have done the work. */
+export class CallTimeoutError extends SlackCallError {
+  constructor(method: string) {
+    super(method, { slackError: 'timeout', retryable: true, uncertain: true });
+  }
+}
+
+/** Slack said `ok` but named no message (`ts`): whether and where it was posted is unknown. */
+export class MissingTsError extends SlackCallError {
+  constructor(method: string) {
+    super(method, { retryable: true, uncertain: true });
+  }
+}
+
+/**
+ * Runs a call within `timeLeftMs`. The Web API client's own timeout is fixed when it is built; an
+ * invocation near its end has less, and Lambda kills it mid-call otherwise.
+ * @throws {NoTimeLeftError} (not sent) or {@link CallTimeoutError} (sent, outcome unknown).
+ */
+export async function withinTime<T>(method: string, timeLeftMs: number, fn: () => Promise<T>): Promise<T> {
+  if (timeLeftMs < MIN_CALL_MS) throw new NoTimeLeftError(method);
+  const deadline = new AbortController();
+  const timeout = sleepFor(timeLeftMs, undefined, { signal: deadline.signal }).then(() => {
+    throw new CallTimeoutError(method);
+  });
+  try {
+    return await Promise.race([fn(), timeout]);
+  } finally {
+    deadline.abort();
+    timeout.catch(() => undefined);
+  }
+}
+
+/**
+ * The Web API call layer in one: the call sorted into a {@link SlackCallError} and, with
+ * `timeLeftMs`, bounded by it. Every Slack call of the bot goes through here.
+ */
+export function slackCall<T>(method: string, fn: () => Promise<T>, timeLeftMs?: number): Promise<T> {
+  return timeLeftMs === undefined ? call(method, fn) : withinTime(method, timeLeftMs, () => call(method, fn));
+}
+
+/**
+ * What a failed call is known by in logs and degrade paths: Slack's error code, `ratelimited`,
+ * `timeout`, `no_time_left` or `request_error`.
+ */
+export function slackErrorCode(error: unknown): string {
+  if (error instanceof NoTimeLeftError) return 'no_time_left';
+  if (error instanceof SlackCallError) return error.slackError ?? 'request_error';
+  return 'request_error';
 }

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { UserNames } from '../context/user-names';
 import type { Logger } from '../logger';
+import { slackCall, slackErrorCode } from '../slack/web-api-call';
 import { abortableClient } from './abortable-client';
 import { stringArg, type Tool, type ToolOutcome } from './tool';
 
@@ -81,15 +82,17 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
       const before = epochOf(args.before);
       let response: { results?: { messages?: SearchMessage[] } };
       try {
-        response = (await abortableClient(client, context.signal).apiCall('assistant.search.context', {
-          query,
-          action_token: scope.actionToken,
-          content_types: 'messages',
-          ...(types.length > 0 ? { channel_types: types.join(',') } : {}),
-          ...(after !== undefined ? { after } : {}),
-          ...(before !== undefined ? { before } : {}),
-          limit: SEARCH_RESULTS,
-        })) as typeof response;
+        response = (await slackCall('assistant.search.context', () =>
+          abortableClient(client, context.signal).apiCall('assistant.search.context', {
+            query,
+            action_token: scope.actionToken,
+            content_types: 'messages',
+            ...(types.length > 0 ? { channel_types: types.join(',') } : {}),
+            ...(after !== undefined ? { after } : {}),
+            ...(before !== undefined ? { before } : {}),
+            limit: SEARCH_RESULTS,
+          }),
+        )) as typeof response;
       } catch (error) {
         if (context.signal.aborted) throw error;
         return unavailable(slackErrorCode(error), context.logger);
@@ -145,14 +148,6 @@ function unavailable(code: string, logger: Logger): ToolOutcome {
     content: `Slack search is not available: ${why}. Answer without searching, and say that you could not search.`,
     output: code === 'ratelimited' ? 'Rate limited by Slack' : `Not available (${code})`,
   };
-}
-
-function slackErrorCode(error: unknown): string {
-  const e = error as { code?: string; data?: { error?: string } };
-  if (e?.code === 'slack_webapi_platform_error') return e.data?.error ?? 'platform_error';
-  if (e?.code === 'slack_webapi_rate_limited_error') return 'ratelimited';
-  if (e?.code === 'slack_webapi_http_error') return 'http_error';
-  return 'request_error';
 }
 
 /** `YYYY-MM-DD` → epoch seconds (UTC midnight), the method's `before`/`after`. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { gatherContext } from '../context/gather-context';
 import { RetryLaterError, SlackCallError, StoreUnavailableError } from '../errors';
@@ -121,7 +122,7 @@ async function handBack(session: Session, error: unknown): Promise<void> {
 
 async function answer(job: AnswerJob, deps: AnswerDeps, session: Session): Promise<AnswerOutcome> {
   const { logger, settings, delivery } = deps;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = deps.sleep ?? ((ms: number) => sleepFor(ms));
   const thread: ThreadKey = { teamId: job.teamId, channel: job.channel, threadTs: job.threadTs };
   const lastReceive = delivery.receiveCount >= delivery.maxReceiveCount;
   const reserve = reserveMs(delivery.remainingMs());

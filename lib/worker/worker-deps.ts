@@ -25,7 +25,7 @@ import type { Logger } from '../logger';
 import { createMetrics } from '../metrics';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import { replyOpener } from '../reply/open-reply';
-import { slackWrites } from '../reply/slack-writes';
+import { slackWrites } from '../reply/slack-reply-api';
 import { momentoSharedLog, slidingMinuteBudget, type WriteBudgetOptions } from '../reply/write-budget';
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';

@@ -6,6 +6,7 @@ import type { AnswerJob, PromptsJob } from '../queue/job';
 /** A job that writes to Slack: an answer, or suggested prompts (a vote only counts). */
 type SlackJob = AnswerJob | PromptsJob;
 
+import { slackCall, slackErrorCode } from '../slack/web-api-call';
 import type { AnswerDeps } from './answer-deps';
 
 /**
@@ -60,12 +61,12 @@ export function singleWorkspace(
 export function botIdentity(client: WebClient, logger: Logger): () => Promise<string | undefined> {
   let known: Promise<string | undefined> | undefined;
   return () => {
-    known ??= client.auth.test().then(
+    known ??= slackCall('auth.test', () => client.auth.test()).then(
       (r) => r.user_id,
       (error: Error) => {
         known = undefined;
         logger.warn('auth.test failed; the bot’s own messages are told apart by bot_id only', {
-          slackError: (error as { data?: { error?: string } }).data?.error ?? error.name,
+          slackError: slackErrorCode(error),
         });
         return undefined;
       },

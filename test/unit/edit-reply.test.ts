@@ -1,8 +1,8 @@
 import { SlackCallError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
 import { EditReply, type EditReplyOptions, TYPING_MARKER } from '../../lib/reply/edit-reply';
-import { NoTimeLeftError } from '../../lib/reply/errors';
-import type { SlackWrites } from '../../lib/reply/slack-writes';
+import type { SlackWrites } from '../../lib/reply/slack-reply-api';
+import { NoTimeLeftError } from '../../lib/slack/web-api-call';
 
 const logger = createLogger('edit-reply-test', { logLevel: 'SILENT' });
 

@@ -1,4 +1,5 @@
-import { isOwnMessage, mergeFound, tsMillis } from '../../lib/reply/own-messages';
+import { isOwnMessage, mergeFound } from '../../lib/reply/own-messages';
+import { tsMillis } from '../../lib/slack/slack-ts';
 
 const tag = (chunk: number, eventId = 'Ev1') => ({ eventId, chunk });
 /** The record was first received at 1,700,000,100.000 s. */

@@ -1,9 +1,9 @@
 import type { SlackCallError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
-import { BudgetWaitError } from '../../lib/reply/errors';
-import { admit, MAX_BUDGET_WAIT_MS } from '../../lib/reply/reply-write';
+import { admit, MAX_BUDGET_WAIT_MS } from '../../lib/reply/budgeted-write';
 import { SLACK_WRITE_LIMITS } from '../../lib/reply/slack-tiers';
 import {
+  BudgetWaitError,
   budgetKey,
   type SharedLog,
   slidingMinuteBudget,

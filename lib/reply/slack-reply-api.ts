@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { SlackCallError } from '../errors';
-import { call } from '../slack/web-api-call';
+import { compareTs } from '../slack/slack-ts';
+import { call, MissingTsError } from '../slack/web-api-call';
 import type { StepUpdate } from './answer-reply';
-import { MissingTsError } from './errors';
 
 /**
  * Identifies a message of a reply: the Slack event it answers and its place in the reply. Posted as
@@ -241,13 +241,4 @@ function readTag(
   const { event_id: eventId, chunk } = m.event_payload ?? {};
   if (typeof eventId !== 'string' || typeof chunk !== 'number') return undefined;
   return { eventId, chunk };
-}
-
-/** Orders Slack timestamps (`"1700000000.000100"`) without losing digits to floating point. */
-export function compareTs(a: string, b: string): number {
-  const [as = '0', af = ''] = a.split('.');
-  const [bs = '0', bf = ''] = b.split('.');
-  return as.length !== bs.length
-    ? as.length - bs.length
-    : `${as}.${af.padEnd(6, '0')}`.localeCompare(`${bs}.${bf.padEnd(6, '0')}`);
 }

@@ -1,11 +1,9 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SlackCallError } from '../errors';
-import { BudgetWaitError, CallTimeoutError, NoTimeLeftError } from './errors';
-import type { ReplyBudget, WritePriority } from './write-budget';
+import { MIN_CALL_MS, NoTimeLeftError, withinTime } from '../slack/web-api-call';
+import { BudgetWaitError, type ReplyBudget, type WritePriority } from './write-budget';
 
-/** A Slack call is not started with less time than this left: it could not finish anyway. */
-export const MIN_CALL_MS = 300;
 /**
  * A final write waits at most this long for the workspace's budget. Longer, and the record goes
  * back to the queue for that long instead of sleeping in a billed invocation (its claim holds the
@@ -40,26 +38,6 @@ export interface WriteOptions {
   safeToRetry?: (error: SlackCallError) => boolean;
   /** Time a retry must leave. */
   marginMs?: number;
-}
-
-/**
- * Runs a Slack call within `timeLeftMs`. The Web API client's own timeout is fixed when it is built;
- * an invocation near its end has less, and Lambda kills it mid-call otherwise, leaving the record
- * invisible for the queue's long visibility timeout.
- * @throws {NoTimeLeftError} (not sent) or {@link CallTimeoutError} (sent, outcome unknown).
- */
-export async function withinTime<T>(method: string, timeLeftMs: number, fn: () => Promise<T>): Promise<T> {
-  if (timeLeftMs < MIN_CALL_MS) throw new NoTimeLeftError(method);
-  const deadline = new AbortController();
-  const timeout = sleepFor(timeLeftMs, undefined, { signal: deadline.signal }).then(() => {
-    throw new CallTimeoutError(method);
-  });
-  try {
-    return await Promise.race([fn(), timeout]);
-  } finally {
-    deadline.abort();
-    timeout.catch(() => undefined);
-  }
 }
 
 /**
