@@ -1,5 +1,5 @@
 import { toMrkdwn } from '../lib/slack/mrkdwn';
-import { PLACEHOLDER } from '../lib/worker/answer-mention';
+import { PLACEHOLDER } from '../lib/worker/notices';
 import { BOT_USER, mention } from '../test/support/slack-events';
 import type { LocalBot } from './local-bot';
 import type { Figure } from './report';

@@ -11,7 +11,8 @@
  * Lambda's own timeout.
  *
  * @example
- * new SQSClient({ maxAttempts: 2, requestHandler: awsHttpLimits({ connectionTimeoutMs: 500, requestTimeoutMs: 800 }) });
+ * new SQSClient({ maxAttempts: 2, requestHandler: awsHttpLimits({ connectionTimeoutMs: 500, requestTimeoutMs:
+ * 800 }) });
  */
 export function awsHttpLimits(limits: { connectionTimeoutMs: number; requestTimeoutMs: number }) {
   return {

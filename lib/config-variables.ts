@@ -20,7 +20,10 @@ export const positiveNumber = (fallback: number) =>
     .transform((v) => (v === undefined ? fallback : Number(v)))
     .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
 
-/** Shown when a user opens the bot's assistant thread or agent conversation; override with `SUGGESTED_PROMPTS`. */
+/**
+ * Shown when a user opens the bot's assistant thread or agent conversation; override with
+ * `SUGGESTED_PROMPTS`.
+ */
 export const DEFAULT_SUGGESTED_PROMPTS: SuggestedPrompt[] = [
   {
     title: 'Explain a concept',
@@ -30,7 +33,10 @@ export const DEFAULT_SUGGESTED_PROMPTS: SuggestedPrompt[] = [
   { title: 'Summarise text', message: 'Summarise the following text in three bullet points:' },
 ];
 
-/** Slack takes at most four prompts (https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts). */
+/**
+ * Slack takes at most four prompts
+ * (https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts).
+ */
 export const MAX_SUGGESTED_PROMPTS = 4;
 
 const suggestedPrompts = z

@@ -29,7 +29,6 @@ export type {
   SuggestedPrompt,
   WorkerConfig,
 } from './config-types';
-export { DEFAULT_SUGGESTED_PROMPTS, MAX_SUGGESTED_PROMPTS } from './config-variables';
 
 /**
  * Configuration, validated once at cold start. This is the only module that reads the
@@ -107,7 +106,8 @@ const workerSchema = z.object({
     .refine(Number.isInteger, 'must be a whole number')
     .refine(
       (n) => n <= MAX_RECEIVES_WITHIN_BUDGET,
-      `must be at most ${MAX_RECEIVES_WITHIN_BUDGET} (MAX_MODEL_CALLS_PER_EVENT is ${MAX_MODEL_CALLS_PER_EVENT})`,
+      `must be at most ${MAX_RECEIVES_WITHIN_BUDGET} (MAX_MODEL_CALLS_PER_EVENT is ` +
+        `${MAX_MODEL_CALLS_PER_EVENT})`,
     ),
   RETRY_DELAY_SECONDS: positiveNumber(10).refine(
     (n) => Number.isInteger(n) && n <= 43_200,
@@ -157,7 +157,9 @@ function workerAlternatives(env: Env): ConfigIssue[] {
   ) {
     issues.push({
       variable: 'AGENT_MAX_STEPS',
-      problem: `with QUEUE_MAX_RECEIVE_COUNT ${receives} makes ${modelCallsPerEvent(receives, steps)} model requests per event, above MAX_MODEL_CALLS_PER_EVENT (${MAX_MODEL_CALLS_PER_EVENT}): lower one of them`,
+      problem:
+        `with QUEUE_MAX_RECEIVE_COUNT ${receives} makes ${modelCallsPerEvent(receives, steps)} ` +
+        `model requests per event, above MAX_MODEL_CALLS_PER_EVENT (${MAX_MODEL_CALLS_PER_EVENT}): lower one of them`,
     });
   }
   return issues;

@@ -158,7 +158,10 @@ export class RetryLaterError extends AppError {
   }
 }
 
-/** A Momento-backed store (thread memory, claims, quotas, caches, counters) could not be reached or answered an error. */
+/**
+ * A Momento-backed store (thread memory, claims, quotas, caches, counters) could not be reached or answered
+ * an error.
+ */
 export class StoreUnavailableError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -92,7 +92,7 @@ function safeError(error: Error, depth = 0): SafeError {
  * down its `cause` chain, is written as name, message, stack and the fields in
  * {@link SAFE_ERROR_FIELDS} only. Powertools' default writes every enumerable property, which put
  * `LlmError.partialText` (the user's partial answer) and SDK response bodies into WARN and ERROR
- * logs (issue 15, item 6). Text fields become lengths (`partialTextChars`).
+ * logs: user text must never reach them. Text fields become lengths (`partialTextChars`).
  */
 export function safeErrorReplacer(_key: string, value: unknown): unknown {
   return value instanceof Error ? safeError(value) : value;

@@ -120,7 +120,8 @@ export const REREAD_BACKOFF_MS = 30_000;
  * when a secret's value changes. With every secret in the environment (or no parameter path) it
  * is built at once and a configuration error throws here; otherwise it is built after the first
  * read, and an error (a missing parameter) rejects every call until it is fixed: the CommonJS
- * bundle cannot hold Lambda's init for a read, so the first invocation reports it. Each call checks the secrets: free while Powertools' cache is
+ * bundle cannot hold Lambda's init for a read, so the first invocation reports it. Each call checks the
+ * secrets: free while Powertools' cache is
  * fresh, one `GetParameters` call after `maxAgeSeconds`; if a value changed (a rotated key), the
  * next invocation runs on freshly built clients. Concurrent calls share one read. A failed re-read
  * keeps the values in use for {@link REREAD_BACKOFF_MS} without asking again.
@@ -143,7 +144,8 @@ export function rebuiltOnRotation<T>(
     !config.path ||
     specs.every((spec) => spec.optional || !applies(config.env, spec) || isSet(config.env, spec.name))
   ) {
-    // Nothing to read (an optional parameter is read only along with the secrets): build now, so a bad configuration fails the module's init (Lambda's cold
+    // Nothing to read (an optional parameter is read only along with the secrets): build now, so a bad
+    // configuration fails the module's init (Lambda's cold
     // start) at once, as it did before parameters existed.
     const value = build(config.env);
     return () => Promise.resolve(value);

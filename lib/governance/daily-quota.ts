@@ -42,7 +42,10 @@ export function overLimitReply(scope: 'user' | 'team', resetsAt: Date, now: Date
   const minutes = Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 60_000));
   const wait = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
   const whose = scope === 'user' ? 'You have' : 'This workspace has';
-  return `:hourglass: ${whose} used today’s token allowance for this bot. It resets at 00:00 UTC (in ${wait}).`;
+  return (
+    `:hourglass: ${whose} used today’s token allowance for this bot. It resets at 00:00 UTC (in ` +
+    `${wait}).`
+  );
 }
 
 /**

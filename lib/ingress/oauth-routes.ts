@@ -10,7 +10,9 @@ import type { IngressRequest, IngressResponse } from './receive-slack-request';
 
 /** The page with the "Add to Slack" link (a `state` issued and bound to the browser by a cookie). */
 export const INSTALL_PATH = '/slack/install';
-/** Where Slack sends the installer back with `code` and `state`: manifest.yml `oauth_config.redirect_urls`. */
+/**
+ * Where Slack sends the installer back with `code` and `state`: manifest.yml `oauth_config.redirect_urls`.
+ */
 export const REDIRECT_PATH = '/slack/oauth_redirect';
 
 /**
@@ -112,12 +114,17 @@ export function oauthRoutes(deps: {
   };
 }
 
-/** Slack's authorize page beside its Web API: https://slack.com/api/ → https://slack.com/oauth/v2/authorize. */
+/**
+ * Slack's authorize page beside its Web API: https://slack.com/api/ → https://slack.com/oauth/v2/authorize.
+ */
 export function authorizeUrl(apiUrl: string | undefined): string {
   return new URL('../oauth/v2/authorize', apiUrl ?? 'https://slack.com/api/').toString();
 }
 
-/** @slack/oauth's installation (https://docs.slack.dev/tools/node-slack-sdk/reference/oauth/interfaces/Installation) as we store it. */
+/**
+ * @slack/oauth's installation
+ * (https://docs.slack.dev/tools/node-slack-sdk/reference/oauth/interfaces/Installation) as we store it.
+ */
 export function fromOAuth(i: OAuthInstallation, now: number): Omit<Installation, 'version'> {
   if (!i.bot?.token || !i.bot.userId) throw new Error('the installation has no bot token');
   const where = {
@@ -145,7 +152,8 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 
 const page = (title: string, body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head>` +
-  `<body style="font-family: sans-serif; max-width: 40em; margin: 4em auto"><h1>${title}</h1><p>${body}</p></body></html>`;
+  `<body style="font-family: sans-serif; max-width: 40em; margin: 4em ` +
+  `auto"><h1>${title}</h1><p>${body}</p></body></html>`;
 
 /** The install page: the link to Slack's authorize page, as a plain "Add to Slack" link. */
 export const installPage = (url: string) =>

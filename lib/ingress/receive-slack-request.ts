@@ -48,7 +48,9 @@ export interface IngressDeps {
    * not queued; `app_uninstalled` and `tokens_revoked` remove one.
    */
   installations?: InstallationDirectory | undefined;
-  /** Distribution mode: `GET /slack/install` and `GET /slack/oauth_redirect` (lib/ingress/oauth-routes.ts). */
+  /**
+   * Distribution mode: `GET /slack/install` and `GET /slack/oauth_redirect` (lib/ingress/oauth-routes.ts).
+   */
   oauth?: ((request: IngressRequest) => Promise<IngressResponse>) | undefined;
 }
 
@@ -65,7 +67,8 @@ const noRetry = { 'x-slack-no-retry': '1' };
 /**
  * Handles one Slack Events API request: verify, answer `url_verification`, drop what must not be
  * answered, and queue the rest. Interactivity requests (form bodies, e.g. a feedback click) are
- * verified the same way and handed to `recordInteraction`; a feedback vote is queued too. Slack wants a 2xx within 3 seconds, so only the queue send is
+ * verified the same way and handed to `recordInteraction`; a feedback vote is queued too. Slack wants a 2xx
+ * within 3 seconds, so only the queue send is
  * awaited. A 2xx is returned only when the event is queued (or deliberately ignored); a failed
  * send answers 503 so Slack retries, and the retry carries the same `event_id` for deduplication.
  */

@@ -67,9 +67,11 @@ const SUMMARY_ATTRIBUTES = ['pk', 'teamId', 'enterpriseId', 'isEnterpriseInstall
 /**
  * {@link InstallationStore} and {@link SingleUseMarks} in one DynamoDB table keyed by `pk`
  * (string): `team:T…` / `enterprise:E…` for installations, `state:<id>` for used install states
- * (removed by the table's TTL on `ttl`, epoch seconds: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html).
+ * (removed by the table's TTL on `ttl`, epoch seconds:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html).
  * The tokens are one encrypted attribute (`secrets`, bound to the key). Refresh leases are
- * conditional updates (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html):
+ * conditional updates
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html):
  * refresh tokens are single use, and @slack/oauth's own refresh has no lock across processes
  * (https://github.com/slackapi/node-slack-sdk/issues/2504).
  * Reads are strongly consistent: a token refreshed a moment ago by another Lambda must be seen.
@@ -204,7 +206,8 @@ export function dynamoDbInstallations(
             Key: { pk: S(key) },
             UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
             ConditionExpression:
-              'attribute_exists(pk) AND version = :version AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+              'attribute_exists(pk) AND version = :version AND (attribute_not_exists(leaseUntil) OR ' +
+              'leaseUntil < :now)',
             ExpressionAttributeValues: {
               ':holder': S(holder),
               ':until': N(untilMs),
@@ -221,7 +224,8 @@ export function dynamoDbInstallations(
             TableName: table,
             Key: { pk: S(key) },
             UpdateExpression:
-              'SET secrets = :secrets, expiresAt = :expires, version = version + :one REMOVE leaseHolder, leaseUntil',
+              'SET secrets = :secrets, expiresAt = :expires, version = version + :one REMOVE leaseHolder, ' +
+              'leaseUntil',
             ConditionExpression: 'leaseHolder = :holder',
             ExpressionAttributeValues: {
               ':secrets': {

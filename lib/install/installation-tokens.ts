@@ -38,7 +38,8 @@ export interface InstallationTokens {
  * concurrent resolves of one workspace in an instance share one read, and a token due for refresh
  * is refreshed by exactly one Lambda — the one whose conditional write takes the lease. It saves the
  * new pair before using it; the others use the old token while it is still good, or read the store
- * until the new pair is there. Refresh tokens are single use (https://docs.slack.dev/authentication/using-token-rotation),
+ * until the new pair is there. Refresh tokens are single use
+ * (https://docs.slack.dev/authentication/using-token-rotation),
  * and @slack/oauth's `authorize` refreshes without a lock across processes, which spends one
  * refresh token twice and leaves an invalid pair (https://github.com/slackapi/node-slack-sdk/issues/2504).
  */

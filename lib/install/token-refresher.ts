@@ -18,7 +18,8 @@ export interface TokenRefresher {
 }
 
 /**
- * `oauth.v2.access` with `grant_type=refresh_token` (https://docs.slack.dev/reference/methods/oauth.v2.access,
+ * `oauth.v2.access` with `grant_type=refresh_token`
+ * (https://docs.slack.dev/reference/methods/oauth.v2.access,
  * https://docs.slack.dev/authentication/using-token-rotation): with token rotation a bot token
  * expires after 12 hours, and each refresh token is spent by its use. `client` is a WebClient
  * without a token (the method takes the app's client id and secret instead).

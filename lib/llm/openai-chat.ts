@@ -109,7 +109,8 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
               : {}),
             stream: true,
             // A last chunk with `choices: []` and the request's `usage` (tokens counted against the
-            // daily quota): https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
+            // daily quota):
+            // https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
             stream_options: { include_usage: true },
           },
           { signal: abort.signal },

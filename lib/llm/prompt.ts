@@ -172,7 +172,8 @@ export function fitHistory(
     const head = truncateToTokens(original, room, count);
     cut.set(
       i,
-      `${head.text}\n[… cut here: only the first ${head.text.length} of ${original.length} characters of this message fit]`,
+      `${head.text}\n[… cut here: only the first ${head.text.length} of ${original.length} characters of ` +
+        `this message fit]`,
     );
     used += head.tokens + CUT_MARKER_TOKENS + TOKENS_PER_MESSAGE;
   }

@@ -66,7 +66,9 @@ export class EditReply implements AnswerReply {
   readonly #steps = new Map<string, StepUpdate>();
   readonly #writer: PacedWriter;
   #latest: string | undefined;
-  /** Whether a streaming write has shown text yet (until then the reply shows the placeholder, or nothing). */
+  /**
+   * Whether a streaming write has shown text yet (until then the reply shows the placeholder, or nothing).
+   */
   #textShown = false;
   writes = 0;
   /** The edit path has no Stop control: never aborted. */
@@ -118,7 +120,8 @@ export class EditReply implements AnswerReply {
         text: t,
       }),
     );
-    // With blocks, Slack shows the blocks instead of `text`: the steps as a context block, the text as sections.
+    // With blocks, Slack shows the blocks instead of `text`: the steps as a context block, the text as
+    // sections.
     if (steps && chunks[0]!.text.startsWith(steps)) {
       const rest = chunks[0]!.text.slice(steps.length).trim();
       chunks[0]!.blocks = [stepsBlock(steps), ...sections(rest)];
@@ -302,7 +305,10 @@ export class EditReply implements AnswerReply {
   }
 }
 
-/** The steps as a context block: one line per step (https://docs.slack.dev/reference/block-kit/blocks/context-block). */
+/**
+ * The steps as a context block: one line per step
+ * (https://docs.slack.dev/reference/block-kit/blocks/context-block).
+ */
 function stepsBlock(steps: string): unknown {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: steps.slice(0, SECTION_CHARS) }] };
 }

@@ -36,7 +36,8 @@ const TIER_4 = 100;
  * - `chat.postMessage`: the "Special" tier: "generally allows posting one message per second per
  *   channel", "short bursts >1 allowed" (https://docs.slack.dev/apis/web-api/rate-limits, Overview).
  *   Counted per channel as 60 a minute with at most 5 within any 5 seconds.
- * `assistant.threads.setStatus` ("Special", not tiered) is not counted: it is one best-effort call per answer.
+ * `assistant.threads.setStatus` ("Special", not tiered) is not counted: it is one best-effort call per
+ * answer.
  */
 export const SLACK_WRITE_LIMITS: Readonly<Record<string, MethodLimit>> = {
   'chat.startStream': { perMinute: TIER_2, scope: 'team' },

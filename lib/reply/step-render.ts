@@ -31,7 +31,10 @@ const ICONS: Record<StepUpdate['status'], string> = {
   error: ':warning:',
 };
 
-/** Escapes what Slack's mrkdwn would read as markup (https://docs.slack.dev/messaging/formatting-message-text#escaping). */
+/**
+ * Escapes what Slack's mrkdwn would read as markup
+ * (https://docs.slack.dev/messaging/formatting-message-text#escaping).
+ */
 const escapeMrkdwn = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

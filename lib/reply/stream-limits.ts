@@ -6,7 +6,8 @@
 
 /**
  * `chat.startStream` refusals that mean "no native streaming for this workspace": remembered, so
- * its next answers go straight to the edit path (https://docs.slack.dev/reference/methods/chat.startStream#errors).
+ * its next answers go straight to the edit path
+ * (https://docs.slack.dev/reference/methods/chat.startStream#errors).
  */
 export const WORKSPACE_UNAVAILABLE = new Set([
   'feature_not_enabled',

@@ -23,7 +23,10 @@ interface StreamMessage {
 
 /** What the messages need from the reply that owns them. */
 export interface StreamMessagesOptions extends ReplyAdapterOptions {
-  /** Outside DMs: the asking user and that user's team (https://docs.slack.dev/reference/methods/chat.startStream). */
+  /**
+   * Outside DMs: the asking user and that user's team
+   * (https://docs.slack.dev/reference/methods/chat.startStream).
+   */
   recipient?: { userId: string; teamId: string } | undefined;
   /**
    * Auto mode: how long a stream's start may wait for the workspace's budget before the reply takes

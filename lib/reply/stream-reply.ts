@@ -10,12 +10,18 @@ import { StreamMessages } from './stream-messages';
 import { nextStreamState, type StreamEvent, type StreamState } from './stream-state';
 import { BudgetWaitError } from './write-budget';
 
-/** In `auto` mode, an answer waits at most this long for the workspace's stream budget before taking the edit path. */
+/**
+ * In `auto` mode, an answer waits at most this long for the workspace's stream budget before taking the edit
+ * path.
+ */
 export const STREAM_START_WAIT_MS = 1_000;
 
 /** Options of a {@link StreamReply}; `intervalMs` spaces appends (`chat.appendStream` is Tier 4). */
 export interface StreamReplyOptions extends ReplyAdapterOptions {
-  /** Outside DMs: the asking user and that user's team (https://docs.slack.dev/reference/methods/chat.startStream). */
+  /**
+   * Outside DMs: the asking user and that user's team
+   * (https://docs.slack.dev/reference/methods/chat.startStream).
+   */
   recipient?: { userId: string; teamId: string } | undefined;
   /** Shown under the thread until the first write (`assistant.threads.setStatus`). */
   status?: { text: string; loadingMessages: string[] } | undefined;
@@ -38,7 +44,8 @@ export interface StreamReplyOptions extends ReplyAdapterOptions {
 type MoveReason = Extract<StreamEvent<EditReply>, { type: 'move' }>['why'];
 
 /**
- * The native path of {@link AnswerReply}: Slack's AI streaming (https://docs.slack.dev/ai/developing-ai-apps#streaming).
+ * The native path of {@link AnswerReply}: Slack's AI streaming
+ * (https://docs.slack.dev/ai/developing-ai-apps#streaming).
  * A loading status first; the first text or step starts a stream (`chat.startStream`), then what is
  * new is appended at most once per `intervalMs` — task cards (`task_update` chunks) before text —
  * and `chat.stopStream` ends it with the feedback buttons (the messages' mechanics: stream-messages.ts).

@@ -7,7 +7,8 @@ import { type MethodLimit, MINUTE_MS, SLACK_WRITE_LIMITS, STREAMING_SHARE } from
 
 /**
  * One budget of Slack writes per workspace and method, shared by every Lambda instance writing
- * there (Slack counts "per API method per workspace per app": https://docs.slack.dev/apis/web-api/rate-limits).
+ * there (Slack counts "per API method per workspace per app":
+ * https://docs.slack.dev/apis/web-api/rate-limits).
  * Each method's calls are kept in a shared log (a Momento list per workspace and method); a write
  * is admitted when the log holds fewer than the method's limit in the 60 seconds before it, so
  * that no 60-second span ever holds more than the documented number, however the calls fall.

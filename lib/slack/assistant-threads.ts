@@ -67,7 +67,8 @@ export function threadTitleFrom(question: string): string {
  * limited) is logged at WARN with its Slack error and never fails the answer. Logs no text.
  * @returns whether Slack took the title.
  * @example
- * if (job.isDm) await setThreadTitle(assistant, { channel: job.channel, threadTs: job.threadTs, question }, logger);
+ * if (job.isDm) await setThreadTitle(assistant, { channel: job.channel, threadTs: job.threadTs, question },
+ * logger);
  */
 export async function setThreadTitle(
   assistant: AssistantThreads,

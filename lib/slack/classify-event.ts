@@ -24,7 +24,8 @@ export type SlackEventDecision =
 /**
  * The app was uninstalled from a workspace or organization (`app_uninstalled`), or some of its
  * tokens were revoked (`tokens_revoked`, listing the user ids whose `bot` and `oauth` tokens went):
- * https://docs.slack.dev/reference/events/app_uninstalled, https://docs.slack.dev/reference/events/tokens_revoked
+ * https://docs.slack.dev/reference/events/app_uninstalled,
+ * https://docs.slack.dev/reference/events/tokens_revoked
  */
 export interface InstallationChange {
   eventId: string;

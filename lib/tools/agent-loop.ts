@@ -189,7 +189,9 @@ function overLimit(call: ToolCall): ChatMessage {
   return {
     role: 'tool',
     toolCallId: call.id,
-    content: `Not run: this answer already used its ${MAX_TOOL_CALLS_PER_ANSWER} tool calls. Answer with what you have.`,
+    content:
+      `Not run: this answer already used its ${MAX_TOOL_CALLS_PER_ANSWER} tool calls. Answer with ` +
+      `what you have.`,
   };
 }
 

@@ -110,7 +110,8 @@ export function readLinkTool(
       const url = normalise(stringArg(args, 'url') ?? '');
       if (!url || !scope.named.has(url)) {
         return refused(
-          'Only links that people wrote in this conversation can be read, and this one is not among them. Do not guess links.',
+          'Only links that people wrote in this conversation can be read, and this one is not among them. ' +
+            'Do not guess links.',
           'Not a link from this conversation',
         );
       }
@@ -148,7 +149,8 @@ export function readLinkTool(
       ): Promise<ToolOutcome> {
         if (link.channel !== scope.channel || !link.ts) {
           return refused(
-            'That Slack link points to another conversation: read_link only reads messages of this one. Use search_slack to find it (it sees only what the person asking may see).',
+            'That Slack link points to another conversation: read_link only reads messages of this one. ' +
+              'Use search_slack to find it (it sees only what the person asking may see).',
             'Another conversation: use search',
           );
         }

@@ -71,7 +71,8 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
       if (!query) return refusal('The search needs a `query`.', 'No query');
       if (!scope.actionToken) {
         return refusal(
-          'Slack search is not available for this question: Slack sent no action token with it. Answer without searching.',
+          'Slack search is not available for this question: Slack sent no action token with it. Answer ' +
+            'without searching.',
           'Not available for this question',
         );
       }
@@ -106,7 +107,10 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
         const author = (m.author_user_id && named.get(m.author_user_id)) ?? m.author_user_id ?? 'someone';
         const where = m.channel_name ? `#${m.channel_name}` : (m.channel_id ?? 'a conversation');
         const when = dateOf(m.message_ts);
-        return `${i + 1}. ${author} in ${where}, ${when}${m.is_author_bot ? ' (an app)' : ''}\n   ${m.permalink ?? ''}\n   ${(m.content ?? '').replace(/\n/g, '\n   ')}`;
+        return (
+          `${i + 1}. ${author} in ${where}, ${when}${m.is_author_bot ? ' (an app)' : ''}\n   ` +
+          `${m.permalink ?? ''}\n   ${(m.content ?? '').replace(/\n/g, '\n   ')}`
+        );
       });
       return {
         ok: true,
@@ -145,7 +149,9 @@ function unavailable(code: string, logger: Logger): ToolOutcome {
         : `Slack refused the search (${code})`;
   return {
     ok: false,
-    content: `Slack search is not available: ${why}. Answer without searching, and say that you could not search.`,
+    content:
+      `Slack search is not available: ${why}. Answer without searching, and say that you could not ` +
+      `search.`,
     output: code === 'ratelimited' ? 'Rate limited by Slack' : `Not available (${code})`,
   };
 }

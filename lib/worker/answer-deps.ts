@@ -2,7 +2,6 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ContextPorts } from '../context/gather-context';
 import type { Governance } from '../governance/governance';
 import type { ChatModel } from '../llm/openai-chat';
-import type { TokenCounter } from '../llm/prompt';
 import type { ReplyOpener } from '../reply/open-reply';
 import type { AssistantThreads } from '../slack/assistant-threads';
 import type { EventClaims } from '../store/event-claims';
@@ -15,7 +14,6 @@ export interface AnswerDeps {
   llm: ChatModel;
   history: ThreadHistory;
   claims: EventClaims;
-  countTokens: () => Promise<TokenCounter>;
   /** Reads the thread, names and attached files for the prompt (lib/context). */
   context: ContextPorts;
   /** Titles of assistant threads; absent: no titles. */

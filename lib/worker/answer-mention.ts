@@ -25,9 +25,6 @@ import {
 } from './notices';
 import { BOOKKEEPING_MS, FINAL_WRITE_RETRY_SECONDS, reserveMs } from './time-reserve';
 
-export type { AnswerDeps, AnswerOutcome } from './answer-deps';
-export { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from './notices';
-
 /**
  * Answers one mention or DM: exactly one reply in the thread, shown at once, growing as the model
  * writes, ending as the complete answer with feedback buttons, remembered for the thread.

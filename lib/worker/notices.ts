@@ -20,7 +20,9 @@ export const LENGTH_NOTICE = '_(The answer reached the model’s length limit.)_
 /** What to tell the user about a model error that no retry will fix. */
 export function permanentNotice(error: LlmError): string {
   if (error.status === 401 || error.status === 403) {
-    return ':warning: _I cannot reach the model: its API key was refused. Please tell whoever runs this bot._';
+    return (
+      ':warning: _I cannot reach the model: its API key was refused. Please tell whoever runs this ' + 'bot._'
+    );
   }
   if (error.status === 404) {
     return ':warning: _The configured model was not found. Please tell whoever runs this bot._';
@@ -30,7 +32,10 @@ export function permanentNotice(error: LlmError): string {
   }
   if (/content filter/.test(error.message))
     return ':warning: _The model declined to answer this (content filter)._';
-  return `:warning: _The model could not answer this request (${error.status ?? 'error'}). Try rephrasing it._`;
+  return (
+    `:warning: _The model could not answer this request (${error.status ?? 'error'}). Try rephrasing ` +
+    `it._`
+  );
 }
 
 /** The loading status under the thread while the model starts (`assistant.threads.setStatus`). */
@@ -41,6 +46,7 @@ export const THINKING_STATUS = {
 };
 /** Posted when `SLACK_STREAMING=native` and Slack refuses to stream here. */
 export const STREAMING_REFUSED_NOTE =
-  ':warning: _I could not stream an answer here: Slack refused native streaming for this app. Please tell whoever runs this bot (SLACK_STREAMING=native)._';
+  ':warning: _I could not stream an answer here: Slack refused native streaming for this app. Please tell ' +
+  'whoever runs this bot (SLACK_STREAMING=native)._';
 /** Follows an answer the user stopped (kept where the reply can still be written, e.g. a redelivery). */
 export const STOPPED_NOTICE = '_(Stopped.)_';

@@ -5,8 +5,8 @@ import type { AnswerReply } from '../reply/answer-reply';
 import type { ReplyOpener } from '../reply/open-reply';
 
 /**
- * Counts Slack's 429s on every method of a port (whatever its shape: the reply surface today,
- * the lead's reply adapters tomorrow) and rethrows them unchanged.
+ * Counts Slack's 429s on every method of a port (whatever its shape) and rethrows them unchanged:
+ * the metric counts what Slack refused, whichever write it was.
  */
 export function observeRateLimits<T extends object>(port: T, metrics: Metrics): T {
   const observed = { ...port } as Record<string, unknown>;

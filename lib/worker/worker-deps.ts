@@ -56,7 +56,8 @@ export const CONTEXT_TIMEOUT_MS = 10_000;
  * tests, so every path runs the same clients.
  * @param overrides an SQS client to use instead of the default one (the sandbox's peer); the
  *   Parameter Store provider shared with the secrets; a metrics writer; a clock for the guards; the
- *   write budget's limits and minute. One workspace (`SLACK_BOT_TOKEN`); {@link workerDepsFor} serves either mode.
+ * write budget's limits and minute. One workspace (`SLACK_BOT_TOKEN`); {@link workerDepsFor} serves either
+ * mode.
  */
 export function buildWorkerDeps(
   config: WorkerConfig,
@@ -227,7 +228,6 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
     ),
     history: momentoThreadHistory(cache, config.momento.ttlSeconds),
     claims: momentoEventClaims(cache),
-    countTokens: o200kTokenCounter,
     tools: {
       settings: config.tools,
       resolve: systemResolver,

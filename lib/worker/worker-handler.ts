@@ -15,14 +15,15 @@ import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import type { AssistantThreads } from '../slack/assistant-threads';
 import type { FeedbackVotes } from '../store/feedback-votes';
 import type { ToolPorts } from '../tools/answer-with-tools';
-import { type AnswerDeps, answerMention } from './answer-mention';
+import type { AnswerDeps } from './answer-deps';
+import { answerMention } from './answer-mention';
 import { countVote } from './count-vote';
 import { suggestPrompts } from './suggest-prompts';
 import { singleWorkspace, type WorkspaceResolver } from './workspace-slack';
 
 /** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
 export interface WorkerDeps
-  extends Pick<AnswerDeps, 'llm' | 'history' | 'claims' | 'countTokens'>,
+  extends Pick<AnswerDeps, 'llm' | 'history' | 'claims'>,
     Partial<Pick<AnswerDeps, 'replies' | 'context' | 'governance'>> {
   /** What the model's tools are built from, but the job's own Slack client and names (lib/tools). */
   tools?: Omit<ToolPorts, 'slack' | 'names'> | undefined;
@@ -119,7 +120,6 @@ export function createWorkerHandler(deps: WorkerDeps) {
             llm: deps.llm,
             history: deps.history,
             claims: deps.claims,
-            countTokens: deps.countTokens,
             context: slack.context,
             assistant: slack.assistant,
             ...(slack.governance ? { governance: slack.governance } : {}),

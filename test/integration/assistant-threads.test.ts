@@ -1,5 +1,5 @@
 import { LogLevel, WebClient } from '@slack/web-api';
-import { DEFAULT_SUGGESTED_PROMPTS } from '../../lib/config';
+import { DEFAULT_SUGGESTED_PROMPTS } from '../../lib/config-variables';
 import { createLogger } from '../../lib/logger';
 import type { PromptsJob } from '../../lib/queue/job';
 import { setThreadTitle, slackAssistantThreads } from '../../lib/slack/assistant-threads';

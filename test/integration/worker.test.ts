@@ -7,7 +7,7 @@ import { toMrkdwn } from '../../lib/slack/mrkdwn';
 import { momentoEventClaims } from '../../lib/store/event-claims';
 import { MomentoCache } from '../../lib/store/momento-cache';
 import { createMomentoClient } from '../../lib/store/momento-client';
-import { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from '../../lib/worker/answer-mention';
+import { GAVE_UP_NOTICE, PLACEHOLDER, RETRYING_NOTICE } from '../../lib/worker/notices';
 import { lambdaContext } from '../../sandbox/lambda-context';
 import { pollOnce } from '../../sandbox/local-event-source';
 import { toSqsEvent } from '../../sandbox/sqs-event';

@@ -1,4 +1,5 @@
-import { DEFAULT_SUGGESTED_PROMPTS, loadWorkerConfig } from '../../lib/config';
+import { loadWorkerConfig } from '../../lib/config';
+import { DEFAULT_SUGGESTED_PROMPTS } from '../../lib/config-variables';
 import { ConfigError } from '../../lib/errors';
 
 const base = { SLACK_BOT_TOKEN: 'xoxb-1', OPENAI_API_KEY: 'sk-1', MOMENTO_API_KEY: 'm-1' };
