@@ -93,7 +93,7 @@ export interface WorkerConfig {
     localEndpoint: { hostname: string; port: number } | undefined;
     cache: string;
     ttlSeconds: number;
-    /** `USER_NAME_TTL` (hours): how long a person's display name is cached. */
+    /** How long a person's display name is cached (seconds). */
     userNameTtlSeconds: number;
   };
   queue: {

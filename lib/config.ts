@@ -58,15 +58,26 @@ const ingressSchema = z.object({
   SLACK_BOT_USER_ID: optionalNonEmpty,
 });
 
+/**
+ * Tuning that follows from Slack's limits and the worker's time, not something to change per
+ * deployment (so no variable): the least time between two streaming edits of a reply (`chat.update`
+ * is Tier 3, about 50 a minute per workspace: https://docs.slack.dev/reference/methods/chat.update)…
+ */
+const EDIT_INTERVAL_MS = 1_000;
+/** …between two appends to one stream (`chat.appendStream` is Tier 4, about 100 a minute)… */
+const APPEND_INTERVAL_MS = 600;
+/** …the Web API client's timeout per call (well inside the worker's two minutes)… */
+const SLACK_CALL_TIMEOUT_MS = 10_000;
+/** …how long a person's display name is cached (names change rarely)… */
+const USER_NAME_TTL_SECONDS = 6 * 3600;
+/** …and a failed record's first retry delay, doubled on each receive (a passing fault passes). */
+const RETRY_DELAY_SECONDS = 10;
+
 const workerSchema = z.object({
   // Required in single-workspace mode (workerAlternatives); distribution mode has none.
   SLACK_BOT_TOKEN: optionalNonEmpty,
   SLACK_API_URL: slackApiUrl,
   SLACK_BOT_USER_ID: optionalNonEmpty,
-  // Slack's chat.update is Tier 3 (~50/min per workspace): faster edits only buy 429s.
-  SLACK_UPDATE_INTERVAL_MS: positiveNumber(1000).refine((n) => n >= 250, 'must be at least 250'),
-  // chat.appendStream is Tier 4 (~100/min per workspace): one append per stream every 600 ms.
-  SLACK_APPEND_INTERVAL_MS: positiveNumber(600).refine((n) => n >= 100, 'must be at least 100'),
   // One budget per workspace and method shared by every worker through Momento, counted against
   // Slack's published tiers (lib/reply/slack-tiers.ts); `off` leaves each reply to pace itself.
   SLACK_WRITE_BUDGET: optionalNonEmpty
@@ -75,7 +86,6 @@ const workerSchema = z.object({
   SLACK_STREAMING: optionalNonEmpty
     .transform((v) => v?.toLowerCase() ?? 'auto')
     .refine((v) => v === 'auto' || v === 'native' || v === 'edit', 'must be auto, native or edit'),
-  SLACK_TIMEOUT_MS: positiveNumber(10_000),
   SUGGESTED_PROMPTS: suggestedPromptsVariable,
   OPENAI_API_KEY: optionalNonEmpty,
   OPENAI_BASE_URL: url('of an OpenAI-compatible API'),
@@ -90,7 +100,6 @@ const workerSchema = z.object({
   OPENAI_IMAGE_INPUT: optionalNonEmpty
     .transform((v) => v?.toLowerCase() ?? 'auto')
     .refine((v): v is 'auto' | 'off' => v === 'auto' || v === 'off', 'must be auto or off'),
-  USER_NAME_TTL: positiveNumber(6),
   MOMENTO_API_KEY: optionalNonEmpty,
   MOMENTO_ENDPOINT: optionalNonEmpty,
   MOMENTO_LOCAL_ENDPOINT: optionalNonEmpty.refine(
@@ -109,10 +118,6 @@ const workerSchema = z.object({
       `must be at most ${MAX_RECEIVES_WITHIN_BUDGET} (MAX_MODEL_CALLS_PER_EVENT is ` +
         `${MAX_MODEL_CALLS_PER_EVENT})`,
     ),
-  RETRY_DELAY_SECONDS: positiveNumber(10).refine(
-    (n) => Number.isInteger(n) && n <= 43_200,
-    'must be a whole number of seconds up to 43200',
-  ),
   ALLOWED_CHANNELS: idList,
   ALLOWED_USERS: idList,
   USER_DAILY_TOKEN_LIMIT: dailyLimit,
@@ -245,10 +250,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       botToken: e.SLACK_BOT_TOKEN,
       apiUrl: e.SLACK_API_URL,
       botUserId: e.SLACK_BOT_USER_ID,
-      updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
-      appendIntervalMs: e.SLACK_APPEND_INTERVAL_MS,
+      updateIntervalMs: EDIT_INTERVAL_MS,
+      appendIntervalMs: APPEND_INTERVAL_MS,
       streaming: e.SLACK_STREAMING as WorkerConfig['slack']['streaming'],
-      timeoutMs: e.SLACK_TIMEOUT_MS,
+      timeoutMs: SLACK_CALL_TIMEOUT_MS,
       suggestedPrompts: e.SUGGESTED_PROMPTS,
       sharedWriteBudget: e.SLACK_WRITE_BUDGET === 'shared',
     },
@@ -269,12 +274,12 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       localEndpoint,
       cache: e.MOMENTO_CACHE,
       ttlSeconds: Math.round(e.MOMENTO_TTL * 3600),
-      userNameTtlSeconds: Math.round(e.USER_NAME_TTL * 3600),
+      userNameTtlSeconds: USER_NAME_TTL_SECONDS,
     },
     queue: {
       url: e.QUEUE_URL,
       maxReceiveCount: e.QUEUE_MAX_RECEIVE_COUNT,
-      retryDelaySeconds: e.RETRY_DELAY_SECONDS,
+      retryDelaySeconds: RETRY_DELAY_SECONDS,
     },
     governance: {
       allowedChannels: e.ALLOWED_CHANNELS,

@@ -2,7 +2,7 @@ import { BadInputError, RetryLaterError, SlackCallError } from '../errors';
 
 /**
  * How long a failed record waits before its next receive: `baseSeconds`, doubled on each receive
- * (10 s, 20 s, 40 s, … with the default RETRY_DELAY_SECONDS).
+ * (10 s, 20 s, 40 s, … as configured).
  */
 export function retryDelaySeconds(baseSeconds: number, receiveCount: number): number {
   return baseSeconds * 2 ** (Math.max(1, receiveCount) - 1);

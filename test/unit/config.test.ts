@@ -82,9 +82,6 @@ describe('loadWorkerConfig', () => {
     ['MOMENTO_TTL', '-1'],
     ['MOMENTO_LOCAL_ENDPOINT', 'localhost'],
     ['SLACK_API_URL', 'http://127.0.0.1:1/api'],
-    ['SLACK_UPDATE_INTERVAL_MS', '10'],
-    ['RETRY_DELAY_SECONDS', '1.5'],
-    ['RETRY_DELAY_SECONDS', '50000'],
     ['QUEUE_MAX_RECEIVE_COUNT', '2.5'],
   ])('rejects a malformed %s (%s)', (variable, value) => {
     expect(issuesOf(() => loadWorkerConfig({ ...worker, [variable]: value }))).toEqual([variable]);
