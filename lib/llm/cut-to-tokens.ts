@@ -37,3 +37,25 @@ export function truncateToTokens(
   }
   return { text, cut: false, tokens: used };
 }
+
+/** Ends a text that was cut (a tool's result), so the model knows there was more. */
+export const CUT_MARKER = '\n[… cut here: the rest did not fit.]';
+
+/**
+ * `text` cut to at most `maxTokens` tokens with {@link CUT_MARKER} when anything was dropped. A
+ * text of no more UTF-8 bytes than `maxTokens` always fits (o200k is byte-level: a token covers at
+ * least one byte), so the tokenizer is loaded only for longer ones.
+ */
+export async function cutToTokens(
+  text: string,
+  maxTokens: number,
+  countTokens: () => Promise<TokenCounter>,
+): Promise<string> {
+  if (Buffer.byteLength(text, 'utf8') <= maxTokens) return text;
+  const count = await countTokens();
+  if (!truncateToTokens(text, maxTokens, count).cut) return text;
+  // A fresh counter: one counter counts a bounded number of characters exactly (prompt.ts).
+  const counter = await countTokens();
+  const room = Math.max(0, maxTokens - counter(CUT_MARKER));
+  return truncateToTokens(text, room, counter).text + CUT_MARKER;
+}

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { cutToTokens } from '../llm/cut-to-tokens';
 import type { ChatMessage, TokenCounter, ToolCall } from '../llm/prompt';
 import type { AnswerReply, StepUpdate } from '../reply/answer-reply';
-import { cutToTokens } from './cut-to-tokens';
 import { clip, STEP_TEXT_LIMIT, STEP_TITLE_LIMIT, type Tool, type ToolOutcome } from './tool';
 import { fenceUntrusted } from './untrusted';
 
