@@ -65,28 +65,30 @@ export function createGovernance(ports: GovernancePorts): Governance {
   const clock = now ? { now } : {};
   // What each admitted question of this instance holds, until it is settled or given back.
   const reserved = new Map<string, QuotaReservation>();
-  const quotaPorts = (logger: Logger) => ({ limits: ports.limits, store: ports.store, logger, ...clock });
+  // Built once; each call adds its logger.
+  const allowlist = {
+    policy: ports.policy,
+    markOnce: (key: string, ttl: number) => ports.store.markOnce(key, ttl),
+    postEphemeral: ports.postEphemeral,
+    ...clock,
+  };
+  const quota = { limits: ports.limits, store: ports.store, ...clock };
   return {
     async admit(job, { resumed, logger }) {
       if (!resumed) {
-        const allowed = await checkAllowlist(job, {
-          policy: ports.policy,
-          markOnce: (key, ttl) => ports.store.markOnce(key, ttl),
-          postEphemeral: ports.postEphemeral,
-          logger,
-          ...clock,
-        });
+        const allowed = await checkAllowlist(job, { ...allowlist, logger });
         if (!allowed.allowed) {
           if (metrics) recordRefusal(metrics, 'allowlist');
           return allowed;
         }
-        const quota = await reserveDailyQuota(job, ports.estimate?.(job) ?? 0, {
-          ...quotaPorts(logger),
+        const admitted = await reserveDailyQuota(job, ports.estimate?.(job) ?? 0, {
+          ...quota,
+          logger,
           replyInThread: ports.replyInThread,
         });
-        if (quota.allowed && quota.reservation) reserved.set(job.eventId, quota.reservation);
-        if (!quota.allowed) {
-          const reason = quota.scope === 'user' ? 'user_quota' : 'team_quota';
+        if (admitted.allowed && admitted.reservation) reserved.set(job.eventId, admitted.reservation);
+        if (!admitted.allowed) {
+          const reason = admitted.scope === 'user' ? 'user_quota' : 'team_quota';
           if (metrics) recordRefusal(metrics, reason);
           return { allowed: false, reason };
         }
@@ -97,13 +99,13 @@ export function createGovernance(ports: GovernancePorts): Governance {
       const reservation = reserved.get(job.eventId);
       reserved.delete(job.eventId);
       const usage = answer.usage ?? { promptTokens: 0, completionTokens: 0 };
-      await settleDailyUsage(job, usage, reservation, quotaPorts(logger));
+      await settleDailyUsage(job, usage, reservation, { ...quota, logger });
     },
     async release(job, { logger }) {
       const reservation = reserved.get(job.eventId);
       if (!reservation) return;
       reserved.delete(job.eventId);
-      await releaseReservation(job, reservation, quotaPorts(logger));
+      await releaseReservation(job, reservation, { ...quota, logger });
     },
   };
 }

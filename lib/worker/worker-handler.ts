@@ -66,6 +66,23 @@ export interface WorkerDeps
 export function createWorkerHandler(deps: WorkerDeps) {
   const { config, logger } = deps;
   const workspaces = deps.workspaces ?? oneWorkspace(deps);
+  // What every answer of this instance shares; each job adds its workspace's ports and its delivery.
+  const answering = {
+    llm: deps.llm,
+    history: deps.history,
+    claims: deps.claims,
+    settings: {
+      systemPrompt: config.openai.systemPrompt,
+      historyTokenBudget: config.openai.historyTokenBudget,
+      // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
+      llmAttempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
+      ...deps.settings,
+    },
+    delivery: {
+      maxReceiveCount: config.queue.maxReceiveCount,
+      retryDelaySeconds: config.queue.retryDelaySeconds,
+    },
+  };
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
@@ -116,10 +133,8 @@ export function createWorkerHandler(deps: WorkerDeps) {
             return;
           }
           const outcome = await answerMention(job, {
+            ...answering,
             replies: slack.replies,
-            llm: deps.llm,
-            history: deps.history,
-            claims: deps.claims,
             context: slack.context,
             assistant: slack.assistant,
             ...(slack.governance ? { governance: slack.governance } : {}),
@@ -130,18 +145,10 @@ export function createWorkerHandler(deps: WorkerDeps) {
                 ? { ...deps.tools, slack: () => slack.client!, names: slack.context.names }
                 : undefined,
             logger: recordLogger,
-            settings: {
-              systemPrompt: config.openai.systemPrompt,
-              historyTokenBudget: config.openai.historyTokenBudget,
-              botUserId: slack.botUserId,
-              // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
-              llmAttempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
-              ...deps.settings,
-            },
+            settings: { ...answering.settings, botUserId: slack.botUserId },
             delivery: {
+              ...answering.delivery,
               receiveCount,
-              maxReceiveCount: config.queue.maxReceiveCount,
-              retryDelaySeconds: config.queue.retryDelaySeconds,
               remainingMs: () => context.getRemainingTimeInMillis(),
               firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || undefined,
             },
