@@ -6,12 +6,12 @@ import type { Admission } from '../governance/governance';
 import { stripBotMention, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
-import type { AnswerReply } from '../reply/answer-reply';
 import { setThreadTitle } from '../slack/assistant-threads';
 import type { ClaimState } from '../store/event-claims';
 import type { ThreadKey } from '../store/thread-history';
 import { answerWithTools, withTrace } from '../tools/answer-with-tools';
 import type { AnswerDeps, AnswerOutcome } from './answer-deps';
+import { type AnswerSession, answerFailed } from './answer-failed';
 import { ClaimRecorder } from './claim-recorder';
 import {
   EMPTY_ANSWER_NOTICE,
@@ -49,75 +49,18 @@ import { BOOKKEEPING_MS, FINAL_WRITE_RETRY_SECONDS, reserveMs } from './time-res
  * @throws {RetryLaterError} to be retried soon; any other throw is retried by the queue.
  */
 export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<AnswerOutcome> {
-  const { logger, delivery } = deps;
-  const session: Session = {};
+  const session: AnswerSession = {};
   try {
     return await answer(job, deps, session);
   } catch (error) {
-    const last = delivery.receiveCount >= delivery.maxReceiveCount;
-    const busy =
-      error instanceof SlackCallError && error.retryable && error.retryAfterSeconds !== undefined && !last;
-    if (error instanceof RetryLaterError || busy) {
-      await handBack(session, error);
-      if (error instanceof RetryLaterError) throw error;
-      // Slack (429) or the workspace's write budget says when: come back then, not sooner or later.
-      const delay = Math.max(1, Math.ceil((error as SlackCallError).retryAfterSeconds ?? 0));
-      throw new RetryLaterError('Slack is busy here', delay, { cause: error });
-    }
-    if (error instanceof SlackCallError && error.category === 'auth') {
-      if (deps.stillInstalled && !(await deps.stillInstalled())) {
-        // The workspace uninstalled the app (or revoked its token) meanwhile: nobody to answer.
-        logger.info('the workspace has no installation any more; the job completes quietly', {
-          method: error.method,
-        });
-        return 'uninstalled';
-      }
-      // Every event fails until the token or the app is fixed: let the dead-letter alarm tell someone.
-      logger.error('Slack refused the bot’s token or scopes; the record goes towards the dead-letter queue', {
-        method: error.method,
-        slackError: error.slackError,
-      });
-      throw error;
-    }
-    if (error instanceof SlackCallError && !error.retryable) {
-      logger.error('Slack refused the reply; no retry can fix it, so the event is done', {
-        method: error.method,
-        slackError: error.slackError,
-      });
-      await session.reply?.abandon().catch(() => undefined);
-      return 'failed';
-    }
-    if (!last || !session.reply) throw error;
-    logger.error('the last try failed; telling the user', { receiveCount: delivery.receiveCount, error });
-    // If this write fails too, the original error sends the record to the dead-letter queue.
-    await session.reply.finish('', { notice: GAVE_UP_NOTICE }).catch(() => {
-      throw error;
-    });
-    return 'failed';
+    return await answerFailed(error, deps, session);
   } finally {
     // Tokens reserved at admission and not settled by an answer's usage (a failure, a retry later).
-    await deps.governance?.release(job, { logger });
+    await deps.governance?.release(job, { logger: deps.logger });
   }
 }
 
-/** What the story has opened so far, for the failure paths. */
-interface Session {
-  reply?: AnswerReply;
-  claim?: ClaimRecorder;
-}
-
-/**
- * This attempt ends and the queue brings the event back: nothing more is written, and unless a
- * write's outcome is in doubt, the claim says its state is complete (the next attempt then need not
- * search the thread for messages it does not hold).
- */
-async function handBack(session: Session, error: unknown): Promise<void> {
-  await session.reply?.abandon().catch(() => undefined);
-  const cause = error instanceof RetryLaterError ? error.cause : error;
-  if (!(cause instanceof SlackCallError && cause.uncertain)) await session.claim?.handedBack();
-}
-
-async function answer(job: AnswerJob, deps: AnswerDeps, session: Session): Promise<AnswerOutcome> {
+async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession): Promise<AnswerOutcome> {
   const { logger, settings, delivery } = deps;
   const sleep = deps.sleep ?? ((ms: number) => sleepFor(ms));
   const thread: ThreadKey = { teamId: job.teamId, channel: job.channel, threadTs: job.threadTs };
