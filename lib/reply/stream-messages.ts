@@ -23,10 +23,7 @@ interface StreamMessage {
 
 /** What the messages need from the reply that owns them. */
 export interface StreamMessagesOptions extends ReplyAdapterOptions {
-  /**
-   * Outside DMs: the asking user and that user's team
-   * (https://docs.slack.dev/reference/methods/chat.startStream).
-   */
+  /** Outside DMs: the asking user and that user's team (see stream-reply.ts). */
   recipient?: { userId: string; teamId: string } | undefined;
   /**
    * Auto mode: how long a stream's start may wait for the workspace's budget before the reply takes
@@ -37,10 +34,7 @@ export interface StreamMessagesOptions extends ReplyAdapterOptions {
   streaming: () => boolean;
   /** Something happened to the reply (the user's Stop, a lost start found). */
   onEvent: (event: StreamEvent<never>) => void;
-  /**
-   * A `chat.startStream` failed for a reason the reply decides on (unavailable, busy, refused).
-   * @returns true when the reply moved or refused (nothing more is written here); false to rethrow.
-   */
+  /** A `chat.startStream` failed: true when the reply moved or refused; false to rethrow. */
   onStartFailed: (error: SlackCallError, firstMessage: boolean, final: boolean) => Promise<boolean>;
 }
 

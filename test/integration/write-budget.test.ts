@@ -8,8 +8,9 @@ import { createMomentoClient } from '../../lib/store/momento-client';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 
-// Slack's "per minute" is compressed to 3 s on both sides (the peer's counting span and the
-// budget's), so that a run over several of Slack's minutes takes seconds.
+// Slack's "per minute" is compressed to 3 s for the budget, and a little less for the peer (Slack's
+// documented numbers are floors; a loaded machine may delay a call between its admission and the
+// peer), so that a run over several of Slack's minutes takes seconds.
 const MINUTE_MS = 3_000;
 const UPDATES_PER_MINUTE = 10;
 const logger = createLogger('write-budget-test', { logLevel: 'SILENT' });
@@ -20,7 +21,7 @@ beforeAll(async () => {
   stack = await startLocalStack({
     slackLimits: {
       rateLimits: { 'chat.update': { perMinute: UPDATES_PER_MINUTE } },
-      rateLimitMinuteMs: MINUTE_MS,
+      rateLimitMinuteMs: MINUTE_MS * 0.85,
       // Channels `CA…` are in workspace TA, the others in TB.
       teamOfChannel: (channel) => (channel.startsWith('CA') ? 'TA' : 'TB'),
     },
