@@ -1,5 +1,4 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { McpServerSetting } from '../config-variables';
 import type { Logger } from '../logger';
 import type { Tool, ToolOutcome } from './tool';
@@ -46,7 +45,13 @@ export function mcpToolSource(
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(server.headers ?? {}))
       headers[key] = await options.resolveHeader(value);
-    const client = new Client({ name: 'slack-gpt-bot', version: '1.0.0' });
+    // Loaded on first use: most deployments configure no MCP server, and the SDK (with its JSON
+    // schema validator) costs every cold start otherwise. `require`, as in lib/worker/worker-deps.ts.
+    const { Client: McpClient } =
+      require('@modelcontextprotocol/sdk/client/index.js') as typeof import('@modelcontextprotocol/sdk/client/index.js');
+    const { StreamableHTTPClientTransport } =
+      require('@modelcontextprotocol/sdk/client/streamableHttp.js') as typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const client = new McpClient({ name: 'slack-gpt-bot', version: '1.0.0' });
     const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers } });
     await client.connect(transport, { signal });
     return client;

@@ -1,5 +1,4 @@
 import type { WebClient } from '@slack/web-api';
-import { convert } from 'html-to-text';
 import type { UserNames } from '../context/user-names';
 import type { ChatMessage } from '../llm/prompt';
 import { contentText } from '../llm/prompt';
@@ -201,6 +200,8 @@ function refused(content: string, output: string): ToolOutcome {
 
 /** Readable text of an HTML page: no markup, no images, link targets dropped. */
 function htmlText(html: string): string {
+  // Loaded when a page is HTML: the converter and its parser are not needed at every cold start.
+  const { convert } = require('html-to-text') as typeof import('html-to-text');
   return convert(html, {
     wordwrap: false,
     selectors: [
