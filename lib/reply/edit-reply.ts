@@ -4,9 +4,9 @@ import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions } from '../slack/mentions';
 import { splitMessage } from '../slack/message-split';
 import { toMrkdwn } from '../slack/mrkdwn';
-import { withinTime } from '../slack/web-api-call';
+import { MIN_CALL_MS, withinTime } from '../slack/web-api-call';
 import type { AnswerReply, ReplyAdapterOptions, StepUpdate } from './answer-reply';
-import { writeToSlack } from './budgeted-write';
+import { MAX_BUDGET_WAIT_MS, writeToSlack } from './budgeted-write';
 import { PacedWriter } from './paced-writer';
 import { stepLine } from './step-render';
 
@@ -107,9 +107,20 @@ export class EditReply implements AnswerReply {
 
   async finish(markdown: string, options: { notice?: string; feedback?: boolean } = {}): Promise<void> {
     await this.#writer.close();
-    // Keep to one edit per interval to the end: the final edit waits for its turn (≤ intervalMs).
+    // Keep to one edit per interval to the end, and to Slack's Retry-After: the final edit waits its
+    // turn, but no longer than a final write may wait (then the record comes back when it is due).
     const waitMs = this.#writer.turnMs();
-    if (waitMs > 0 && waitMs < this.#o.timeLeftMs()) await (this.#o.sleep ?? sleepFor)(waitMs);
+    if (
+      waitMs > (this.#o.maxBudgetWaitMs ?? MAX_BUDGET_WAIT_MS) ||
+      waitMs > this.#o.timeLeftMs() - MIN_CALL_MS
+    ) {
+      throw new SlackCallError('chat.update', {
+        slackError: 'ratelimited',
+        retryable: true,
+        retryAfterSeconds: waitMs / 1000,
+      });
+    }
+    if (waitMs > 0) await (this.#o.sleep ?? sleepFor)(waitMs);
     const body = render(markdown);
     const { notice } = options;
     // Slack rejects an empty message (`no_text`); callers pass a notice when there is no text.
@@ -156,7 +167,6 @@ export class EditReply implements AnswerReply {
 
   /** Makes the reply's messages show `chunks`: edit what changed, post what is new. */
   async #write(chunks: Content[], final: boolean): Promise<void> {
-    const { channel } = this.#o;
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i]!;
       const key = JSON.stringify(chunk);
@@ -166,11 +176,14 @@ export class EditReply implements AnswerReply {
           await this.#update(i, chunk, final);
         } catch (error) {
           if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
-          // Someone deleted our message (or it is not ours to edit): post its text anew.
+          // Someone deleted our message, or it can no longer be edited: post its text anew.
           this.#o.logger.warn('reply message gone; posting it again', { slackError: error.slackError });
-          this.#streaming.delete(this.#ts[i]!);
+          const old = this.#ts[i]!;
+          this.#streaming.delete(old);
           this.#ts[i] = await this.#post(i, chunk, final);
           await this.#recorded();
+          // One that still exists (its edit window closed) would stand beside the new one: it goes.
+          if (error.slackError !== 'message_not_found') await this.#remove(old);
         }
       } else {
         this.#ts.push(await this.#post(i, chunk, final));
@@ -184,16 +197,20 @@ export class EditReply implements AnswerReply {
       const extra = this.#ts.splice(chunks.length);
       this.#shown.splice(chunks.length);
       for (const ts of extra) {
-        await this.#retrying(true, false, 'chat.delete', () => this.#o.slack.remove(channel, ts)).catch(
-          (error) => {
-            // Already gone (a delete whose answer was lost, tried again): that is what we wanted.
-            if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
-          },
-        );
+        await this.#remove(ts);
         this.#streaming.delete(ts);
       }
       await this.#recorded();
     }
+  }
+
+  /** Deletes one of the reply's messages; one already gone is what we wanted. */
+  async #remove(ts: string): Promise<void> {
+    await this.#retrying(true, false, 'chat.delete', () => this.#o.slack.remove(this.#o.channel, ts)).catch(
+      (error) => {
+        if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
+      },
+    );
   }
 
   /**

@@ -184,12 +184,13 @@ export class StreamMessages {
    * of the thread that are this event's own (created since its record was first received; see
    * own-messages.ts), never an earlier question's. With `content`, the newest becomes the open message.
    * @returns whether one was found.
+   * @throws {SlackCallError} when the thread could not be searched: whether a stream exists is unknown.
    */
   async adoptLostStart(content?: StreamContent): Promise<boolean> {
     const { slack, channel, threadTs, askedTs, botUserId, eventId, ownSince } = this.#o;
     const found = await withinTime('conversations.replies', this.#o.timeLeftMs(), () =>
       slack.findReplies(channel, threadTs, askedTs, botUserId),
-    ).catch(() => []);
+    );
     const known = new Set(this.ts);
     const orphans = found.filter((m) => !m.tag && !known.has(m.ts) && isOwnMessage(m, eventId, ownSince));
     if (orphans.length === 0) return false;
@@ -219,7 +220,13 @@ export class StreamMessages {
           slackError: error.slackError,
         });
         // A full one is still streaming: stop it, best effort, so nothing stays "streaming".
-        if (error.slackError === 'msg_too_long') await this.#closeFull(message).catch(() => undefined);
+        if (error.slackError === 'msg_too_long') {
+          await this.#closeFull(message).catch(() => {
+            // Not stopped (yet): the final write stops it before it rewrites it.
+            message.exact = false;
+            message.maybeStreaming = true;
+          });
+        }
         message.open = false;
         await this.#recorded();
         return false;
@@ -260,7 +267,8 @@ export class StreamMessages {
       if (!(error instanceof SlackCallError)) throw error;
       if (error.uncertain) {
         // The stream may exist, untagged until it is stopped: find it, or let the final write repair.
-        if (await this.adoptLostStart(content)) return true;
+        // (A failed search is not "none": the final write searches again, and says so if it fails.)
+        if (await this.adoptLostStart(content).catch(() => false)) return true;
         this.#o.onEvent({ type: 'uncertain', why: 'lost_start' });
         return false;
       }

@@ -66,6 +66,8 @@ export class StreamReply implements AnswerReply {
   readonly #writer: PacedWriter;
   /** Status calls in order: the first stream write waits for them, so no status outlives the reply. */
   #status: Promise<unknown> = Promise.resolve();
+  /** A stream write has begun: the status is the stream's to clear from now on. */
+  #writing = false;
 
   constructor(options: StreamReplyOptions) {
     this.#o = { now: Date.now, ...options };
@@ -128,8 +130,9 @@ export class StreamReply implements AnswerReply {
     }
     this.#steps.set(update.id, update);
     const { status } = this.#o;
-    // Until the stream starts, the status line names what runs (Slack shows "<app> <status>").
-    if (status && this.#msgs.ts.length === 0 && update.status === 'in_progress') {
+    // Until the stream starts, the status line names what runs (Slack shows "<app> <status>"); not
+    // once a write has begun, or a status could reach Slack after the stream and outlive it.
+    if (status && !this.#writing && update.status === 'in_progress') {
       const text = `is ${update.title.charAt(0).toLowerCase()}${update.title.slice(1)}`.slice(0, 80);
       this.#status = this.#status.then(() => this.#setStatus(`${text}…`));
     }
@@ -204,6 +207,7 @@ export class StreamReply implements AnswerReply {
   /** One paced streaming write: the cards and text that are new since the last one. */
   async #write(): Promise<void> {
     if (this.#state.kind !== 'streaming') return;
+    this.#writing = true;
     await this.#status;
     const pending = this.#msgs.after(neutraliseMentions(stablePrefix(this.#latest, 120)));
     // A retried model call starts over: stop streaming, the final write rewrites the reply.
@@ -267,8 +271,17 @@ export class StreamReply implements AnswerReply {
 
   /** Ends every open stream, then hands the messages to the edit path to rewrite them exactly. */
   async #repair(): Promise<void> {
-    if (this.#state.kind === 'uncertain' && this.#state.why === 'lost_start')
-      await this.#msgs.adoptLostStart();
+    if (this.#state.kind === 'uncertain' && this.#state.why === 'lost_start') {
+      // A stream may exist that the thread could not show us: posting another reply next to it
+      // would show two. The write fails as uncertain; the redelivery searches again and adopts it.
+      await this.#msgs.adoptLostStart().catch((error: unknown) => {
+        throw new SlackCallError(
+          'chat.startStream',
+          { slackError: 'lost_start', retryable: true, uncertain: true },
+          { cause: error },
+        );
+      });
+    }
     await this.#msgs.stopAll();
     if (this.#state.kind === 'stopped' || this.#state.kind === 'refused') return;
     this.#o.logger.info('rewriting the streamed reply exactly on the edit path', {

@@ -1,4 +1,4 @@
-import { bestCut, safeEnd } from '../slack/message-split';
+import { bestCut, cutAt, safeEnd } from '../slack/message-split';
 
 /**
  * How much of a streamed answer goes into one stream message. A message takes about 12,000
@@ -51,7 +51,7 @@ export function fitInMessage(
   }
   let cut = bestCut(combined, shown.length, max - FENCE_CLOSE.length);
   // A run without any break: rather end the message where it already could (it was held there).
-  if (cut.hard && shown.length >= max - STREAM_HOLD_CHARS) cut = { end: shown.length };
+  if (cut.hard && shown.length >= max - STREAM_HOLD_CHARS) cut = cutAt(combined, shown.length);
   let consumed = cut.end - shown.length;
   const piece = combined.slice(shown.length, cut.end);
   // The next message does not start with the blank lines of the cut.

@@ -57,7 +57,7 @@ export function splitMessage(text: string, max: number): string[] {
  */
 export function bestCut(text: string, from: number, limit: number): Cut {
   const end = Math.min(limit, text.length);
-  if (end <= from) return at(text, from);
+  if (end <= from) return cutAt(text, from);
   const half = from + (end - from) / 2;
   let paragraph = -1;
   let line = -1;
@@ -74,14 +74,14 @@ export function bestCut(text: string, from: number, limit: number): Cut {
     }
     if (paragraph >= 0) break;
   }
-  if (paragraph >= 0) return at(text, paragraph);
-  if (line > half || (line >= 0 && space < 0)) return at(text, line);
-  if (space >= 0) return at(text, space);
-  if (line >= 0) return at(text, line);
-  if (anySpace >= 0) return at(text, anySpace);
+  if (paragraph >= 0) return cutAt(text, paragraph);
+  if (line > half || (line >= 0 && space < 0)) return cutAt(text, line);
+  if (space >= 0) return cutAt(text, space);
+  if (line >= 0) return cutAt(text, line);
+  if (anySpace >= 0) return cutAt(text, anySpace);
   // No break at all: a hard cut, never between the two halves of a surrogate pair (an emoji).
   const code = text.charCodeAt(end - 1);
-  return { ...at(text, code >= 0xd800 && code <= 0xdbff ? end - 1 : end), hard: true };
+  return { ...cutAt(text, code >= 0xd800 && code <= 0xdbff ? end - 1 : end), hard: true };
 }
 
 /**
@@ -98,7 +98,7 @@ export function safeEnd(text: string, from: number): number {
 }
 
 /** A cut at `end`, with the fence line to reopen when it falls inside a code block. */
-function at(text: string, end: number): Cut {
+export function cutAt(text: string, end: number): Cut {
   const fence = openFence(text.slice(0, end));
   return fence === undefined ? { end } : { end, reopen: fence };
 }
@@ -108,7 +108,8 @@ export function openFence(text: string): string | undefined {
   let open: string | undefined;
   for (const line of text.split('\n')) {
     const trimmed = line.trimStart();
-    if (!trimmed.startsWith(FENCE)) continue;
+    // A fence is a line of its own: ```lang opens, ``` closes; ```code``` on one line is inline.
+    if (!trimmed.startsWith(FENCE) || trimmed.slice(FENCE.length).includes(FENCE)) continue;
     open = open === undefined ? trimmed : undefined;
   }
   return open;

@@ -41,6 +41,14 @@ const CONVERSATION_ERRORS = new Set([
   'cannot_reply_to_message',
 ]);
 
+/**
+ * Rate limits Slack answers in the body rather than with HTTP 429: chat.postMessage's
+ * `rate_limited` ("Application has posted too many messages",
+ * https://docs.slack.dev/reference/methods/chat.postMessage#errors). Nothing was done: another try
+ * after a second (Slack's pace for posts in a channel) may work.
+ */
+const BODY_RATE_LIMITS = new Set(['rate_limited', 'ratelimited']);
+
 function categorise(slackError: string | undefined): SlackErrorCategory {
   if (RETRYABLE_SLACK_ERRORS.has(slackError ?? '')) return 'transient';
   if (AUTH_ERRORS.has(slackError ?? '')) return 'auth';
@@ -64,6 +72,13 @@ export async function call<T>(method: string, fn: () => Promise<T>): Promise<T> 
         );
       case ErrorCode.PlatformError: {
         const slackError = error.data?.error;
+        if (BODY_RATE_LIMITS.has(slackError ?? '')) {
+          throw new SlackCallError(
+            method,
+            { slackError: 'ratelimited', retryable: true, retryAfterSeconds: 1 },
+            { cause },
+          );
+        }
         const category = categorise(slackError);
         throw new SlackCallError(
           method,

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { gatherContext } from '../context/gather-context';
 import { RetryLaterError, SlackCallError, StoreUnavailableError } from '../errors';
 import type { Admission } from '../governance/governance';
+import type { ChatAnswer } from '../llm/openai-chat';
 import { stripBotMention, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
@@ -228,25 +229,35 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   // 5. Finish and remember.
   await titled;
   lookups = streamed.trace;
-  if ('failure' in streamed) {
+  // (A failure after the user pressed Stop ends the answer as they stopped it, below.)
+  if ('failure' in streamed && !reply.stopped.aborted) {
     const error = streamed.failure;
     if (error.retryable && delivery.receiveCount < delivery.maxReceiveCount) {
       // Never leave a broken stream looking complete: show what came and that we will retry.
       await reply.finish(error.partialText, { notice: RETRYING_NOTICE });
-      const delay = retryDelaySeconds(delivery.retryDelaySeconds, delivery.receiveCount);
-      throw new RetryLaterError(`model unavailable; retry in ${delay}s`, delay, { cause: error });
+      // Unless Slack said, as it was to be written, that the user had pressed Stop: then it ends here.
+      if (!reply.stopped.aborted) {
+        const delay = retryDelaySeconds(delivery.retryDelaySeconds, delivery.receiveCount);
+        throw new RetryLaterError(`model unavailable; retry in ${delay}s`, delay, { cause: error });
+      }
+    } else {
+      const notice = error.retryable ? GAVE_UP_NOTICE : permanentNotice(error);
+      await complete(
+        error.partialText,
+        error.partialText ? `${INTERRUPTED_NOTICE}\n${notice}` : notice,
+        false,
+      );
+      logger.error('gave up on the event', {
+        retryable: error.retryable,
+        receiveCount: delivery.receiveCount,
+        error,
+      });
+      return 'failed';
     }
-    const notice = error.retryable ? GAVE_UP_NOTICE : permanentNotice(error);
-    await complete(error.partialText, error.partialText ? `${INTERRUPTED_NOTICE}\n${notice}` : notice, false);
-    logger.error('gave up on the event', {
-      retryable: error.retryable,
-      receiveCount: delivery.receiveCount,
-      error,
-    });
-    return 'failed';
   }
 
-  const result = streamed.answer;
+  const result: ChatAnswer =
+    'answer' in streamed ? streamed.answer : { text: streamed.failure.partialText, finishReason: 'stopped' };
   if (result.finishReason === 'stopped') {
     // The user pressed Stop: keep and remember what was shown; nothing more is written to the stream.
     // The tokens until Stop were paid for: they count.
