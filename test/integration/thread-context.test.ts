@@ -14,6 +14,7 @@ import { type Listening, listen } from '../../sandbox/peers/listen';
 import type { ChatMessage } from '../../sandbox/peers/openai-peer';
 import type { SlackFailure } from '../../sandbox/peers/slack-peer';
 import type { LocalFifoQueue } from '../../sandbox/peers/sqs-peer';
+import { waitFor } from '../support/wait-for';
 
 const logger = createLogger('thread-context-test', { logLevel: 'SILENT' });
 const CHANNEL = 'C0GENERAL';
@@ -293,10 +294,12 @@ describe('the model sees the thread as people see it', () => {
     ['missing_scope', { error: 'missing_scope' }],
     ['not_in_channel', { error: 'not_in_channel' }],
     ['a 429', { rateLimited: { retryAfter: 30 } }],
-    ['a timeout', { lateMs: 700 }],
+    ['a timeout', { lateMs: 3_000 }],
   ])('answers from what it has when reading the thread meets %s', async (_name, failure) => {
-    // Prepare
-    build({ contextTimeoutMs: 300 });
+    // Prepare: the context's deadline falls long after the call starts (a loaded machine included),
+    // and, for the timeout, long before Slack's late answer.
+    const late = 'lateMs' in failure;
+    build({ contextTimeoutMs: late ? 1_500 : 10_000 });
     const parent = stack.slack.seedMessage({ channel: CHANNEL, user: 'U0ALICE', text: 'context' });
     stack.slack.failNext('conversations.replies', failure);
     const job = ask({ threadTs: parent.ts, text: `${bot} still there?` });
@@ -309,8 +312,11 @@ describe('the model sees the thread as people see it', () => {
     expect(replies).toHaveLength(1);
     expect(replies[0]!.text).toContain('You said: "still there?');
     // A call given up on still ends: wait for it, so it is not counted in the next test.
-    while (stack.slack.callsTo('conversations.replies').length === 0)
-      await new Promise((r) => setTimeout(r, 50));
+    await waitFor(
+      'the thread read to end',
+      () => stack.slack.callsTo('conversations.replies').length > 0,
+      10_000,
+    );
   });
 
   it('takes names from Momento after a cold start, and ids when users.info is refused', async () => {

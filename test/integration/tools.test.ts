@@ -3,6 +3,7 @@ import { READ_LINK_LIMITS } from '../../lib/tools/read-link';
 import type { Resolver } from '../../lib/tools/safe-fetch';
 import { type McpPeer, startMcpPeer } from '../../sandbox/peers/mcp-peer';
 import { type PagePeer, startPagePeer } from '../../sandbox/peers/page-peer';
+import { waitFor } from '../support/wait-for';
 import { workerHarness } from '../support/worker-harness';
 
 /**
@@ -329,7 +330,7 @@ describe('MCP tools', () => {
     const { response } = await h.deliver(16_000);
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    await waitFor(() => mcp.calls[0]?.aborted === true);
+    await waitFor('the MCP call aborted', () => mcp.calls[0]?.aborted === true);
     expect(requests()[1]!.body.messages.at(-1)!.content).toContain('took too long');
     expect(h.botMessages(job)).toHaveLength(1);
   });
@@ -383,7 +384,7 @@ describe('the loop’s bounds', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(requests()).toHaveLength(2);
     expect(requests()[1]!.body.tool_choice).toBe('none');
-    await waitFor(() => pages.requests[0]?.abortedAt !== undefined);
+    await waitFor('the page request aborted', () => pages.requests[0]?.abortedAt !== undefined);
     expect(h.botMessages(job)).toHaveLength(1);
   });
 
@@ -459,11 +460,3 @@ describe('logs', () => {
     expect(h.logLines().filter((line) => words.some((w) => line.includes(w)))).toEqual([]);
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
