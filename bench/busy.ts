@@ -3,10 +3,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createMetrics } from '../lib/metrics';
 import type { AnswerJob } from '../lib/queue/job';
 import { sqsJobQueue } from '../lib/queue/sqs-job-queue';
-import type { AnswerReply } from '../lib/reply/answer-reply';
 import type { ReplyOpener } from '../lib/reply/open-reply';
 import { REPLY_EVENT_TYPE } from '../lib/reply/slack-reply-api';
 import { toMrkdwn } from '../lib/slack/mrkdwn';
+import { observedReply } from '../lib/worker/observers';
 import { buildWorkerDeps } from '../lib/worker/worker-deps';
 import { createWorkerHandler } from '../lib/worker/worker-handler';
 import { lambdaContext } from '../sandbox/lambda-context';
@@ -66,36 +66,20 @@ function timedOpener(
       const reply = await opener.open(target, resume, context);
       const entry = seen.get(target.eventId) ?? {};
       seen.set(target.eventId, entry);
-      const timedReply: AnswerReply = {
-        get path() {
-          return reply.path;
-        },
-        get messageTs() {
-          return reply.messageTs;
-        },
-        get writes() {
-          return reply.writes;
-        },
-        get stopped() {
-          return reply.stopped;
-        },
-        show: (markdown) => reply.show(markdown),
-        step: (update) => reply.step(update),
-        abandon: () => reply.abandon(),
-        async open() {
-          await reply.open();
+      return observedReply(reply, {
+        opened: () => {
           entry.openedAt ??= performance.now();
         },
-        async finish(markdown, options) {
-          // An answer complete before its first write shows nothing before its post.
+        // An answer complete before its first write shows nothing before its post.
+        finishing: () => {
           entry.openedAt ??= performance.now();
-          await reply.finish(markdown, options);
+        },
+        finished: () => {
           entry.finishedAt = performance.now();
           const single = reply.path === 'edit' && reply.messageTs.length === 1 && reply.writes === 1;
           entry.path = single ? 'single post' : reply.path;
         },
-      };
-      return timedReply;
+      });
     },
   };
   return timed;

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { withinTime } from '../slack/web-api-call';
-import type { StreamingAvailability } from '../store/streaming-availability';
+import type { RememberedRefusals } from '../store/refusals';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
 import { EditReply } from './edit-reply';
 import { mergeFound } from './own-messages';
@@ -74,7 +74,7 @@ export interface ReplyTexts {
 export function replyOpener(options: {
   slack: SlackWrites;
   mode: StreamingMode;
-  availability: StreamingAvailability;
+  availability: RememberedRefusals;
   editIntervalMs: number;
   appendIntervalMs: number;
   texts: ReplyTexts;
@@ -157,7 +157,7 @@ export function replyOpener(options: {
   };
 }
 
-async function isOff(availability: StreamingAvailability, teamId: string, logger: Logger): Promise<boolean> {
+async function isOff(availability: RememberedRefusals, teamId: string, logger: Logger): Promise<boolean> {
   try {
     return await availability.isOff(teamId);
   } catch (error) {

@@ -1,9 +1,8 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { LlmError, ToolsRefusedError } from '../errors';
 import type { ChatAnswer, ChatModel, ChatOverrides, ToolOffer } from '../llm/openai-chat';
 import type { ChatMessage, TokenCounter, ToolCall } from '../llm/prompt';
 import type { AnswerReply } from '../reply/answer-reply';
-import { type StreamOutcome, streamModel } from '../worker/stream-model';
+import { type ModelCallDeps, type StreamOutcome, streamModel } from '../worker/stream-model';
 import { runToolCalls, type ToolRunLimits } from './run-tool-calls';
 import type { Tool } from './tool';
 import { TOOLS_SYSTEM_NOTE } from './untrusted';
@@ -28,7 +27,7 @@ export const TOOL_TIMEOUT_MS = 10_000;
 /** What a model's answer after the tools needs at least, of the invocation's time. */
 export const ANSWER_TIME_MS = 10_000;
 
-/** Whether the model API takes `tools`; a refusal is remembered (lib/store/tools-availability.ts). */
+/** Whether the model API takes `tools`; a refusal is remembered (lib/store/refusals.ts). */
 export interface ToolsSupport {
   refused(model: string): Promise<void>;
 }
@@ -56,14 +55,7 @@ export async function runAgent(
     /** `messages` with the images named instead of sent: used from the round the model refuses one. */
     withoutImages?: ChatMessage[] | undefined;
   },
-  deps: {
-    llm: ChatModel;
-    logger: Logger;
-    attempts: number;
-    backoffMs: number;
-    reserveMs: number;
-    remainingMs: () => number;
-    sleep: (ms: number) => Promise<void>;
+  deps: ModelCallDeps & {
     countTokens: () => Promise<TokenCounter>;
     /** Largest tool result the model gets, in tokens (a share of the prompt budget). */
     resultTokens: number;

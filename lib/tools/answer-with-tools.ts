@@ -3,11 +3,11 @@ import type { WebClient } from '@slack/web-api';
 import type { WorkerConfig } from '../config';
 import type { UserNames } from '../context/user-names';
 import type { ChannelSettings } from '../governance/channel-settings';
-import type { ChatModel } from '../llm/openai-chat';
 import type { ChatMessage, TokenCounter } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import type { AnswerReply } from '../reply/answer-reply';
-import type { ToolsAvailability } from '../store/tools-availability';
+import type { RememberedRefusals } from '../store/refusals';
+import type { ModelCallDeps } from '../worker/stream-model';
 import { type AgentOutcome, runAgent } from './agent-loop';
 import type { McpToolSource } from './mcp-tools';
 import { linksNamedByPeople, readLinkTool } from './read-link';
@@ -24,7 +24,7 @@ export interface ToolPorts {
   resolve: Resolver;
   mcp?: McpToolSource | undefined;
   /** Models whose API refused `tools`; absent: always offered. */
-  availability?: ToolsAvailability | undefined;
+  availability?: RememberedRefusals | undefined;
   countTokens: () => Promise<TokenCounter>;
   /** Largest tool result the model gets, in tokens. */
   resultTokens: number;
@@ -92,14 +92,7 @@ export async function answerWithTools(
     /** The same messages with the images named instead of sent, should the model refuse one. */
     withoutImages?: ChatMessage[] | undefined;
   },
-  deps: {
-    llm: ChatModel;
-    logger: Logger;
-    attempts: number;
-    backoffMs: number;
-    reserveMs: number;
-    remainingMs: () => number;
-    sleep: (ms: number) => Promise<void>;
+  deps: ModelCallDeps & {
     tools?: ToolPorts | undefined;
   },
 ): Promise<AgentOutcome> {

@@ -31,29 +31,43 @@ export function observeReplyPaths(opener: ReplyOpener, metrics: Metrics): ReplyO
   return {
     async open(target, resume, context) {
       const reply = await opener.open(target, resume, context);
-      const observed: AnswerReply = {
-        get path() {
-          return reply.path;
-        },
-        get messageTs() {
-          return reply.messageTs;
-        },
-        get writes() {
-          return reply.writes;
-        },
-        get stopped() {
-          return reply.stopped;
-        },
-        open: () => reply.open(),
-        show: (markdown) => reply.show(markdown),
-        step: (update) => reply.step(update),
-        abandon: () => reply.abandon(),
-        async finish(markdown, options) {
-          await reply.finish(markdown, options);
-          recordStreamingPath(metrics, reply.path);
-        },
-      };
-      return observed;
+      return observedReply(reply, { finished: () => recordStreamingPath(metrics, reply.path) });
+    },
+  };
+}
+
+/**
+ * `reply` as it is, telling `hooks` when its feedback was shown (`open` done) and when it finished
+ * (`finish` done; before: `finishing`). For metrics and benchmarks: nothing about the reply changes.
+ */
+export function observedReply(
+  reply: AnswerReply,
+  hooks: { opened?: () => void; finishing?: () => void; finished?: () => void },
+): AnswerReply {
+  return {
+    get path() {
+      return reply.path;
+    },
+    get messageTs() {
+      return reply.messageTs;
+    },
+    get writes() {
+      return reply.writes;
+    },
+    get stopped() {
+      return reply.stopped;
+    },
+    async open() {
+      await reply.open();
+      hooks.opened?.();
+    },
+    show: (markdown) => reply.show(markdown),
+    step: (update) => reply.step(update),
+    abandon: () => reply.abandon(),
+    async finish(markdown, options) {
+      hooks.finishing?.();
+      await reply.finish(markdown, options);
+      hooks.finished?.();
     },
   };
 }

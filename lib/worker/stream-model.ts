@@ -12,6 +12,19 @@ import { RETRYING_NOTICE } from './notices';
  */
 export type StreamOutcome = { answer: ChatAnswer; imagesDropped?: boolean } | { failure: LlmError };
 
+/** What a call of the model needs: the model, its tries and backoff, and the invocation's time. */
+export interface ModelCallDeps {
+  llm: ChatModel;
+  logger: Logger;
+  /** Tries within this invocation (part of the per-event cap, lib/llm/model-call-budget.ts). */
+  attempts: number;
+  backoffMs: number;
+  /** Time kept for the final writes. */
+  reserveMs: number;
+  remainingMs: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
 /**
  * Streams the model into the reply, trying again within the invocation while the failure is
  * retryable and time allows (each try keeps `reserveMs` of the invocation for the final writes).
@@ -31,15 +44,7 @@ export async function streamModel(
     /** The same messages with the images named instead of sent (lib/context). */
     withoutImages?: ChatMessage[] | undefined;
   },
-  deps: {
-    llm: ChatModel;
-    logger: Logger;
-    attempts: number;
-    backoffMs: number;
-    reserveMs: number;
-    remainingMs: () => number;
-    sleep: (ms: number) => Promise<void>;
-  },
+  deps: ModelCallDeps,
 ): Promise<StreamOutcome> {
   const { reply } = input;
   let messages = input.messages;

@@ -33,9 +33,8 @@ import { momentoEventClaims } from '../store/event-claims';
 import { momentoFeedbackVotes } from '../store/feedback-votes';
 import { MomentoCache } from '../store/momento-cache';
 import { createMomentoClient } from '../store/momento-client';
-import { momentoStreamingAvailability } from '../store/streaming-availability';
+import { momentoRefusals } from '../store/refusals';
 import { momentoThreadHistory } from '../store/thread-history';
-import { momentoToolsAvailability } from '../store/tools-availability';
 import { mcpToolSource } from '../tools/mcp-tools';
 import { systemResolver } from '../tools/safe-fetch';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
@@ -188,7 +187,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
         replyOpener({
           slack: writes,
           mode: config.slack.streaming,
-          availability: momentoStreamingAvailability(cache),
+          availability: momentoRefusals(cache, 'streaming-off'),
           editIntervalMs: config.slack.updateIntervalMs,
           appendIntervalMs: config.slack.appendIntervalMs,
           texts: { placeholder: PLACEHOLDER, status: THINKING_STATUS, refusedNote: STREAMING_REFUSED_NOTE },
@@ -244,7 +243,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
                   : value,
             })
           : undefined,
-      availability: momentoToolsAvailability(cache),
+      availability: momentoRefusals(cache, 'tools-off'),
       countTokens: o200kTokenCounter,
       // A tool result may fill half the prompt budget; memory and thread keep the rest.
       resultTokens: Math.floor(config.openai.historyTokenBudget * TOOL_RESULT_SHARE),

@@ -2,7 +2,7 @@ import { StoreUnavailableError } from '../../lib/errors';
 import type { GovernanceStore } from '../../lib/governance/governance-store';
 import type { Turn } from '../../lib/llm/prompt';
 import type { Claim, ClaimState, EventClaims } from '../../lib/store/event-claims';
-import type { StreamingAvailability } from '../../lib/store/streaming-availability';
+import type { RememberedRefusals } from '../../lib/store/refusals';
 import type { ThreadHistory, ThreadKey } from '../../lib/store/thread-history';
 
 /**
@@ -65,7 +65,7 @@ export function memoryHistory(initial: Array<[ThreadKey, Turn[]]> = []) {
   return fake;
 }
 
-/** {@link StreamingAvailability} in a Map: the workspaces remembered as refusing native streaming. */
+/** {@link RememberedRefusals} in a Map: the workspaces remembered as refusing native streaming. */
 export function memoryStreamingAvailability(off: string[] = []) {
   const refusals = new Map(off.map((teamId) => [teamId, 'feature_not_enabled']));
   const fake = {
@@ -79,9 +79,9 @@ export function memoryStreamingAvailability(off: string[] = []) {
       },
       async markOff(teamId, slackError) {
         if (fake.down) throw unavailable('set');
-        refusals.set(teamId, slackError);
+        refusals.set(teamId, slackError ?? 'refused');
       },
-    } satisfies StreamingAvailability,
+    } satisfies RememberedRefusals,
   };
   return fake;
 }

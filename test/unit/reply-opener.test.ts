@@ -7,7 +7,7 @@ import { memoryStreamingAvailability } from '../support/store-fakes';
 
 /**
  * How the reply opener (lib/reply/open-reply.ts) chooses where an answer is shown, with the
- * workspace's memory of refused streaming ({@link StreamingAvailability}) in memory and the thread
+ * workspace's memory of refused streaming ({@link RememberedRefusals}) in memory and the thread
  * behind the adapters' own port: the edit path where native streaming is known to be off, and a
  * refusal remembered for the workspace's next answers.
  */
