@@ -20,7 +20,8 @@ export async function runScale(progress: (name: string) => () => void): Promise<
     { label: 'edit 1×20', path: 'edit', workspaces: 1, answersPerWorkspace: 20, budget: true },
     { label: 'edit 20×1', path: 'edit', workspaces: 20, answersPerWorkspace: 1, budget: true },
     { label: 'edit 5×10', path: 'edit', workspaces: 5, answersPerWorkspace: 10, budget: true },
-    { label: 'edit 1×10', path: 'edit', workspaces: 1, answersPerWorkspace: 10, budget: true },
+    // The same 50 answers, one per workspace: figure 11's anchor, at the same load on the machine.
+    { label: 'edit 50×1', path: 'edit', workspaces: 50, answersPerWorkspace: 1, budget: true },
     { label: 'native 1×20', path: 'native', workspaces: 1, answersPerWorkspace: 20, budget: true },
     { label: 'native 20×1', path: 'native', workspaces: 20, answersPerWorkspace: 1, budget: true },
   ];
@@ -42,16 +43,21 @@ const slowest = (r: ScaleRun) => Math.max(...r.completionSeconds);
  */
 const PRIORITY_WRITES = { edit: 2, native: 1 } as const;
 
+/** How much slower answers may be than the same answers at the same load elsewhere (run-to-run noise). */
+const CROSS_WORKSPACE_ALLOWANCE = 1.2;
+
 /**
- * What `answers` answers in one workspace may take under the tier of the path's tightest method,
- * counted over a sliding minute: the stream, then a minute for each further tier's worth of
- * priority writes, plus (edit path) a few seconds that streaming edits of the same method may use.
+ * What `answers` answers in one workspace may take, against the same answers spread over as many
+ * workspaces (`spreadSeconds`: the same load on the machine, no workspace near its tier): a minute
+ * more for each further tier's worth of priority writes on the path's tightest method, counted over
+ * a sliding minute, plus (edit path) a few seconds that streaming edits of the same method may use.
+ * The spread run's time gets figure 11's 20 % allowance: two runs of one load still differ that much.
  */
-export function tierBoundSeconds(path: 'edit' | 'native', answers: number, streamSeconds: number): number {
+export function tierBoundSeconds(path: 'edit' | 'native', answers: number, spreadSeconds: number): number {
   const method = path === 'edit' ? 'chat.update' : 'chat.startStream';
   const perMinute = SLACK_WRITE_LIMITS[method]!.perMinute;
   const minutes = Math.floor((answers * PRIORITY_WRITES[path] - 1) / perMinute);
-  return streamSeconds + minutes * 60 + (path === 'edit' ? 10 : 0);
+  return spreadSeconds * CROSS_WORKSPACE_ALLOWANCE + minutes * 60 + (path === 'edit' ? 10 : 0);
 }
 
 /** Figures 10 and 11 from the runs of {@link runScale}. */
@@ -84,7 +90,7 @@ export function scaleFigures(runs: ScaleRun[]): Figure[] {
   for (const path of ['edit', 'native'] as const) {
     const one = get(`${path} 1×20`);
     const many = get(`${path} 20×1`);
-    const bound = tierBoundSeconds(path, 20, one.streamSeconds);
+    const bound = tierBoundSeconds(path, 20, slowest(many));
     const ratio = slowest(one) / slowest(many);
     figures.push({
       figure: 10,
@@ -93,11 +99,12 @@ export function scaleFigures(runs: ScaleRun[]): Figure[] {
       unit: 'x',
       target: `<=${(bound / slowest(many)).toFixed(1)}`,
       pass: slowest(one) <= bound,
-      detail: `${path}: slowest of 20 answers in one workspace ${slowest(one).toFixed(1)} s vs in 20 workspaces ${slowest(many).toFixed(1)} s; bound ${bound.toFixed(1)} s = what ${path === 'edit' ? 'chat.update (Tier 3) allows + one window' : 'chat.startStream/stopStream (Tier 2) allow'}`,
+      detail: `${path}: slowest of 20 answers in one workspace ${slowest(one).toFixed(1)} s vs in 20 workspaces ${slowest(many).toFixed(1)} s; bound ${bound.toFixed(1)} s = the 20 workspaces' time ×${CROSS_WORKSPACE_ALLOWANCE} + what ${path === 'edit' ? 'chat.update (Tier 3) allows + one window' : 'chat.startStream/stopStream (Tier 2) allow'}`,
     });
   }
   const crossed = get('edit 5×10');
-  const alone = get('edit 1×10');
+  // Anchor: the same 50 answers in 50 workspaces, so the machine carries the same load in both.
+  const alone = get('edit 50×1');
   const crossRatio = slowest(crossed) / slowest(alone);
   const perTeam = new Map<string, number>();
   crossed.completionSeconds.forEach((s, i) => {
@@ -109,9 +116,9 @@ export function scaleFigures(runs: ScaleRun[]): Figure[] {
     name: 'scale_cross_workspace_ratio',
     value: crossRatio,
     unit: 'x',
-    target: '<=1.2',
-    pass: crossRatio <= 1.2,
-    detail: `edit: slowest of 5 workspaces × 10 answers ${slowest(crossed).toFixed(1)} s vs one workspace's 10 alone ${slowest(alone).toFixed(1)} s; slowest per workspace ${[...perTeam.values()].map((s) => s.toFixed(1)).join(' / ')} s`,
+    target: `<=${CROSS_WORKSPACE_ALLOWANCE}`,
+    pass: crossRatio <= CROSS_WORKSPACE_ALLOWANCE,
+    detail: `edit: slowest of 5 workspaces × 10 answers ${slowest(crossed).toFixed(1)} s vs the same 50 answers in 50 workspaces ${slowest(alone).toFixed(1)} s; slowest per workspace ${[...perTeam.values()].map((s) => s.toFixed(1)).join(' / ')} s`,
   });
   return figures;
 }

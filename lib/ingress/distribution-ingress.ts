@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DistributionConfig } from '../config';
 import type { InstallationStore, SingleUseMarks } from '../install/dynamodb-installations';
 import { cachedDirectory, type InstallationDirectory } from '../install/installation-directory';
-import { aesGcmTokenCipher } from '../install/token-cipher';
+import { openInstallationStore } from '../install/open-installation-store';
 import type { Logger } from '../logger';
 import { oauthRoutes } from './oauth-routes';
 import type { IngressDeps } from './receive-slack-request';
@@ -20,17 +20,7 @@ export function distributionIngress(
 ): Required<Pick<IngressDeps, 'installations' | 'oauth'>> {
   let store: (InstallationStore & SingleUseMarks) | undefined;
   const built = () => {
-    if (!store) {
-      const { createDynamoDbClient } =
-        require('../install/dynamodb-client') as typeof import('../install/dynamodb-client');
-      const { dynamoDbInstallations } =
-        require('../install/dynamodb-installations') as typeof import('../install/dynamodb-installations');
-      store = dynamoDbInstallations(
-        overrides.dynamodb ?? createDynamoDbClient(),
-        config.installationsTable,
-        aesGcmTokenCipher(config.tokenEncryptionKey),
-      );
-    }
+    if (!store) store = openInstallationStore(config, overrides.dynamodb).store;
     return store;
   };
   const lazy = new Proxy({} as InstallationStore & SingleUseMarks, {

@@ -13,9 +13,8 @@ import { estimateAnswerTokens } from '../governance/daily-quota';
 import { createGovernance } from '../governance/governance';
 import { momentoGovernanceStore } from '../governance/governance-store';
 import { slackEphemeral } from '../governance/slack-ephemeral';
-import { dynamoDbInstallations } from '../install/dynamodb-installations';
 import { installationTokens } from '../install/installation-tokens';
-import { aesGcmTokenCipher } from '../install/token-cipher';
+import { openInstallationStore } from '../install/open-installation-store';
 import { slackTokenRefresher } from '../install/token-refresher';
 import { measuredChatModel } from '../llm/measured-chat';
 import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
@@ -82,15 +81,9 @@ export function workerDepsFor(config: WorkerConfig, logger: Logger, overrides: W
   const { distribution } = config;
   if (!distribution) return buildWorkerDeps(config, logger, overrides);
   const shared = sharedWorkerDeps(config, logger, overrides);
-  const { createDynamoDbClient } =
-    require('../install/dynamodb-client') as typeof import('../install/dynamodb-client');
-  const dynamodb = overrides.dynamodb ?? createDynamoDbClient();
+  const installations = openInstallationStore(distribution, overrides.dynamodb);
   const tokens = installationTokens({
-    store: dynamoDbInstallations(
-      dynamodb,
-      distribution.installationsTable,
-      aesGcmTokenCipher(distribution.tokenEncryptionKey),
-    ),
+    store: installations.store,
     refresher: slackTokenRefresher(slackClient(config, undefined), distribution),
   });
   const deps: WorkerDeps & { close(): void } = {
@@ -98,7 +91,7 @@ export function workerDepsFor(config: WorkerConfig, logger: Logger, overrides: W
     workspaces: installedWorkspaces(tokens, shared.portsFor),
     close() {
       shared.deps.close();
-      if (!overrides.dynamodb) dynamodb.destroy();
+      installations.close();
     },
   };
   return deps;
