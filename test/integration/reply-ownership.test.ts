@@ -72,6 +72,26 @@ function showsWholeOnce(texts: string[], answer: string): boolean {
   return shown === answer.replace(/\s+/g, '') || shown === toMrkdwn(answer).replace(/\s+/g, '');
 }
 
+/**
+ * Asserts that Alice's stopped message in `a`'s thread is as she left it and that the bot's other
+ * messages show Bob's answer whole and once; returns those other messages.
+ */
+function expectAliceKeptBobWhole(
+  a: ReturnType<typeof twoQuestions>['a'],
+  stoppedA: { ts: string; text: string },
+) {
+  const after = botMessages(a);
+  expect(after.find((m) => m.ts === stoppedA.ts)).toMatchObject({ text: stoppedA.text, deleted: false });
+  const bobs = after.filter((m) => m.ts !== stoppedA.ts);
+  expect(
+    showsWholeOnce(
+      bobs.map((m) => m.text),
+      ANSWER_B,
+    ),
+  ).toBe(true);
+  return bobs;
+}
+
 describe('an answer never takes over another question’s answer', () => {
   it('a redelivered answer leaves the stopped answer of an earlier question alone', async () => {
     // Prepare: Alice's answer streams and she presses Stop: her message stays, untagged.
@@ -90,15 +110,7 @@ describe('an answer never takes over another question’s answer', () => {
     const again = await redeliver(first, 2);
     // Assess: Alice's message is as she stopped it; Bob's answer is one reply of its own.
     expect(again.batchItemFailures).toEqual([]);
-    const after = botMessages(a);
-    expect(after.find((m) => m.ts === stoppedA!.ts)).toMatchObject({ text: stoppedA!.text, deleted: false });
-    const bobs = after.filter((m) => m.ts !== stoppedA!.ts);
-    expect(
-      showsWholeOnce(
-        bobs.map((m) => m.text),
-        ANSWER_B,
-      ),
-    ).toBe(true);
+    expectAliceKeptBobWhole(a, stoppedA!);
   });
 
   it('a stream start whose answer was lost finds its own stream, not the earlier question’s stopped one', async () => {
@@ -115,15 +127,7 @@ describe('an answer never takes over another question’s answer', () => {
     const { response } = await deliver();
     // Assess: Bob's whole answer, not 9 characters "stopped by the user"; Alice's untouched.
     expect(response.batchItemFailures).toEqual([]);
-    const after = botMessages(a);
-    expect(after.find((m) => m.ts === stoppedA!.ts)).toMatchObject({ text: stoppedA!.text, deleted: false });
-    const bobs = after.filter((m) => m.ts !== stoppedA!.ts);
-    expect(
-      showsWholeOnce(
-        bobs.map((m) => m.text),
-        ANSWER_B,
-      ),
-    ).toBe(true);
+    const bobs = expectAliceKeptBobWhole(a, stoppedA!);
     expect(bobs.filter((m) => m.streaming === 'in_progress' || m.streaming === 'stopped_by_user')).toEqual(
       [],
     );

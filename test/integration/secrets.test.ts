@@ -102,6 +102,29 @@ describe('secrets from SSM Parameter Store', () => {
   });
 });
 
+/**
+ * A signing secret read once from the SSM peer and cached for 1 ms, so the next call reads again;
+ * `stale` collects the re-reads that failed while the values read first were kept.
+ */
+async function readOnceThenExpire() {
+  ssm.put(`${PATH}SLACK_SIGNING_SECRET`, 'first');
+  const config = loadParametersConfig({
+    SECRETS_PARAMETER_PATH: PATH,
+    PARAMETERS_MAX_AGE_SECONDS: '0.001',
+  });
+  const stale: unknown[] = [];
+  const current = rebuiltOnRotation(
+    INGRESS_SECRETS,
+    config,
+    (env) => ({ secret: env.SLACK_SIGNING_SECRET }),
+    {
+      provider: peerProvider(ssm),
+      onStaleRead: (error) => stale.push(error),
+    },
+  );
+  return { current, stale, before: await current() };
+}
+
 describe('a rotated key', () => {
   it('is served from the cache within its age: one read for many invocations', async () => {
     // Prepare
@@ -153,22 +176,7 @@ describe('a rotated key', () => {
 
   it('keeps the values it has when a re-read fails, and says so', async () => {
     // Prepare
-    ssm.put(`${PATH}SLACK_SIGNING_SECRET`, 'first');
-    const config = loadParametersConfig({
-      SECRETS_PARAMETER_PATH: PATH,
-      PARAMETERS_MAX_AGE_SECONDS: '0.001',
-    });
-    const stale: unknown[] = [];
-    const current = rebuiltOnRotation(
-      INGRESS_SECRETS,
-      config,
-      (env) => ({ secret: env.SLACK_SIGNING_SECRET }),
-      {
-        provider: peerProvider(ssm),
-        onStaleRead: (error) => stale.push(error),
-      },
-    );
-    const before = await current();
+    const { current, stale, before } = await readOnceThenExpire();
     ssm.remove(`${PATH}SLACK_SIGNING_SECRET`);
     await sleep(5);
     // Act
@@ -207,22 +215,7 @@ describe('a rotated key', () => {
 
   it('keeps the values it has when a re-read never answers, and does not ask again for a while', async () => {
     // Prepare: a first read, then SSM silent once the cached value has expired.
-    ssm.put(`${PATH}SLACK_SIGNING_SECRET`, 'first');
-    const config = loadParametersConfig({
-      SECRETS_PARAMETER_PATH: PATH,
-      PARAMETERS_MAX_AGE_SECONDS: '0.001',
-    });
-    const stale: unknown[] = [];
-    const current = rebuiltOnRotation(
-      INGRESS_SECRETS,
-      config,
-      (env) => ({ secret: env.SLACK_SIGNING_SECRET }),
-      {
-        provider: peerProvider(ssm),
-        onStaleRead: (error) => stale.push(error),
-      },
-    );
-    const before = await current();
+    const { current, stale, before } = await readOnceThenExpire();
     ssm.answerAfter(Number.POSITIVE_INFINITY);
     await sleep(5);
     // Act: the invocation during the silent re-read runs on what it has; the re-read gives up.
