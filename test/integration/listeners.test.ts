@@ -1,4 +1,4 @@
-import { getEventListeners, setMaxListeners } from 'node:events';
+import { getEventListeners } from 'node:events';
 import { resolve } from 'node:path';
 import OpenAI from 'openai';
 import { openAiChat } from '../../lib/llm/openai-chat';
@@ -37,21 +37,19 @@ describe('listeners on abort signals', () => {
 
 describe('the model stream and the reply’s Stop signal', () => {
   it('leaves no listener on the signal it was given once each stream ends, answered or failed', async () => {
-    // Prepare: one signal for many streams, as one reply's Stop is for each try of its answer.
+    // Prepare: one signal for many streams, as one reply's Stop is for each try of its answer; fewer
+    // than Node's warning threshold (10) at once, so a listener left behind shows only in the count.
     const peer = await startOpenAIPeer();
     const chat = openAiChat(new OpenAI({ baseURL: peer.url, apiKey: 'x', maxRetries: 0 }), {
       model: 'gpt-4o-mini',
       temperature: 1,
     });
     const stop = new AbortController();
-    // 15 streams at once on one signal, more than any reply runs, so Node's leak warning (at 10) is
-    // raised for the test's own load; what is checked is that none is left once they end.
-    setMaxListeners(15, stop.signal);
     peer.failNext({ status: 500 }, 3);
     try {
       // Act
       const outcomes = await Promise.all(
-        Array.from({ length: 15 }, () =>
+        Array.from({ length: 9 }, () =>
           chat
             .stream([{ role: 'user', content: 'hi' }], () => undefined, {
               deadlineMs: 10_000,
