@@ -4,7 +4,7 @@ import { SlackCallError } from '../errors';
 import type { Logger } from '../logger';
 import type { InstallationStore } from './dynamodb-installations';
 import { candidateKeys, type Installation, type InstallationQuery, needsRefresh } from './installation';
-import type { TokenRefresher } from './token-refresher';
+import type { RefreshedTokens, TokenRefresher } from './token-refresher';
 
 /** How long an instance trusts its copy of an installation before reading the store again. */
 export const INSTALLATION_CACHE_MS = 60_000;
@@ -17,8 +17,16 @@ export const REFRESH_AHEAD_MS = 2 * 60 * 60_000;
 const STILL_GOOD_MS = 5 * 60_000;
 /** A refresh lease lasts this long: the oauth.v2.access call (client timeout 10 s) and the save. */
 export const REFRESH_LEASE_MS = 20_000;
+/** Tries of saving a refreshed pair, 0.5 s, 1 s, 2 s apart: well within the lease. */
+const SAVE_ATTEMPTS = 4;
+const SAVE_RETRY_MS = 500;
 /** How often a Lambda waiting on another's refresh reads the store again. */
 const POLL_MS = 200;
+/**
+ * After a failed refresh, a token that still works is used as it is for this long before this
+ * instance tries again: the two hours ahead are there for such retries, not for failing jobs.
+ */
+export const REFRESH_RETRY_MS = 60_000;
 
 /** Finds each job's installation and keeps its bot token fresh. */
 export interface InstallationTokens {
@@ -53,11 +61,17 @@ export function installationTokens(deps: {
   const sleep = deps.sleep ?? ((ms: number) => sleepFor(ms));
   const cache = new Map<string, { installation: Installation; until: number }>();
   const inflight = new Map<string, Promise<Installation | undefined>>();
+  /** Installations whose refresh failed here, and until when their current token is used as it is. */
+  const refreshFailed = new Map<string, number>();
+  const stillGood = (installation: Installation) =>
+    (installation.expiresAt ?? Infinity) - now() > STILL_GOOD_MS;
 
   const remember = (installation: Installation) => {
+    const due = (installation.expiresAt ?? Infinity) - REFRESH_AHEAD_MS;
+    const retryAt = refreshFailed.get(installation.key) ?? 0;
     const until = Math.min(
       now() + INSTALLATION_CACHE_MS,
-      (installation.expiresAt ?? Infinity) - REFRESH_AHEAD_MS,
+      retryAt > now() ? Math.min(retryAt, (installation.expiresAt ?? Infinity) - STILL_GOOD_MS) : due,
     );
     cache.set(installation.key, { installation, until });
     return installation;
@@ -65,6 +79,7 @@ export function installationTokens(deps: {
 
   async function refreshed(current: Installation, logger: Logger): Promise<Installation | undefined> {
     let installation: Installation | undefined = current;
+    if ((refreshFailed.get(current.key) ?? 0) > now() && stillGood(current)) return current;
     while (installation && needsRefresh(installation, now(), REFRESH_AHEAD_MS)) {
       const holder = randomUUID();
       const version = installation.version;
@@ -74,7 +89,7 @@ export function installationTokens(deps: {
         return refreshUnderLease(installation, holder, logger);
       }
       // Another Lambda refreshes. Its token is still good for a while: use it meanwhile.
-      if ((installation.expiresAt ?? 0) - now() > STILL_GOOD_MS) return installation;
+      if (stillGood(installation)) return installation;
       const waitUntil = now() + REFRESH_LEASE_MS + POLL_MS;
       do {
         await sleep(POLL_MS);
@@ -86,17 +101,31 @@ export function installationTokens(deps: {
   }
 
   async function refreshUnderLease(installation: Installation, holder: string, logger: Logger) {
-    let tokens: Awaited<ReturnType<TokenRefresher['refresh']>>;
+    let tokens: RefreshedTokens;
     try {
       tokens = await deps.refresher.refresh(installation.refreshToken!);
     } catch (error) {
       await deps.store.releaseRefreshLease(installation.key, holder).catch(() => undefined);
-      if (error instanceof SlackCallError && !error.retryable) {
-        // The refresh token was refused: only a reinstall helps. The dead-letter alarm must say so.
+      const refused = error instanceof SlackCallError && !error.retryable;
+      if (refused) {
+        // Only a reinstall helps: said at ERROR, so the alarm on errors tells the operator in time.
         logger.error('Slack refused the installation’s refresh token; reinstall the app in this workspace', {
           installation: installation.key,
           slackError: error.slackError,
         });
+      }
+      if (stillGood(installation)) {
+        // The token in hand still works: this job answers with it, and the refresh is tried again
+        // later, while the two hours ahead of expiry last.
+        if (!refused)
+          logger.warn('could not refresh the installation’s bot token; using it until it is due', {
+            installation: installation.key,
+            error,
+          });
+        refreshFailed.set(installation.key, now() + REFRESH_RETRY_MS);
+        return installation;
+      }
+      if (refused) {
         throw new SlackCallError(
           error.method,
           { slackError: error.slackError ?? 'invalid_refresh_token', retryable: false, category: 'auth' },
@@ -105,14 +134,44 @@ export function installationTokens(deps: {
       }
       throw error;
     }
+    refreshFailed.delete(installation.key);
     // Saved before it is used: the refresh token just spent is gone, the new one is only here.
-    const saved = await deps.store.saveRefreshed(installation.key, holder, tokens);
+    const saved = await saveWithRetries(installation, holder, tokens, logger);
     logger.info('refreshed the installation’s bot token', {
       installation: installation.key,
       expiresInMinutes: Math.round((tokens.expiresAt - now()) / 60_000),
     });
     // The lease was lost (a reinstall replaced the item): the store's copy wins.
     return saved ?? deps.store.get(installation.key);
+  }
+
+  /**
+   * Saves a refreshed pair, trying again within the lease when the store fails: a pair that is not
+   * saved is lost with this instance, and the next refresh would spend the old, used refresh token.
+   */
+  async function saveWithRetries(
+    installation: Installation,
+    holder: string,
+    tokens: RefreshedTokens,
+    logger: Logger,
+  ): Promise<Installation | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await deps.store.saveRefreshed(installation.key, holder, tokens);
+      } catch (error) {
+        if (attempt + 1 >= SAVE_ATTEMPTS) {
+          logger.error(
+            'could not save the refreshed bot token; the workspace may have to reinstall the app',
+            {
+              installation: installation.key,
+              error,
+            },
+          );
+          throw error;
+        }
+        await sleep(SAVE_RETRY_MS * 2 ** attempt);
+      }
+    }
   }
 
   async function load(query: InstallationQuery, logger: Logger): Promise<Installation | undefined> {
