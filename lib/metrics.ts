@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -51,11 +52,26 @@ export function createMetrics(
   return metrics;
 }
 
+/** The workspace of the job being answered, for {@link inWorkspace}. */
+const jobWorkspace = new AsyncLocalStorage<string>();
+
 /**
- * One metric with one extra dimension, on its own line. Not `singleMetric()`: that builds a new
- * writer on stdout. Every function here publishes at once (and synchronously), so nothing else
- * is stored when the dimension is added; publishing clears it again.
+ * Runs `work` so that every metric it writes names workspace `teamId`, as EMF metadata
+ * (`"workspace": "T…"` in the line): CloudWatch Logs Insights can count any metric per workspace,
+ * while CloudWatch's metrics stay one per name and dimension — a workspace dimension would make a
+ * billed custom metric of each metric for every installed workspace.
  */
+export function inWorkspace<T>(teamId: string, work: () => T): T {
+  return jobWorkspace.run(teamId, work);
+}
+
+/** Writes what is stored as one EMF line, with the job's workspace when there is one. */
+function publish(metrics: Metrics): void {
+  const workspace = jobWorkspace.getStore();
+  if (workspace) metrics.addMetadata('workspace', workspace);
+  metrics.publishStoredMetrics();
+}
+
 /**
  * Metrics are a nicety: a failure to write one (Powertools validates names, values and the count
  * of dimensions) must never fail an answer that was paid for, so it is dropped.
@@ -68,10 +84,15 @@ function quietly(write: () => void): void {
   }
 }
 
+/**
+ * One metric with one extra dimension, on its own line. Not `singleMetric()`: that builds a new
+ * writer on stdout. Every function here publishes at once (and synchronously), so nothing else
+ * is stored when the dimension is added; publishing clears it again.
+ */
 function withDimension(metrics: Metrics, name: string, dimension: [string, string], value = 1): void {
   metrics.addDimension(dimension[0], dimension[1]);
   metrics.addMetric(name, MetricUnit.Count, value);
-  metrics.publishStoredMetrics();
+  publish(metrics);
 }
 
 /** A question answered; `latencyMs` from Slack's event to the finished reply. */
@@ -81,7 +102,7 @@ export function recordAnswered(metrics: Metrics, latencyMs: number | undefined):
     if (latencyMs !== undefined && latencyMs >= 0) {
       metrics.addMetric(METRIC.answerLatency, MetricUnit.Milliseconds, latencyMs);
     }
-    metrics.publishStoredMetrics();
+    publish(metrics);
   });
 }
 
@@ -92,7 +113,7 @@ export function recordAnswered(metrics: Metrics, latencyMs: number | undefined):
 export function recordFailure(metrics: Metrics, reason: string): void {
   quietly(() => {
     metrics.addMetric(METRIC.failures, MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
+    publish(metrics);
     withDimension(metrics, METRIC.failuresByReason, ['reason', reason]);
   });
 }
@@ -120,7 +141,7 @@ export function recordModelStream(
     if (stream.completionTokens !== undefined) {
       metrics.addMetric(METRIC.completionTokens, MetricUnit.Count, stream.completionTokens);
     }
-    metrics.publishStoredMetrics();
+    publish(metrics);
   });
 }
 

@@ -8,7 +8,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError } from '../errors';
 import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
-import { recordAnswered, recordFailure, recordRetry } from '../metrics';
+import { inWorkspace, recordAnswered, recordFailure, recordRetry } from '../metrics';
 import { decodeJob } from '../queue/job';
 import { failedRecordDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
@@ -111,68 +111,71 @@ export function createWorkerHandler(deps: WorkerDeps) {
             thread: job.threadTs,
           },
         });
-        try {
-          if (job.kind === 'feedback') {
-            await countVote(job, { votes: deps.votes, metrics: deps.metrics, logger: recordLogger });
-            return;
-          }
-          // Every Slack call of this job goes through its workspace's ports (one token).
-          const slack = await workspaces.forJob(job, recordLogger);
-          if (!slack) {
-            recordLogger.info('the workspace has no installation; the job completes quietly', {
-              enterprise: job.enterpriseId,
-            });
-            return;
-          }
-          if (job.kind === 'prompts') {
-            await suggestPrompts(job, {
+        // Metrics written for this job name its workspace (lib/metrics.ts).
+        await inWorkspace(job.teamId, async () => {
+          try {
+            if (job.kind === 'feedback') {
+              await countVote(job, { votes: deps.votes, metrics: deps.metrics, logger: recordLogger });
+              return;
+            }
+            // Every Slack call of this job goes through its workspace's ports (one token).
+            const slack = await workspaces.forJob(job, recordLogger);
+            if (!slack) {
+              recordLogger.info('the workspace has no installation; the job completes quietly', {
+                enterprise: job.enterpriseId,
+              });
+              return;
+            }
+            if (job.kind === 'prompts') {
+              await suggestPrompts(job, {
+                assistant: slack.assistant,
+                prompts: config.slack.suggestedPrompts,
+                logger: recordLogger,
+              });
+              return;
+            }
+            const outcome = await answerMention(job, {
+              ...answering,
+              replies: slack.replies,
+              context: slack.context,
               assistant: slack.assistant,
-              prompts: config.slack.suggestedPrompts,
+              ...(slack.governance ? { governance: slack.governance } : {}),
+              stillInstalled: () => workspaces.stillInstalled(job, recordLogger),
+              // The tools call Slack as the job's workspace: its own client and names.
+              tools:
+                deps.tools && slack.client && slack.context
+                  ? { ...deps.tools, slack: () => slack.client!, names: slack.context.names }
+                  : undefined,
               logger: recordLogger,
+              settings: { ...answering.settings, botUserId: slack.botUserId },
+              delivery: {
+                ...answering.delivery,
+                receiveCount,
+                remainingMs: () => context.getRemainingTimeInMillis(),
+                firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || undefined,
+              },
             });
-            return;
+            if (deps.metrics && outcome === 'answered')
+              recordAnswered(deps.metrics, Date.now() - job.receivedAt);
+            if (deps.metrics && outcome === 'failed') recordFailure(deps.metrics, 'gave_up');
+          } catch (error) {
+            if (deps.metrics) {
+              const reason = (error as Error)?.name ?? 'Error';
+              if (receiveCount >= config.queue.maxReceiveCount) recordFailure(deps.metrics, reason);
+              else recordRetry(deps.metrics, reason);
+            }
+            delays.set(
+              record.messageId,
+              failedRecordDelaySeconds(error, {
+                receiveCount,
+                maxReceiveCount: config.queue.maxReceiveCount,
+                baseSeconds: config.queue.retryDelaySeconds,
+              }),
+            );
+            recordLogger.error('record failed; it will be retried', { receiveCount, error: error as Error });
+            throw error;
           }
-          const outcome = await answerMention(job, {
-            ...answering,
-            replies: slack.replies,
-            context: slack.context,
-            assistant: slack.assistant,
-            ...(slack.governance ? { governance: slack.governance } : {}),
-            stillInstalled: () => workspaces.stillInstalled(job, recordLogger),
-            // The tools call Slack as the job's workspace: its own client and names.
-            tools:
-              deps.tools && slack.client && slack.context
-                ? { ...deps.tools, slack: () => slack.client!, names: slack.context.names }
-                : undefined,
-            logger: recordLogger,
-            settings: { ...answering.settings, botUserId: slack.botUserId },
-            delivery: {
-              ...answering.delivery,
-              receiveCount,
-              remainingMs: () => context.getRemainingTimeInMillis(),
-              firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || undefined,
-            },
-          });
-          if (deps.metrics && outcome === 'answered')
-            recordAnswered(deps.metrics, Date.now() - job.receivedAt);
-          if (deps.metrics && outcome === 'failed') recordFailure(deps.metrics, 'gave_up');
-        } catch (error) {
-          if (deps.metrics) {
-            const reason = (error as Error)?.name ?? 'Error';
-            if (receiveCount >= config.queue.maxReceiveCount) recordFailure(deps.metrics, reason);
-            else recordRetry(deps.metrics, reason);
-          }
-          delays.set(
-            record.messageId,
-            failedRecordDelaySeconds(error, {
-              receiveCount,
-              maxReceiveCount: config.queue.maxReceiveCount,
-              baseSeconds: config.queue.retryDelaySeconds,
-            }),
-          );
-          recordLogger.error('record failed; it will be retried', { receiveCount, error: error as Error });
-          throw error;
-        }
+        });
       };
 
       const response = await processPartialResponse(

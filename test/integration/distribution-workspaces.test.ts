@@ -74,6 +74,12 @@ describe('many workspaces (distribution mode)', () => {
     );
     const globexPrompt = JSON.stringify(h.stack.openai!.requests.at(-1));
     expect(globexPrompt).not.toContain('1234');
+    // Metrics name the workspace each answer was for.
+    const answered = h.metricLines().filter((line) => 'Answers' in line);
+    expect(answered.map((line) => line.workspace)).toEqual(
+      expect.arrayContaining([ACME.teamId, GLOBEX.teamId]),
+    );
+    expect(answered.every((line) => typeof line.workspace === 'string')).toBe(true);
   });
 
   it('counts the daily allowance per workspace: one at its limit does not stop the other', async () => {

@@ -41,8 +41,13 @@ export function distributionHarness(options: {
   slackNow?: () => number;
 }) {
   const logger = createLogger(`${options.name}-test`, { logLevel: 'INFO' });
-  const quietMetrics = createMetrics('test', 'slack-worker', { write: () => undefined });
+  const metricLines: Array<Record<string, unknown>> = [];
+  const metrics = createMetrics('test', 'slack-worker', {
+    write: (line) => metricLines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const h = {
+    /** Every EMF line the workers wrote (since the file started). */
+    metricLines: () => metricLines,
     stack: undefined as unknown as LocalStack,
     queue: undefined as unknown as LocalFifoQueue,
     server: undefined as unknown as Listening,
@@ -60,7 +65,7 @@ export function distributionHarness(options: {
       const deps = workerDepsFor(config, logger, {
         sqs: h.stack.sqs.client(),
         dynamodb: h.stack.dynamodb!.client(),
-        metrics: quietMetrics,
+        metrics,
       });
       built.push(deps);
       return createWorkerHandler({ ...deps, settings: { llmBackoffMs: 10 } });

@@ -1,5 +1,6 @@
 import {
   createMetrics,
+  inWorkspace,
   recordAnswered,
   recordFailure,
   recordFeedbackVote,
@@ -82,6 +83,40 @@ describe('EMF lines (CloudWatch embedded metric format)', () => {
       { dimensions: ['service', 'vote'], vote: 'positive', FeedbackVotes: 1 },
       // The extra dimensions do not stick to later metrics.
       { dimensions: ['service'], Answers: 1 },
+    ]);
+  });
+
+  it('name the workspace of the job they were written for, as metadata, not as a dimension', async () => {
+    // Prepare
+    const { metrics, lines } = capture();
+    // Act: two jobs of two workspaces interleaved, and a metric outside any job.
+    await Promise.all([
+      inWorkspace('T0ACME', async () => {
+        await Promise.resolve();
+        recordFailure(metrics, 'gave_up');
+      }),
+      inWorkspace('T0GLOBEX', async () => {
+        recordAnswered(metrics, 1200);
+      }),
+    ]);
+    recordAnswered(metrics, 900);
+    // Assess: each line names its own job's workspace; the dimensions are as without it.
+    expect(
+      lines.map((l) => [
+        Object.keys(l).find((k) => k === 'Answers' || k.startsWith('Failures')),
+        l.workspace,
+      ]),
+    ).toEqual([
+      ['Answers', 'T0GLOBEX'],
+      ['Failures', 'T0ACME'],
+      ['FailuresByReason', 'T0ACME'],
+      ['Answers', undefined],
+    ]);
+    expect(lines.map((l) => l._aws.CloudWatchMetrics[0]!.Dimensions[0])).toEqual([
+      ['service'],
+      ['service'],
+      ['service', 'reason'],
+      ['service'],
     ]);
   });
 });
