@@ -50,8 +50,9 @@ export function fitInMessage(
     };
   }
   let cut = bestCut(combined, shown.length, max - FENCE_CLOSE.length);
-  // A run without any break: rather end the message where it already could (it was held there).
-  if (cut.hard && shown.length >= max - STREAM_HOLD_CHARS) cut = cutAt(combined, shown.length);
+  // A run without any break, or breaks only inside a format or a link: rather end the message where
+  // it already could (it was held there).
+  if ((cut.hard || cut.loose) && shown.length >= max - STREAM_HOLD_CHARS) cut = cutAt(combined, shown.length);
   let consumed = cut.end - shown.length;
   const piece = combined.slice(shown.length, cut.end);
   // The next message does not start with the blank lines of the cut.

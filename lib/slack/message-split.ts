@@ -15,6 +15,8 @@ export interface Cut {
   end: number;
   /** No break was found: the cut falls inside a run of text without spaces. */
   hard?: boolean;
+  /** Only a space inside an inline format or a link was found: the cut splits it. */
+  loose?: boolean;
   /** The cut falls inside a code block: close it after the first part, reopen it with this line. */
   reopen?: string;
 }
@@ -78,7 +80,7 @@ export function bestCut(text: string, from: number, limit: number): Cut {
   if (line > half || (line >= 0 && space < 0)) return cutAt(text, line);
   if (space >= 0) return cutAt(text, space);
   if (line >= 0) return cutAt(text, line);
-  if (anySpace >= 0) return cutAt(text, anySpace);
+  if (anySpace >= 0) return { ...cutAt(text, anySpace), loose: true };
   // No break at all: a hard cut, never between the two halves of a surrogate pair (an emoji).
   const code = text.charCodeAt(end - 1);
   return { ...cutAt(text, code >= 0xd800 && code <= 0xdbff ? end - 1 : end), hard: true };

@@ -35,6 +35,18 @@ describe('fitInMessage: what one stream message takes of a growing answer', () =
     expect(`${fit.piece}${answer.slice(fit.consumed)}`).toBe(answer);
   });
 
+  it('ends a full message where it was held rather than inside a link that does not fit', () => {
+    // Prepare: a message held at a space near its end; a link arrives whose text has a space.
+    const shown = 'word '.repeat(Math.floor((STREAM_MESSAGE_CHARS - 10) / 5));
+    const pending = '[link 2415](https://example.com/a-long-path/2415) and more words after it';
+    // Act
+    const fit = fitInMessage(shown, pending, false);
+    // Assess: nothing of the link in this message; the next one starts with the whole link.
+    expect(fit.full).toBe(true);
+    expect(fit.piece).toBe('');
+    expect(pending.slice(fit.consumed)).toMatch(/^\[link 2415\]\(https:/);
+  });
+
   it('prefers a paragraph break near the end of the message', () => {
     // Prepare
     const first = `${'a '.repeat(5_000)}\n\n`;
