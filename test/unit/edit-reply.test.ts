@@ -97,6 +97,28 @@ describe('EditReply', () => {
     expect(saved.at(-1)).toEqual(['old1']);
   });
 
+  it('goes back to the queue when a message an earlier attempt left streaming cannot be stopped', async () => {
+    // Prepare: the earlier attempt's message still streams; Slack fails every stop with a 5xx.
+    const t = memoryThread();
+    t.messages.set('old1', 'A ');
+    const conflict = () =>
+      new SlackCallError('chat.update', { slackError: 'streaming_state_conflict', retryable: false });
+    t.failWith([conflict(), conflict()]);
+    const stops: string[] = [];
+    t.slack.stopStream = async ({ ts }) => {
+      stops.push(ts);
+      throw new SlackCallError('chat.stopStream', { slackError: 'http_503', retryable: false });
+    };
+    const reply = editReply(t, { messageTs: ['old1'], placeholder: undefined });
+    await reply.open();
+    // Act
+    const failure = await reply.finish('the whole answer').catch((e: unknown) => e);
+    // Assess: a retryable failure (the redelivery stops and rewrites it), not a final refusal.
+    expect(failure).toBeInstanceOf(SlackCallError);
+    expect(failure).toMatchObject({ slackError: 'streaming_state_conflict', retryable: true });
+    expect(stops).toEqual(['old1']);
+  });
+
   it('shows the first text at once, skips streaming edits the budget turns away, and never holds back the final', async () => {
     // Prepare: the budget turns streaming edits away for 5 s; it admits the placeholder, the first
     // text (which replaces the placeholder, as urgent as a final write) and the final.
