@@ -9,6 +9,7 @@ import type { AnswerReply, ReplyAdapterOptions, StepUpdate } from './answer-repl
 import { MAX_BUDGET_WAIT_MS, writeToSlack } from './budgeted-write';
 import { PacedWriter } from './paced-writer';
 import { stepLine } from './step-render';
+import { BudgetWaitError } from './write-budget';
 
 /** Shown after the text while the answer is still being written; never in the final text. */
 export const TYPING_MARKER = ' …';
@@ -114,11 +115,7 @@ export class EditReply implements AnswerReply {
       waitMs > (this.#o.maxBudgetWaitMs ?? MAX_BUDGET_WAIT_MS) ||
       waitMs > this.#o.timeLeftMs() - MIN_CALL_MS
     ) {
-      throw new SlackCallError('chat.update', {
-        slackError: 'ratelimited',
-        retryable: true,
-        retryAfterSeconds: waitMs / 1000,
-      });
+      throw new BudgetWaitError('chat.update', waitMs);
     }
     if (waitMs > 0) await (this.#o.sleep ?? sleepFor)(waitMs);
     const body = render(markdown);

@@ -275,11 +275,7 @@ export class StreamReply implements AnswerReply {
       // A stream may exist that the thread could not show us: posting another reply next to it
       // would show two. The write fails as uncertain; the redelivery searches again and adopts it.
       await this.#msgs.adoptLostStart().catch((error: unknown) => {
-        throw new SlackCallError(
-          'chat.startStream',
-          { slackError: 'lost_start', retryable: true, uncertain: true },
-          { cause: error },
-        );
+        throw new LostStreamStartError({ cause: error });
       });
     }
     await this.#msgs.stopAll();
@@ -288,5 +284,15 @@ export class StreamReply implements AnswerReply {
       messages: this.#msgs.ts.length,
     });
     this.#move(this.#o.edit(this.#msgs.ts, { streaming: this.#msgs.streaming() }), 'repair', false);
+  }
+}
+
+/**
+ * A stream was started but Slack's answer was lost, and the thread did not show it: it may exist.
+ * Nothing more is written (another reply beside it would show two); the redelivery looks again.
+ */
+export class LostStreamStartError extends SlackCallError {
+  constructor(options: { cause: unknown }) {
+    super('chat.startStream', { retryable: true, uncertain: true }, options);
   }
 }

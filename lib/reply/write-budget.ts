@@ -211,9 +211,9 @@ export function replyBudget(budget: WriteBudget, teamId: string, channel: string
 }
 
 /**
- * Not sent: the workspace's shared write budget has no room for this write for `waitMs`, longer
- * than it may wait. A streaming write skips its turn; a final write hands the answer back to the
- * queue for that long.
+ * Not sent: the workspace's shared write budget (or the reply's own pacing, which keeps Slack's
+ * `Retry-After`) has no room for this write for `waitMs`, longer than it may wait. A streaming
+ * write skips its turn; a final write hands the answer back to the queue for that long.
  */
 export class BudgetWaitError extends SlackCallError {
   readonly waitMs: number;
