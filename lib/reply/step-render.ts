@@ -12,16 +12,26 @@ const clip = (text: string, max: number) => (text.length <= max ? text : `${text
 
 /** The step as a `task_update` chunk, within Slack's limits. */
 export function taskCard(step: StepUpdate): TaskCard {
+  const sources = cardSources(step);
   return {
     id: step.id,
     title: clip(neutraliseMentions(step.title), TASK_TEXT_CHARS),
     status: step.status,
     ...(step.details ? { details: clip(neutraliseMentions(step.details), TASK_TEXT_CHARS) } : {}),
     ...(step.output ? { output: clip(neutraliseMentions(step.output), TASK_TEXT_CHARS) } : {}),
-    ...(step.sources?.length
-      ? { sources: step.sources.slice(0, TASK_SOURCES).map((s) => ({ url: s.url, text: clip(s.text, 100) })) }
-      : {}),
+    ...(sources.length ? { sources } : {}),
   };
+}
+
+/**
+ * A card's sources as Slack takes them: each with a URL and a text that is not blank (Slack refuses
+ * the whole chunk, and with it the stream's write, otherwise: `invalid_chunks`).
+ */
+function cardSources(step: StepUpdate): NonNullable<TaskCard['sources']> {
+  return (step.sources ?? [])
+    .filter((s) => s.url.trim() !== '')
+    .slice(0, TASK_SOURCES)
+    .map((s) => ({ url: s.url, text: clip(neutraliseMentions(s.text.trim() || s.url), 100) }));
 }
 
 const ICONS: Record<StepUpdate['status'], string> = {

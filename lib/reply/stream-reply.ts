@@ -133,7 +133,8 @@ export class StreamReply implements AnswerReply {
     // Until the stream starts, the status line names what runs (Slack shows "<app> <status>"); not
     // once a write has begun, or a status could reach Slack after the stream and outlive it.
     if (status && !this.#writing && update.status === 'in_progress') {
-      const text = `is ${update.title.charAt(0).toLowerCase()}${update.title.slice(1)}`.slice(0, 80);
+      const title = neutraliseMentions(update.title);
+      const text = `is ${title.charAt(0).toLowerCase()}${title.slice(1)}`.slice(0, 80);
       this.#status = this.#status.then(() => this.#setStatus(`${text}…`));
     }
     this.#writer.request();

@@ -131,7 +131,7 @@ export function readLinkTool(
           ok: true,
           content: `Page ${page.url}${title ? ` (“${title}”)` : ''}:\n${text}`,
           output: `Read ${Math.max(1, Math.round(page.bytes / 1024))} KB`,
-          sources: [{ url: page.url, text: title ?? shortUrl(page.url) }],
+          sources: [{ url: page.url, text: title || shortUrl(page.url) }],
         };
       } catch (error) {
         if (!(error instanceof FetchRefusedError)) throw error;

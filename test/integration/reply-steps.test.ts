@@ -99,6 +99,44 @@ describe('native path: each step is a task card', () => {
   });
 });
 
+describe('what a tool hands over is made fit for Slack', () => {
+  it('shows a source without a title (a page whose title is blank) by its address, and the answer ends', async () => {
+    // Prepare
+    const { j, reply } = await openReply();
+    await reply.open();
+    reply.step(page);
+    await tick();
+    // Act: Slack refuses a chunk whose source text is blank (invalid_chunks), and the stream with it.
+    reply.step({ ...page, status: 'complete', sources: [{ url: 'https://example.com/freeze', text: ' ' }] });
+    await reply.finish('The freeze starts Friday.', { feedback: true });
+    // Assess
+    const sources = [...chunksOf('chat.appendStream'), ...chunksOf('chat.stopStream')].flatMap(
+      (c) => c.sources ?? [],
+    );
+    expect(sources).toEqual([
+      { type: 'url', url: 'https://example.com/freeze', text: 'https://example.com/freeze' },
+    ]);
+    const [message] = h.stack.slack
+      .thread(j.channel, j.threadTs)
+      .filter((m) => m.user === h.stack.slack.botUserId);
+    expect(message).toMatchObject({ text: 'The freeze starts Friday.', streaming: 'stopped' });
+  });
+
+  it('names a running tool in the status line without notifying anyone its title quotes', async () => {
+    // Prepare
+    const { reply } = await openReply();
+    await reply.open();
+    // Act
+    reply.step({ id: 'call_9', title: 'Searching Slack for <@U0BOSS> <!channel>', status: 'in_progress' });
+    await tick();
+    await reply.finish('Done.');
+    // Assess
+    const statuses = h.stack.slack.callsTo('assistant.threads.setStatus').map((c) => String(c.args.status));
+    expect(statuses.join(' ')).not.toMatch(/<@U0BOSS>|<!channel>/);
+    expect(statuses).toContainEqual(expect.stringMatching(/^is searching Slack for /));
+  });
+});
+
 describe('edit path: each step is a line above the answer', () => {
   it('shows the steps while the answer grows and keeps them on the final message as a context block', async () => {
     // Prepare
