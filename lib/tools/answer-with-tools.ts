@@ -58,7 +58,13 @@ export async function toolsForAnswer(
   const slack = ports.slack(job);
   const tools: Tool[] = [];
   if (settings.enabled.includes('search_slack') && job.actionToken) {
-    tools.push(searchSlackTool(slack, { teamId: job.teamId, actionToken: job.actionToken }, ports.names));
+    tools.push(
+      searchSlackTool(
+        slack,
+        { teamId: job.teamId, actionToken: job.actionToken, answerIsPrivate: job.isDm },
+        ports.names,
+      ),
+    );
   }
   if (settings.enabled.includes('read_link')) {
     tools.push(

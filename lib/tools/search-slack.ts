@@ -26,6 +26,23 @@ export interface SearchScope {
   teamId: string;
   /** The asking user's event `action_token`; absent: the tool says search is not possible. */
   actionToken: string | undefined;
+  /**
+   * Whether the answer is seen by the asker alone (a DM with the bot). Elsewhere it is posted where
+   * others read it, so only public channels are searched: what the asker may see in private
+   * channels, DMs and group DMs never reaches a thread that other people read.
+   */
+  answerIsPrivate: boolean;
+}
+
+/**
+ * The conversation types a search may cover: all the asker can see in a DM with the bot, public
+ * channels elsewhere; narrowed to what the model asked for within that. Always sent explicitly:
+ * the method's own default is not what either case needs.
+ */
+export function searchedChannelTypes(requested: unknown, answerIsPrivate: boolean): string[] {
+  const allowed: readonly string[] = answerIsPrivate ? CHANNEL_TYPES : ['public_channel'];
+  const asked = Array.isArray(requested) ? requested.filter((t) => allowed.includes(t as string)) : [];
+  return asked.length > 0 ? (asked as string[]) : [...allowed];
 }
 
 /** Slack errors after which search is off for this instance's life; WARNed once each. */
@@ -46,8 +63,8 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
   return {
     name: 'search_slack',
     description:
-      'Search the messages of this Slack workspace that the person asking can see (their channels, DMs, ' +
-      'group DMs). Use it for questions about what people said or decided in Slack. Returns up to 10 ' +
+      'Search the messages of this Slack workspace that the person asking can see (in a channel: public ' +
+      'channels only; in a DM with the assistant: also their private channels, DMs and group DMs). Use it for questions about what people said or decided in Slack. Returns up to 10 ' +
       'messages with author, channel, date and permalink; cite the permalinks.',
     parameters: {
       type: 'object',
@@ -56,7 +73,9 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
         channel_types: {
           type: 'array',
           items: { type: 'string', enum: [...CHANNEL_TYPES] },
-          description: 'Only these kinds of conversation; default all of them.',
+          description:
+            'Only these kinds of conversation. In a channel only public channels are searched (the ' +
+            'answer is seen by others); in a DM with the assistant, all that the person can see.',
         },
         after: { type: 'string', description: 'Only messages on or after this date, YYYY-MM-DD.' },
         before: { type: 'string', description: 'Only messages before this date, YYYY-MM-DD.' },
@@ -76,9 +95,7 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
           'Not available for this question',
         );
       }
-      const types = Array.isArray(args.channel_types)
-        ? args.channel_types.filter((t): t is string => CHANNEL_TYPES.includes(t as never))
-        : [];
+      const types = searchedChannelTypes(args.channel_types, scope.answerIsPrivate);
       const after = epochOf(args.after);
       const before = epochOf(args.before);
       let response: { results?: { messages?: SearchMessage[] } };
@@ -88,7 +105,7 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
             query,
             action_token: scope.actionToken,
             content_types: 'messages',
-            ...(types.length > 0 ? { channel_types: types.join(',') } : {}),
+            channel_types: types.join(','),
             ...(after !== undefined ? { after } : {}),
             ...(before !== undefined ? { before } : {}),
             limit: SEARCH_RESULTS,

@@ -21,7 +21,8 @@ export function searchMessages(ws: SlackWorkspace, args: SlackArgs): SlackRespon
   if (token === undefined) return fail('invalid_action_token', ['[ERROR] a bot token needs an action_token']);
   const user = ws.actionTokenUser(token);
   if (user === undefined) return fail('invalid_action_token');
-  const types = (str(args, 'channel_types') ?? 'public_channel,private_channel,mpim,im').split(',');
+  // Without `channel_types` only public channels, the narrowest reading of the method's default.
+  const types = (str(args, 'channel_types') ?? 'public_channel').split(',');
   const typeOf = (channel: string) =>
     channel.startsWith('C')
       ? 'public_channel'

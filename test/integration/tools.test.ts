@@ -92,6 +92,43 @@ describe('search_slack', () => {
     expect(requests()[1]!.body.messages.at(-1)).toMatchObject({ role: 'tool' });
   });
 
+  it('keeps what the asker sees in private out of a channel thread, and searches it in a DM with the bot', async () => {
+    // Prepare: the asker is in a private channel that mentions the freeze.
+    seedDeployFreeze();
+    h.stack.slack.seedMembers('G0ASKERS', ['U0ASKER']);
+    h.stack.slack.seedMessage({
+      channel: 'G0ASKERS',
+      user: 'U0ASKER',
+      text: 'Private note: the deploy freeze may move to Thursday.',
+    });
+    const inChannel = ask('search Slack for deploy freeze', {
+      actionToken: h.stack.slack.issueActionToken('U0ASKER'),
+    });
+    const inDm = h.job({
+      channel: 'D0ASKER',
+      isDm: true,
+      text: 'search Slack for deploy freeze',
+      actionToken: h.stack.slack.issueActionToken('U0ASKER'),
+    });
+    // Act
+    for (const job of [inChannel, inDm]) {
+      await h.enqueue(job);
+      await h.deliver();
+    }
+    // Assess: the channel's answer searched public channels only; the DM's everything the asker sees.
+    const [channelSearch, dmSearch] = h.stack.slack.callsTo('assistant.search.context');
+    expect(channelSearch?.args.channel_types).toBe('public_channel');
+    expect(answerText(inChannel)).not.toContain('Thursday');
+    expect(String(dmSearch?.args.channel_types).split(',').sort()).toEqual([
+      'im',
+      'mpim',
+      'private_channel',
+      'public_channel',
+    ]);
+    expect(answerText(inDm)).toContain('Thursday');
+    expect(answerText(inDm)).not.toContain('layoffs');
+  });
+
   it('is not offered, and Slack is never searched, when the event carried no action_token', async () => {
     // Prepare
     seedDeployFreeze();
