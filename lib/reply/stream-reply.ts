@@ -16,6 +16,13 @@ import { BudgetWaitError } from './write-budget';
  */
 export const STREAM_START_WAIT_MS = 1_000;
 
+/**
+ * While a tool runs and nothing new is written, its running cards are written again this often:
+ * Slack tells an app of Stop only in the answer to a stream write (`stopped_by_user`), so without
+ * a write a tool would run to its end after the user pressed Stop.
+ */
+export const STOP_CHECK_MS = 2_500;
+
 /** Options of a {@link StreamReply}; `intervalMs` spaces appends (`chat.appendStream` is Tier 4). */
 export interface StreamReplyOptions extends ReplyAdapterOptions {
   /**
@@ -68,6 +75,10 @@ export class StreamReply implements AnswerReply {
   #status: Promise<unknown> = Promise.resolve();
   /** A stream write has begun: the status is the stream's to clear from now on. */
   #writing = false;
+  /** Asks for a write every {@link STOP_CHECK_MS} while a step runs. */
+  #stopCheck: NodeJS.Timeout | undefined;
+  /** The next write, even with nothing new, sends the running cards again (see {@link STOP_CHECK_MS}). */
+  #checkStop = false;
 
   constructor(options: StreamReplyOptions) {
     this.#o = { now: Date.now, ...options };
@@ -138,9 +149,28 @@ export class StreamReply implements AnswerReply {
       this.#status = this.#status.then(() => this.#setStatus(`${text}…`));
     }
     this.#writer.request();
+    if (update.status === 'in_progress') this.#watchForStop();
+  }
+
+  /** While any step runs on a started stream, asks for a write now and then (see {@link STOP_CHECK_MS}). */
+  #watchForStop(): void {
+    if (this.#stopCheck) return;
+    this.#stopCheck = setInterval(() => {
+      const running = [...this.#steps.values()].some((s) => s.status === 'in_progress');
+      if (!running || this.#state.kind !== 'streaming') return this.#endStopCheck();
+      this.#checkStop = true;
+      this.#writer.request();
+    }, STOP_CHECK_MS);
+    this.#stopCheck.unref();
+  }
+
+  #endStopCheck(): void {
+    clearInterval(this.#stopCheck);
+    this.#stopCheck = undefined;
   }
 
   async finish(markdown: string, options: { notice?: string; feedback?: boolean } = {}): Promise<void> {
+    this.#endStopCheck();
     await this.#writer.close();
     await this.#status;
     if (this.#state.kind === 'streaming' && this.#msgs.ts.length === 0) {
@@ -164,6 +194,7 @@ export class StreamReply implements AnswerReply {
   }
 
   async abandon(): Promise<void> {
+    this.#endStopCheck();
     await this.#writer.close();
     await this.#status;
     if (this.#state.kind === 'moved') return this.#state.to.abandon();
@@ -213,8 +244,15 @@ export class StreamReply implements AnswerReply {
     const pending = this.#msgs.after(neutraliseMentions(stablePrefix(this.#latest, 120)));
     // A retried model call starts over: stop streaming, the final write rewrites the reply.
     if (pending === undefined) return this.#event({ type: 'uncertain', why: 'diverged' });
-    const cards = this.#cards();
-    if (pending === '' && cards.length === 0) return;
+    let cards = this.#cards();
+    const recheck = this.#checkStop;
+    this.#checkStop = false;
+    if (pending === '' && cards.length === 0) {
+      // Nothing new while a tool runs: its card again, so that Slack's answer tells of a Stop.
+      if (!recheck || this.#msgs.ts.length === 0) return;
+      cards = [...this.#steps.values()].filter((s) => s.status === 'in_progress').map(taskCard);
+      if (cards.length === 0) return;
+    }
     await this.#msgs.deliver(cards, pending, false);
   }
 

@@ -373,6 +373,41 @@ describe('MCP tools', () => {
   });
 });
 
+describe('Stop', () => {
+  it('pressed on the stream while a tool runs aborts the tool and the answer ends as stopped', async () => {
+    // Prepare: native streaming; the tool never answers; the user presses Stop once the card shows.
+    build({ streaming: 'native' });
+    h.stack.openai!.setToolPlan((req) =>
+      req.messages.some((m) => m.role === 'tool')
+        ? []
+        : [{ name: 'incidents__slow_report', arguments: { topic: 'q3' } }],
+    );
+    const onCall = (call: {
+      method: string;
+      args: Record<string, unknown>;
+      response: { ok?: boolean; ts?: unknown };
+    }) => {
+      if (call.method === 'chat.startStream' && call.response.ok)
+        h.stack.slack.pressStop(String(call.args.channel), String(call.response.ts));
+    };
+    h.stack.slack.on('call', onCall);
+    const job = ask('a slow report please');
+    await h.enqueue(job);
+    try {
+      // Act
+      const { response } = await h.deliver(60_000);
+      // Assess: the call aborted, and by Stop (its own time out would give the model a second call
+      // with "took too long"); the message ends as the user stopped it.
+      expect(response.batchItemFailures).toEqual([]);
+      await waitFor('the MCP call aborted', () => mcp.calls[0]?.aborted === true);
+      expect(requests()).toHaveLength(1);
+      expect(h.botMessages(job).map((m) => m.streaming)).toEqual(['stopped_by_user']);
+    } finally {
+      h.stack.slack.off('call', onCall);
+    }
+  });
+});
+
 describe('the loop’s bounds', () => {
   it('makes at most AGENT_MAX_STEPS model calls, the last one for text only', async () => {
     // Prepare: a model that would search forever.
