@@ -8,8 +8,8 @@ import type { FoundReply } from './slack-reply-api';
  *
  * A message is this event's when it carries this event's tag (posts are tagged when made, streams
  * when stopped), or when it carries no tag (a stream that was never stopped) and Slack created it
- * after `ownSince`: the time this event's record was first received from the queue. Records of a
- * thread are answered one at a time (the FIFO group is the thread), so every message the bot
+ * after `ownSince`: when this event was first claimed (else its record's first receive). Records
+ * of a thread are answered one at a time (the FIFO group is the thread), so every message the bot
  * created in the thread after that moment is this event's; anything older belongs to an earlier
  * question, however recently it was written to. Without `ownSince`, untagged messages are never
  * adopted.

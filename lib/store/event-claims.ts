@@ -17,6 +17,13 @@ export interface ClaimState {
    */
   handedBack?: boolean;
 
+  /**
+   * When this event was first claimed (epoch ms). Its records are answered one at a time, after the
+   * thread's earlier questions, so a bot message Slack created before this moment is another
+   * question's: a redelivery never adopts it, whatever its record's receive time says.
+   */
+  claimedAt?: number;
+
   /** The allowlist and quotas let this event through: a redelivery does not check them again. */
   admitted?: boolean;
   /**
@@ -53,7 +60,7 @@ export function momentoEventClaims(cache: MomentoCache, ttlSeconds = CLAIM_TTL_S
   const key = (eventId: string) => `event:${eventId}`;
   return {
     async claim(eventId) {
-      const initial: ClaimState = { status: 'answering', messageTs: [] };
+      const initial: ClaimState = { status: 'answering', messageTs: [], claimedAt: Date.now() };
       const taken = await cache.run('setIfAbsent', (name) =>
         cache.client.setIfAbsent(name, key(eventId), JSON.stringify(initial), { ttl: ttlSeconds }),
       );
@@ -79,7 +86,7 @@ function parseState(value: string): ClaimState {
       messageTs: Array.isArray(s.messageTs) ? s.messageTs.filter((t) => typeof t === 'string') : [],
       ...(s.path === 'native' || s.path === 'edit' ? { path: s.path } : {}),
       ...(Array.isArray(s.streaming) ? { streaming: s.streaming.filter((t) => typeof t === 'string') } : {}),
-
+      ...(typeof s.claimedAt === 'number' ? { claimedAt: s.claimedAt } : {}),
       ...(s.admitted === true ? { admitted: true } : {}),
       ...(s.handedBack === true ? { handedBack: true } : {}),
       ...(typeof s.final?.markdown === 'string'

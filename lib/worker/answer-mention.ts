@@ -71,6 +71,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   // 1. Claim the event.
   let previous: ClaimState | undefined;
   let claimed = true;
+  const claimedAt = Date.now();
   try {
     const claim = await deps.claims.claim(job.eventId);
     previous = claim.fresh ? undefined : claim.state;
@@ -91,7 +92,12 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   })) ?? {
     allowed: true,
   };
-  const claim = new ClaimRecorder(deps.claims, job.eventId, previous, logger);
+  const claim = new ClaimRecorder(
+    deps.claims,
+    job.eventId,
+    previous ?? { status: 'answering', messageTs: [], claimedAt },
+    logger,
+  );
   session.claim = claim;
   if (!admission.allowed) {
     await claim.done();
@@ -124,7 +130,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
       // or Momento was down on the first receive): look for its messages in the thread, unless it
       // handed the event back with its claim complete.
       lookInThread: claimed && (previous ? !previous.handedBack : delivery.receiveCount > 1),
-      ownSince: delivery.firstReceivedAt,
+      ownSince: ownSince(previous, delivery.firstReceivedAt),
     },
     {
       timeLeftMs: () => delivery.remainingMs() - BOOKKEEPING_MS,
@@ -292,4 +298,20 @@ async function bestEffort<T>(logger: Logger, what: string, fn: () => Promise<T>,
     logger.warn(`Momento unavailable; continuing without it (${what})`, { error });
     return fallback;
   }
+}
+
+/**
+ * Slack's and Lambda's clocks may differ by this much: a message this event created a moment after
+ * its claim is still its own. Far less than an earlier question's last write precedes the claim.
+ */
+const CLOCK_SKEW_MS = 200;
+
+/**
+ * From when a bot message in the thread may be this event's own (lib/reply/own-messages.ts): its
+ * first claim, which no earlier question's message follows; without one (Momento was down, or a
+ * claim saved before claims kept the time), the record's first receive.
+ */
+function ownSince(previous: ClaimState | undefined, firstReceivedAt: number | undefined): number | undefined {
+  if (previous?.claimedAt === undefined) return firstReceivedAt;
+  return Math.max(previous.claimedAt - CLOCK_SKEW_MS, firstReceivedAt ?? 0);
 }

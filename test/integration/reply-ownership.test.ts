@@ -1,4 +1,5 @@
 import { toMrkdwn } from '../../lib/slack/mrkdwn';
+import { lambdaContext } from '../../sandbox/lambda-context';
 import { answerOfLength } from '../../sandbox/peers/openai-peer';
 import type { SlackCall } from '../../sandbox/peers/slack-peer';
 import { workerHarness } from '../support/worker-harness';
@@ -110,6 +111,46 @@ describe('an answer never takes over another question’s answer', () => {
     const again = await redeliver(first, 2);
     // Assess: Alice's message is as she stopped it; Bob's answer is one reply of its own.
     expect(again.batchItemFailures).toEqual([]);
+    expectAliceKeptBobWhole(a, stoppedA!);
+  });
+
+  it('a redelivery that searches the thread leaves alone an earlier question’s stream, whatever its receive time', async () => {
+    // Prepare: Alice presses Stop on her stream (her message stays, untagged).
+    const { a, b } = twoQuestions();
+    answers();
+    await enqueue(a);
+    const firstA = await deliverPressingStop();
+    const [stoppedA] = botMessages(a);
+    expect(stoppedA?.streaming).toBe('stopped_by_user');
+    // Bob's model fails on every try: his record goes back. His claim then loses its last save (the
+    // hand-back), so his redelivery searches the thread.
+    h.stack.openai!.failNext({ status: 500 }, 4);
+    await enqueue(b);
+    const firstB = await deliver();
+    expect(firstB.response.batchItemFailures).toHaveLength(1);
+    await h.withClaims(async (claims) => {
+      const claim = await claims.claim(b.eventId);
+      if (claim.fresh) throw new Error('Bob’s claim should exist');
+      await claims.save(b.eventId, { ...claim.state, handedBack: false });
+    });
+    // Act: the redelivery's record says it was first received with Alice's (one batch of the
+    // thread, or a redrive from the dead-letter queue): before her stream was created.
+    const firstReceived = firstA.event.Records[0]!.attributes.ApproximateFirstReceiveTimestamp;
+    const again = await h.handler(
+      {
+        Records: firstB.event.Records.map((r) => ({
+          ...r,
+          attributes: {
+            ...r.attributes,
+            ApproximateReceiveCount: '2',
+            ApproximateFirstReceiveTimestamp: firstReceived,
+          },
+        })),
+      },
+      lambdaContext('worker', 120_000),
+    );
+    // Assess
+    expect(again?.batchItemFailures).toEqual([]);
     expectAliceKeptBobWhole(a, stoppedA!);
   });
 
