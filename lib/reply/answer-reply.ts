@@ -77,8 +77,9 @@ export interface ReplyAdapterOptions {
   /** The asking message's `ts`: the reply's messages come after it. */
   askedTs: string;
   /**
-   * When this event's record was first received (epoch ms): an untagged bot message of the thread
-   * created since then is this event's (see own-messages.ts); undefined: none is ever adopted.
+   * When this event was first claimed, else its record first received (epoch ms): an untagged bot
+   * message of the thread created since then is this event's (see own-messages.ts); undefined: none
+   * is ever adopted.
    */
   ownSince?: number | undefined;
   botUserId?: string | undefined;

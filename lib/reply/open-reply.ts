@@ -35,7 +35,7 @@ export interface ReplyResume {
    * its messages in the thread before posting anything.
    */
   lookInThread: boolean;
-  /** When this event's record was first received (epoch ms): see own-messages.ts. */
+  /** When this event was first claimed, else its record first received (epoch ms): see own-messages.ts. */
   ownSince?: number | undefined;
 }
 

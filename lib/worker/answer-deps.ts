@@ -46,8 +46,8 @@ export interface AnswerDeps {
     remainingMs: () => number;
     /**
      * When SQS first handed this record to a worker (`ApproximateFirstReceiveTimestamp`, epoch ms):
-     * the thread's earlier questions were done by then, so the bot's messages created since are
-     * this event's (lib/reply/own-messages.ts).
+     * the lower bound of what may be this event's own messages when its claim holds no first-claim
+     * time (lib/reply/own-messages.ts).
      */
     firstReceivedAt?: number | undefined;
   };
