@@ -157,7 +157,9 @@ export class StreamReply implements AnswerReply {
     if (this.#stopCheck) return;
     this.#stopCheck = setInterval(() => {
       const running = [...this.#steps.values()].some((s) => s.status === 'in_progress');
-      if (!running || this.#state.kind !== 'streaming') return this.#endStopCheck();
+      // Never outlives the invocation: a warm instance must not write to an old answer's stream.
+      if (!running || this.#state.kind !== 'streaming' || this.#o.timeLeftMs() <= 0)
+        return this.#endStopCheck();
       this.#checkStop = true;
       this.#writer.request();
     }, STOP_CHECK_MS);
