@@ -250,10 +250,13 @@ export class StreamReply implements AnswerReply {
     const recheck = this.#checkStop;
     this.#checkStop = false;
     if (pending === '' && cards.length === 0) {
-      // Nothing new while a tool runs: its card again, so that Slack's answer tells of a Stop.
+      // Nothing new while a tool runs: one running card again, so that Slack's answer tells of a
+      // Stop. One, not all: a message holding too many task chunks has been reported to overflow
+      // (about 45-50), and this adds at most four per round of tools.
       if (!recheck || this.#msgs.ts.length === 0) return;
-      cards = [...this.#steps.values()].filter((s) => s.status === 'in_progress').map(taskCard);
-      if (cards.length === 0) return;
+      const running = [...this.#steps.values()].find((s) => s.status === 'in_progress');
+      if (!running) return;
+      cards = [taskCard(running)];
     }
     await this.#msgs.deliver(cards, pending, false);
   }
