@@ -35,6 +35,8 @@ export interface ClaimState {
     notice?: string;
     /** Whether it is an answer to remember in the thread and to show with feedback buttons. */
     remember?: boolean;
+    /** The lookups the answer made (tool traces): remembered with it, whichever attempt writes it. */
+    trace?: string[];
   };
 }
 
@@ -95,6 +97,9 @@ function parseState(value: string): ClaimState {
               markdown: s.final.markdown,
               ...(typeof s.final.notice === 'string' ? { notice: s.final.notice } : {}),
               ...(typeof s.final.remember === 'boolean' ? { remember: s.final.remember } : {}),
+              ...(Array.isArray(s.final.trace)
+                ? { trace: s.final.trace.filter((t): t is string => typeof t === 'string') }
+                : {}),
             },
           }
         : {}),

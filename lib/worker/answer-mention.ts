@@ -148,7 +148,12 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   let asked: Turn[] = [{ role: 'user', content: question, ts: job.ts }];
   let lookups: string[] = [];
   const complete = async (markdown: string, notice: string | undefined, remember: boolean) => {
-    await claim.finalReady({ markdown, ...(notice ? { notice } : {}), remember });
+    await claim.finalReady({
+      markdown,
+      ...(notice ? { notice } : {}),
+      remember,
+      ...(lookups.length > 0 ? { trace: lookups } : {}),
+    });
     try {
       await reply.finish(markdown, { ...(notice ? { notice } : {}), feedback: remember });
     } catch (error) {
@@ -179,7 +184,8 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
 
   if (previous?.final) {
     // The answer was complete; only writing it to Slack failed. Show it again, do not regenerate.
-    const { markdown, notice, remember } = previous.final;
+    const { markdown, notice, remember, trace } = previous.final;
+    lookups = trace ?? [];
     await complete(markdown, notice, remember ?? notice === undefined);
     return 'answered';
   }

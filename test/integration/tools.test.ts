@@ -180,6 +180,43 @@ describe('search_slack', () => {
   });
 });
 
+describe('a saved answer written by a redelivery', () => {
+  it('is remembered with the line naming its lookups, like one written at once', async () => {
+    // Prepare: once the search has run, Slack rate limits edits for 12 s, so the final edit goes
+    // back to the queue with the answer saved in the claim; the redelivery writes it.
+    seedDeployFreeze();
+    const onCall = (call: { method: string }) => {
+      if (call.method === 'assistant.search.context')
+        h.stack.slack.failNext('chat.update', { rateLimited: { retryAfter: 12 } });
+    };
+    h.stack.slack.on('call', onCall);
+    const first = ask('search Slack for deploy freeze', {
+      actionToken: h.stack.slack.issueActionToken('U0ASKER'),
+    });
+    await h.enqueue(first);
+    let handedBack: Awaited<ReturnType<typeof h.deliver>>;
+    try {
+      handedBack = await h.deliver();
+    } finally {
+      h.stack.slack.off('call', onCall);
+    }
+    expect(handedBack.response.batchItemFailures).toHaveLength(1);
+    const modelCalls = requests().length;
+    // Act: the redelivery writes the saved answer without the model.
+    const again = await h.redeliver(handedBack, 2);
+    expect(again?.batchItemFailures).toEqual([]);
+    expect(requests()).toHaveLength(modelCalls);
+    // Assess: the thread's memory holds the answer with its lookups.
+    const memory = await h.deps.history.load({
+      teamId: first.teamId,
+      channel: first.channel,
+      threadTs: first.threadTs,
+    });
+    const remembered = memory.find((t) => t.role === 'assistant');
+    expect(remembered?.content).toMatch(/^\(Looked up for this answer: searched Slack: deploy freeze\)/);
+  });
+});
+
 describe('read_link', () => {
   it('reads a page named in the question as readable text, not markup', async () => {
     // Prepare
