@@ -48,8 +48,11 @@ export type Claim = { fresh: true } | { fresh: false; state: ClaimState };
  * after FIFO's five-minute deduplication window, so the worker claims `event_id` before answering.
  */
 export interface EventClaims {
-  /** @throws {StoreUnavailableError} */
-  claim(eventId: string): Promise<Claim>;
+  /**
+   * Takes the claim, recording `claimedAt` (epoch ms, default now) in a fresh one.
+   * @throws {StoreUnavailableError}
+   */
+  claim(eventId: string, claimedAt?: number): Promise<Claim>;
   /** @throws {StoreUnavailableError} */
   save(eventId: string, state: ClaimState): Promise<void>;
 }
@@ -61,8 +64,8 @@ export const CLAIM_TTL_SECONDS = 24 * 60 * 60;
 export function momentoEventClaims(cache: MomentoCache, ttlSeconds = CLAIM_TTL_SECONDS): EventClaims {
   const key = (eventId: string) => `event:${eventId}`;
   return {
-    async claim(eventId) {
-      const initial: ClaimState = { status: 'answering', messageTs: [], claimedAt: Date.now() };
+    async claim(eventId, claimedAt = Date.now()) {
+      const initial: ClaimState = { status: 'answering', messageTs: [], claimedAt };
       const taken = await cache.run('setIfAbsent', (name) =>
         cache.client.setIfAbsent(name, key(eventId), JSON.stringify(initial), { ttl: ttlSeconds }),
       );

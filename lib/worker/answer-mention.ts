@@ -73,7 +73,8 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   let claimed = true;
   const claimedAt = Date.now();
   try {
-    const claim = await deps.claims.claim(job.eventId);
+    // The same time in the store and in the state saved next (a save writes the whole state).
+    const claim = await deps.claims.claim(job.eventId, claimedAt);
     previous = claim.fresh ? undefined : claim.state;
   } catch (error) {
     // After a first receive, an earlier attempt may have posted: answering blind could post twice.

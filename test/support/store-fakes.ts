@@ -27,11 +27,11 @@ export function memoryClaims(initial: Record<string, ClaimState> = {}) {
     savedFor: (eventId: string) => saves.filter((s) => s.eventId === eventId).map((s) => s.state),
     state: (eventId: string) => states.get(eventId),
     claims: {
-      async claim(eventId): Promise<Claim> {
+      async claim(eventId, claimedAt = Date.now()): Promise<Claim> {
         if (fake.down) throw unavailable('setIfAbsent');
         const existing = states.get(eventId);
         if (existing) return { fresh: false, state: structuredClone(existing) };
-        states.set(eventId, { status: 'answering', messageTs: [] });
+        states.set(eventId, { status: 'answering', messageTs: [], claimedAt });
         return { fresh: true };
       },
       async save(eventId, state) {
