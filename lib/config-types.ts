@@ -26,7 +26,7 @@ export interface ParametersConfig {
 }
 
 /**
- * Distribution mode (lib/config-distribution.ts): install into many workspaces through OAuth.
+ * Distribution mode (lib/config-variables.ts): install into many workspaces through OAuth.
  * Undefined in single-workspace mode.
  */
 export interface DistributionConfig {

@@ -1,16 +1,20 @@
 import * as z from 'zod';
-import { distributionConfig, distributionIssues } from './config-distribution';
 import type { Env, IngressConfig, ParametersConfig, WorkerConfig } from './config-types';
 import {
   agentToolsVariable,
+  DEFAULT_SUGGESTED_PROMPTS,
   dailyLimit,
+  distributionConfig,
+  distributionIssues,
   hostPortList,
   idList,
   mcpServersVariable,
   nonEmpty,
+  oneOf,
   optionalNonEmpty,
   positiveNumber,
   suggestedPromptsVariable,
+  trimmed,
   url,
 } from './config-variables';
 import { ConfigError, type ConfigIssue } from './errors';
@@ -80,12 +84,8 @@ const workerSchema = z.object({
   SLACK_BOT_USER_ID: optionalNonEmpty,
   // One budget per workspace and method shared by every worker through Momento, counted against
   // Slack's published tiers (lib/reply/slack-tiers.ts); `off` leaves each reply to pace itself.
-  SLACK_WRITE_BUDGET: optionalNonEmpty
-    .transform((v) => v?.toLowerCase() ?? 'shared')
-    .refine((v) => v === 'shared' || v === 'off', 'must be shared or off'),
-  SLACK_STREAMING: optionalNonEmpty
-    .transform((v) => v?.toLowerCase() ?? 'auto')
-    .refine((v) => v === 'auto' || v === 'native' || v === 'edit', 'must be auto, native or edit'),
+  SLACK_WRITE_BUDGET: oneOf('shared', 'off'),
+  SLACK_STREAMING: oneOf('auto', 'native', 'edit'),
   SUGGESTED_PROMPTS: suggestedPromptsVariable,
   OPENAI_API_KEY: optionalNonEmpty,
   OPENAI_BASE_URL: url('of an OpenAI-compatible API'),
@@ -97,15 +97,16 @@ const workerSchema = z.object({
   SYSTEM_PROMPT: optionalNonEmpty,
   HISTORY_TOKEN_BUDGET: positiveNumber(3000),
   // https://platform.openai.com/docs/guides/images-vision: `off` for models without vision.
-  OPENAI_IMAGE_INPUT: optionalNonEmpty
-    .transform((v) => v?.toLowerCase() ?? 'auto')
-    .refine((v): v is 'auto' | 'off' => v === 'auto' || v === 'off', 'must be auto or off'),
+  OPENAI_IMAGE_INPUT: oneOf('auto', 'off'),
   MOMENTO_API_KEY: optionalNonEmpty,
   MOMENTO_ENDPOINT: optionalNonEmpty,
-  MOMENTO_LOCAL_ENDPOINT: optionalNonEmpty.refine(
-    (v) => v === undefined || /^[^:\s]+:\d{1,5}$/.test(v),
-    'must be host:port',
-  ),
+  MOMENTO_LOCAL_ENDPOINT: optionalNonEmpty
+    .refine((v) => v === undefined || /^[^:\s]+:\d{1,5}$/.test(v), 'must be host:port')
+    .transform((v) => {
+      if (v === undefined) return undefined;
+      const [hostname = '', port] = v.split(':');
+      return { hostname, port: Number(port) };
+    }),
   MOMENTO_CACHE: optionalNonEmpty.transform((v) => v ?? 'slack-bot'),
   MOMENTO_TTL: positiveNumber(24),
   QUEUE_URL: optionalNonEmpty,
@@ -138,7 +139,7 @@ const workerSchema = z.object({
 /** Either-or requirements; checked on the raw environment so they are reported with the rest. */
 function workerAlternatives(env: Env): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const set = (name: string) => Boolean(env[name]?.trim());
+  const set = (name: string) => trimmed(env, name) !== undefined;
   if (!set('SLACK_BOT_TOKEN') && !set('SLACK_CLIENT_ID')) {
     issues.push({
       variable: 'SLACK_BOT_TOKEN',
@@ -153,8 +154,8 @@ function workerAlternatives(env: Env): ConfigIssue[] {
     issues.push({ variable: 'MOMENTO_API_KEY', problem: 'is required (or set MOMENTO_LOCAL_ENDPOINT)' });
   }
   // Rounds of tool calls multiply the model requests of each receive (lib/llm/model-call-budget.ts).
-  const steps = Number(env.AGENT_MAX_STEPS?.trim() || DEFAULT_AGENT_MAX_STEPS);
-  const receives = Number(env.QUEUE_MAX_RECEIVE_COUNT?.trim() || 5);
+  const steps = Number(trimmed(env, 'AGENT_MAX_STEPS') ?? DEFAULT_AGENT_MAX_STEPS);
+  const receives = Number(trimmed(env, 'QUEUE_MAX_RECEIVE_COUNT') ?? 5);
   if (
     Number.isInteger(steps) &&
     Number.isInteger(receives) &&
@@ -237,14 +238,6 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const e = parse(workerSchema, env, workerAlternatives(env));
   const distribution = distributionConfig(env);
-  let localEndpoint: WorkerConfig['momento']['localEndpoint'];
-  if (e.MOMENTO_LOCAL_ENDPOINT) {
-    const at = e.MOMENTO_LOCAL_ENDPOINT.lastIndexOf(':');
-    localEndpoint = {
-      hostname: e.MOMENTO_LOCAL_ENDPOINT.slice(0, at),
-      port: Number(e.MOMENTO_LOCAL_ENDPOINT.slice(at + 1)),
-    };
-  }
   return {
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
@@ -252,9 +245,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       botUserId: e.SLACK_BOT_USER_ID,
       updateIntervalMs: EDIT_INTERVAL_MS,
       appendIntervalMs: APPEND_INTERVAL_MS,
-      streaming: e.SLACK_STREAMING as WorkerConfig['slack']['streaming'],
+      streaming: e.SLACK_STREAMING,
       timeoutMs: SLACK_CALL_TIMEOUT_MS,
-      suggestedPrompts: e.SUGGESTED_PROMPTS,
+      suggestedPrompts: e.SUGGESTED_PROMPTS ?? DEFAULT_SUGGESTED_PROMPTS,
       sharedWriteBudget: e.SLACK_WRITE_BUDGET === 'shared',
     },
     openai: {
@@ -266,12 +259,12 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       timeoutMs: e.OPENAI_TIMEOUT_MS,
       systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
       historyTokenBudget: e.HISTORY_TOKEN_BUDGET,
-      imageInput: e.OPENAI_IMAGE_INPUT as 'auto' | 'off',
+      imageInput: e.OPENAI_IMAGE_INPUT,
     },
     momento: {
       apiKey: e.MOMENTO_API_KEY,
       endpoint: e.MOMENTO_ENDPOINT,
-      localEndpoint,
+      localEndpoint: e.MOMENTO_LOCAL_ENDPOINT,
       cache: e.MOMENTO_CACHE,
       ttlSeconds: Math.round(e.MOMENTO_TTL * 3600),
       userNameTtlSeconds: USER_NAME_TTL_SECONDS,
@@ -295,7 +288,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       off: e.AGENT_TOOLS.off,
       enabled: e.AGENT_TOOLS.enabled as WorkerConfig['tools']['enabled'],
       maxSteps: e.AGENT_MAX_STEPS,
-      mcpServers: e.AGENT_TOOLS.off ? [] : e.MCP_SERVERS,
+      mcpServers: e.AGENT_TOOLS.off ? [] : (e.MCP_SERVERS ?? []),
       readLinkAllowHosts: e.READ_LINK_ALLOW_HOSTS,
     },
   };
