@@ -9,10 +9,6 @@
  * https://github.com/smithy-lang/smithy-typescript/blob/main/packages/types/src/http/httpHandlerInitialization.ts
  * Without it an endpoint that takes the connection and never answers holds the call until the
  * Lambda's own timeout.
- *
- * @example
- * new SQSClient({ maxAttempts: 2, requestHandler: awsHttpLimits({ connectionTimeoutMs: 500, requestTimeoutMs:
- * 800 }) });
  */
 export function awsHttpLimits(limits: { connectionTimeoutMs: number; requestTimeoutMs: number }) {
   return {

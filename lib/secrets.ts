@@ -3,9 +3,9 @@ import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import { awsHttpLimits } from './aws-http-limits';
 import type { ParametersConfig } from './config';
+import type { Env } from './config-types';
+import { trimmed } from './config-variables';
 import { ParameterReadError } from './errors';
-
-type Env = Record<string, string | undefined>;
 
 /**
  * A secret a function needs; `unlessSet` names a variable that makes it optional, `onlyIf` one
@@ -42,22 +42,19 @@ export const WORKER_SECRETS: readonly SecretSpec[] = [
   { name: 'MCP_SERVERS', optional: true },
 ];
 
-const isSet = (env: Env, name: string) => Boolean(env[name]?.trim());
-
-/** Whether this environment needs the secret at all (a set variable of its own still counts). */
-const applies = (env: Env, spec: SecretSpec) => !spec.onlyIf || isSet(env, spec.onlyIf);
+/** Whether this environment needs the secret and lacks its variable. */
+const lacks = (env: Env, spec: SecretSpec) =>
+  (!spec.onlyIf || trimmed(env, spec.onlyIf)) && !trimmed(env, spec.name);
 
 /**
  * The environment with the secrets that are not plain variables read from SSM Parameter Store:
- * `<SECRETS_PARAMETER_PATH><NAME>` SecureString parameters, decrypted, all in one
- * `GetParameters` call (Powertools `getParametersByName`, which uses `GetParameters` with
- * `WithDecryption` when every parameter is decrypted, in batches of 10:
- * https://docs.powertools.aws.dev/lambda/typescript/latest/features/parameters/ and
+ * `<SECRETS_PARAMETER_PATH><NAME>` SecureString parameters, decrypted, in one `GetParameters`
+ * call (Powertools `getParametersByName` does so, in batches of 10, when every parameter is
+ * decrypted: https://docs.powertools.aws.dev/lambda/typescript/latest/features/parameters/,
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html).
- * Powertools caches each value for `maxAgeSeconds`: calls within that age cost nothing, the first
- * one after it reads the parameters again, which is how a rotated key arrives without a deploy.
- * A plain variable of the same name always wins (local runs, tests). Without a path nothing is
- * read and `lib/config.ts` reports what is missing.
+ * Powertools caches each value for `maxAgeSeconds`; the first call after that reads again, which
+ * is how a rotated key arrives without a deploy. A plain variable of the same name always wins.
+ * Without a path nothing is read and `lib/config.ts` reports what is missing.
  * @throws {ParameterReadError} naming every required parameter that does not exist, or when
  *   Parameter Store cannot be read.
  */
@@ -67,10 +64,8 @@ export async function resolveSecrets(
   provider: () => SSMProvider,
 ): Promise<Env> {
   const { path, env } = config;
-  // Not set, and needed: a secret that a set variable replaces (a local endpoint) is not read.
-  const wanted = specs.filter(
-    (s) => applies(env, s) && !isSet(env, s.name) && !(s.unlessSet && isSet(env, s.unlessSet)),
-  );
+  // A secret that a set variable replaces (a local endpoint) is not read.
+  const wanted = specs.filter((s) => lacks(env, s) && !(s.unlessSet && trimmed(env, s.unlessSet)));
   // An optional parameter is read only along with a secret that must be read.
   if (!path || !wanted.some((s) => !s.optional)) return env;
   const names = Object.fromEntries(wanted.map((s) => [`${path}${s.name}`, {}]));
@@ -93,8 +88,7 @@ export async function resolveSecrets(
   for (const spec of wanted) {
     const value = values[`${path}${spec.name}`];
     if (typeof value === 'string' && value.trim() !== '') merged[spec.name] = value;
-    else if (!spec.optional && !(spec.unlessSet && isSet(env, spec.unlessSet)))
-      missing.push(`${path}${spec.name}`);
+    else if (!spec.optional) missing.push(`${path}${spec.name}`);
   }
   if (missing.length > 0) {
     throw new ParameterReadError(
@@ -120,11 +114,11 @@ export const REREAD_BACKOFF_MS = 30_000;
  * when a secret's value changes. With every secret in the environment (or no parameter path) it
  * is built at once and a configuration error throws here; otherwise it is built after the first
  * read, and an error (a missing parameter) rejects every call until it is fixed: the CommonJS
- * bundle cannot hold Lambda's init for a read, so the first invocation reports it. Each call checks the
- * secrets: free while Powertools' cache is
- * fresh, one `GetParameters` call after `maxAgeSeconds`; if a value changed (a rotated key), the
- * next invocation runs on freshly built clients. Concurrent calls share one read. A failed re-read
- * keeps the values in use for {@link REREAD_BACKOFF_MS} without asking again.
+ * bundle cannot hold Lambda's init for a read, so the first invocation reports it. Each call
+ * checks the secrets: free while Powertools' cache is fresh, one `GetParameters` call after
+ * `maxAgeSeconds`; if a value changed (a rotated key), the next invocation runs on freshly built
+ * clients. Concurrent calls share one read. A failed re-read keeps the values in use for
+ * {@link REREAD_BACKOFF_MS} without asking again.
  *
  * @example
  * const current = rebuiltOnRotation(WORKER_SECRETS, loadParametersConfig(), (env) => build(env));
@@ -140,13 +134,9 @@ export function rebuiltOnRotation<T>(
     onStaleRead?: (error: unknown) => void;
   } = {},
 ): () => Promise<T> {
-  if (
-    !config.path ||
-    specs.every((spec) => spec.optional || !applies(config.env, spec) || isSet(config.env, spec.name))
-  ) {
-    // Nothing to read (an optional parameter is read only along with the secrets): build now, so a bad
-    // configuration fails the module's init (Lambda's cold
-    // start) at once, as it did before parameters existed.
+  if (!config.path || specs.every((spec) => spec.optional || !lacks(config.env, spec))) {
+    // Nothing to read (an optional parameter is read only along with the secrets): build now, so a
+    // bad configuration fails the module's init (Lambda's cold start) at once.
     const value = build(config.env);
     return () => Promise.resolve(value);
   }
