@@ -1,12 +1,11 @@
 /**
  * The project's error hierarchy: one base class, typed subclasses that carry data and `cause`.
- * Modelled on node-slack-sdk's `SlackError` and Powertools' batch errors: callers branch with
- * `instanceof`, never on message text.
+ * Callers branch with `instanceof`, never on message text.
  */
 
 /** Base of every error this project throws on purpose. */
 export abstract class AppError extends Error {
-  protected constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = this.constructor.name;
   }
@@ -58,11 +57,7 @@ export class BadInputError extends AppError {
 }
 
 /** Sending a job to the queue failed; the event was NOT queued. */
-export class QueueSendError extends AppError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class QueueSendError extends AppError {}
 
 /**
  * The language model failed. `retryable` sorts it: rate limits, 5xx and connection failures are
@@ -162,11 +157,7 @@ export class RetryLaterError extends AppError {
  * A Momento-backed store (thread memory, claims, quotas, caches, counters) could not be reached or answered
  * an error.
  */
-export class StoreUnavailableError extends AppError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class StoreUnavailableError extends AppError {}
 
 /**
  * Secrets could not be read from SSM Parameter Store at cold start (missing parameters, no

@@ -85,14 +85,16 @@ function quietly(write: () => void): void {
 }
 
 /**
- * One metric with one extra dimension, on its own line. Not `singleMetric()`: that builds a new
- * writer on stdout. Every function here publishes at once (and synchronously), so nothing else
- * is stored when the dimension is added; publishing clears it again.
+ * One count with one extra dimension, on its own line, {@link quietly}. Not `singleMetric()`: that
+ * builds a new writer on stdout. Every function here publishes at once (and synchronously), so
+ * nothing else is stored when the dimension is added; publishing clears it again.
  */
-function withDimension(metrics: Metrics, name: string, dimension: [string, string], value = 1): void {
-  metrics.addDimension(dimension[0], dimension[1]);
-  metrics.addMetric(name, MetricUnit.Count, value);
-  publish(metrics);
+function countBy(metrics: Metrics, name: string, dimension: [string, string], value = 1): void {
+  quietly(() => {
+    metrics.addDimension(dimension[0], dimension[1]);
+    metrics.addMetric(name, MetricUnit.Count, value);
+    publish(metrics);
+  });
 }
 
 /** A question answered; `latencyMs` from Slack's event to the finished reply. */
@@ -114,15 +116,13 @@ export function recordFailure(metrics: Metrics, reason: string): void {
   quietly(() => {
     metrics.addMetric(METRIC.failures, MetricUnit.Count, 1);
     publish(metrics);
-    withDimension(metrics, METRIC.failuresByReason, ['reason', reason]);
+    countBy(metrics, METRIC.failuresByReason, ['reason', reason]);
   });
 }
 
 /** An attempt that failed and goes back to the queue for another try. */
 export function recordRetry(metrics: Metrics, reason: string): void {
-  quietly(() => {
-    withDimension(metrics, METRIC.retries, ['reason', reason]);
-  });
+  countBy(metrics, METRIC.retries, ['reason', reason]);
 }
 
 /** One model stream: time to its first token and to its end, and the tokens it used. */
@@ -147,23 +147,17 @@ export function recordModelStream(
 
 /** Slack answered HTTP 429 to `method`. */
 export function recordSlackRateLimited(metrics: Metrics, method: string): void {
-  quietly(() => {
-    withDimension(metrics, METRIC.slackRateLimited, ['method', method]);
-  });
+  countBy(metrics, METRIC.slackRateLimited, ['method', method]);
 }
 
 /** Which reply path an answer took: `native` (chat.startStream…) or `edit` (post + chat.update). */
 export function recordStreamingPath(metrics: Metrics, path: 'native' | 'edit' | (string & {})): void {
-  quietly(() => {
-    withDimension(metrics, METRIC.streamingPath, ['path', path]);
-  });
+  countBy(metrics, METRIC.streamingPath, ['path', path]);
 }
 
 /** A question refused: `allowlist`, `user_quota` or `team_quota`. */
 export function recordRefusal(metrics: Metrics, reason: string): void {
-  quietly(() => {
-    withDimension(metrics, METRIC.refusals, ['reason', reason]);
-  });
+  countBy(metrics, METRIC.refusals, ['reason', reason]);
 }
 
 /**
@@ -171,9 +165,7 @@ export function recordRefusal(metrics: Metrics, reason: string): void {
  * back when its user changed it, so the sum per direction is the votes as they stand.
  */
 export function recordFeedbackVote(metrics: Metrics, vote: 'positive' | 'negative', count = 1): void {
-  quietly(() => {
-    withDimension(metrics, METRIC.feedbackVotes, ['vote', vote], count);
-  });
+  countBy(metrics, METRIC.feedbackVotes, ['vote', vote], count);
 }
 
 export type { Metrics };
