@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ConfigError } from './errors';
 
 /** A log level name as Powertools takes it. */
 export type LogLevelName = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -41,7 +42,6 @@ const SAFE_ERROR_FIELDS = new Set([
   'requestID',
   'method',
   'slackError',
-  // SlackCallError's category (being added in parallel): a fixed word, not text.
   'category',
   'retryable',
   'uncertain',
@@ -53,9 +53,6 @@ const SAFE_ERROR_FIELDS = new Set([
   'errno',
   'syscall',
 ]);
-
-/** Our errors carry the model's text in these (e.g. `LlmError.partialText`): logged as lengths. */
-const TEXT_FIELDS = ['partialText'] as const;
 
 /** A logged error: what Powertools' own formatter writes, minus anything that could hold text. */
 interface SafeError {
@@ -73,29 +70,15 @@ function safeError(error: Error, depth = 0): SafeError {
     if (!SAFE_ERROR_FIELDS.has(key)) continue;
     if (['string', 'number', 'boolean'].includes(typeof value)) out[key] = value;
   }
-  for (const key of TEXT_FIELDS) {
-    const value = (error as unknown as Record<string, unknown>)[key];
-    if (typeof value === 'string') out[`${key}Chars`] = value.length;
-  }
-  // ConfigError: variable names and problems, no values.
-  if (Array.isArray((error as unknown as { issues?: unknown }).issues) && error.name === 'ConfigError') {
-    out.issues = (error as unknown as { issues: unknown[] }).issues;
-  }
+  // `LlmError.partialText` is the model's text: logged as its length.
+  const { partialText } = error as { partialText?: unknown };
+  if (typeof partialText === 'string') out.partialTextChars = partialText.length;
+  // Variable names and problems, no values.
+  if (error instanceof ConfigError) out.issues = error.issues;
   const { cause } = error;
   if (cause instanceof Error && depth < 5) out.cause = safeError(cause, depth + 1);
   else if (cause !== undefined) out.cause = typeof cause;
   return out;
-}
-
-/**
- * A `JSON.stringify` replacer for Powertools' `jsonReplacerFn`: every `Error` in a log entry, and
- * down its `cause` chain, is written as name, message, stack and the fields in
- * {@link SAFE_ERROR_FIELDS} only. Powertools' default writes every enumerable property, which put
- * `LlmError.partialText` (the user's partial answer) and SDK response bodies into WARN and ERROR
- * logs: user text must never reach them. Text fields become lengths (`partialTextChars`).
- */
-export function safeErrorReplacer(_key: string, value: unknown): unknown {
-  return value instanceof Error ? safeError(value) : value;
 }
 
 /**
@@ -107,21 +90,19 @@ export function safeErrorReplacer(_key: string, value: unknown): unknown {
  */
 export const MAX_LOGGED_FIELD_CHARS = 2_000;
 
-/** `value` cut to {@link MAX_LOGGED_FIELD_CHARS} with its length, when longer. */
-export function capLoggedText(value: string): string {
-  return value.length <= MAX_LOGGED_FIELD_CHARS
-    ? value
-    : `${value.slice(0, MAX_LOGGED_FIELD_CHARS)}…[cut: ${value.length} characters]`;
-}
-
 /**
- * The logger's `jsonReplacerFn`: errors through {@link safeErrorReplacer}, and every string, at
- * any depth, capped by {@link capLoggedText}. JSON.stringify calls it for every value, the ones
- * it returns included, so the fields of a written error are capped too.
+ * The logger's `jsonReplacerFn`. Every `Error` in a log entry, and down its `cause` chain, is
+ * written as name, message, stack and the fields in {@link SAFE_ERROR_FIELDS} only: Powertools'
+ * default writes every enumerable property, which put `LlmError.partialText` (the user's partial
+ * answer) and SDK response bodies into WARN and ERROR logs. Every string, at any depth, is cut to
+ * {@link MAX_LOGGED_FIELD_CHARS}; JSON.stringify calls this for the values it returns too, so the
+ * fields of a written error are cut as well.
  */
-export function logReplacer(key: string, value: unknown): unknown {
-  if (typeof value === 'string') return capLoggedText(value);
-  return safeErrorReplacer(key, value);
+export function logReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'string' && value.length > MAX_LOGGED_FIELD_CHARS) {
+    return `${value.slice(0, MAX_LOGGED_FIELD_CHARS)}…[cut: ${value.length} characters]`;
+  }
+  return value instanceof Error ? safeError(value) : value;
 }
 
 export type { Logger };

@@ -1,7 +1,7 @@
 import { LlmError, SlackCallError } from '../../lib/errors';
-import { safeErrorReplacer } from '../../lib/logger';
+import { logReplacer } from '../../lib/logger';
 
-describe('safeErrorReplacer', () => {
+describe('logReplacer, on errors', () => {
   it('keeps names, messages, codes and ids down the cause chain, and drops fields that may hold text', () => {
     // Prepare: a Slack SDK error carries the whole response in `data`; ours carry the answer.
     const sdkError = Object.assign(new Error('An API error occurred: msg_too_long'), {
@@ -19,7 +19,7 @@ describe('safeErrorReplacer', () => {
       { cause: slack },
     );
     // Act
-    const written = JSON.stringify({ error: llm }, safeErrorReplacer);
+    const written = JSON.stringify({ error: llm }, logReplacer);
     // Assess
     expect(written).not.toContain('secret');
     expect(JSON.parse(written).error).toMatchObject({
