@@ -42,10 +42,9 @@ export type {
 
 /** Where secrets come from when they are not plain variables (lib/secrets.ts). */
 const parametersSchema = z.object({
-  SECRETS_PARAMETER_PATH: optionalNonEmpty.refine(
-    (v) => v === undefined || v.startsWith('/'),
-    'must be a parameter path starting with /',
-  ),
+  SECRETS_PARAMETER_PATH: optionalNonEmpty
+    .refine((v) => v === undefined || v.startsWith('/'), 'must be a parameter path starting with /')
+    .transform((v) => (v === undefined || v.endsWith('/') ? v : `${v}/`)),
   PARAMETERS_MAX_AGE_SECONDS: positiveNumber(300),
 });
 
@@ -192,9 +191,8 @@ function parse<T extends z.ZodType>(schema: T, env: Env, extra: ConfigIssue[] = 
  */
 export function loadParametersConfig(env: Env = process.env): ParametersConfig {
   const e = parse(parametersSchema, env);
-  const path = e.SECRETS_PARAMETER_PATH;
   return {
-    path: path === undefined || path.endsWith('/') ? path : `${path}/`,
+    path: e.SECRETS_PARAMETER_PATH,
     maxAgeSeconds: e.PARAMETERS_MAX_AGE_SECONDS,
     env: { ...env },
   };
@@ -222,12 +220,11 @@ export function loadSecretVariables(
  */
 export function loadIngressConfig(env: Env = process.env): IngressConfig {
   const e = parse(ingressSchema, env, distributionIssues(env, 'ingress'));
-  const distribution = distributionConfig(env);
   return {
     slackSigningSecret: e.SLACK_SIGNING_SECRET,
     queueUrl: e.QUEUE_URL,
     botUserId: e.SLACK_BOT_USER_ID,
-    ...(distribution ? { distribution } : {}),
+    distribution: distributionConfig(env),
   };
 }
 
@@ -237,7 +234,6 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
  */
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const e = parse(workerSchema, env, workerAlternatives(env));
-  const distribution = distributionConfig(env);
   return {
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
@@ -283,7 +279,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       maxAgeSeconds: e.PARAMETERS_MAX_AGE_SECONDS,
     },
     metrics: { namespace: e.METRICS_NAMESPACE },
-    ...(distribution ? { distribution } : {}),
+    distribution: distributionConfig(env),
     tools: {
       off: e.AGENT_TOOLS.off,
       enabled: e.AGENT_TOOLS.enabled as WorkerConfig['tools']['enabled'],
