@@ -206,12 +206,8 @@ export function loadSecretVariables(
   names: readonly string[],
   env: Env = process.env,
 ): Record<string, string> {
-  return Object.fromEntries(
-    names.flatMap((name) => {
-      const value = env[name]?.trim();
-      return value ? [[name, value]] : [];
-    }),
-  );
+  const set = names.filter((name) => trimmed(env, name));
+  return Object.fromEntries(set.map((name) => [name, trimmed(env, name)!]));
 }
 
 /**

@@ -100,14 +100,14 @@ export async function resolveSecrets(
 }
 
 /** How long an invocation waits for a re-read of the parameters before going on without it. */
-export const REREAD_WAIT_MS = 250;
+const REREAD_WAIT_MS = 250;
 
 /**
  * After a re-read fails, the values in use are kept this long before Parameter Store is asked
  * again: while it is down or slow, invocations do not each start a read (as the Momento-backed
  * write budget backs off, lib/reply/write-budget.ts).
  */
-export const REREAD_BACKOFF_MS = 30_000;
+const REREAD_BACKOFF_MS = 30_000;
 
 /**
  * Something built from the environment with its secrets (a handler and its clients), rebuilt
@@ -186,7 +186,7 @@ export function rebuiltOnRotation<T>(
  * hangs must not eat the ingress's 3 seconds, nor hold a cold start: 2 tries of at most 1 s once
  * connected (0.5 s to connect), about 2 s in all. Parameter Store answers in milliseconds.
  */
-export const SSM_LIMITS = { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 };
+const SSM_LIMITS = { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 };
 
 /**
  * A Parameter Store provider, built on first use, with {@link SSM_LIMITS} enforced (lib/aws-http-limits.ts).
