@@ -155,16 +155,13 @@ function workerAlternatives(env: Env): ConfigIssue[] {
   // Rounds of tool calls multiply the model requests of each receive (lib/llm/model-call-budget.ts).
   const steps = Number(trimmed(env, 'AGENT_MAX_STEPS') ?? DEFAULT_AGENT_MAX_STEPS);
   const receives = Number(trimmed(env, 'QUEUE_MAX_RECEIVE_COUNT') ?? 5);
-  if (
-    Number.isInteger(steps) &&
-    Number.isInteger(receives) &&
-    modelCallsPerEvent(receives, steps) > MAX_MODEL_CALLS_PER_EVENT
-  ) {
+  const calls = modelCallsPerEvent(receives, steps);
+  if (Number.isInteger(steps) && Number.isInteger(receives) && calls > MAX_MODEL_CALLS_PER_EVENT) {
     issues.push({
       variable: 'AGENT_MAX_STEPS',
       problem:
-        `with QUEUE_MAX_RECEIVE_COUNT ${receives} makes ${modelCallsPerEvent(receives, steps)} ` +
-        `model requests per event, above MAX_MODEL_CALLS_PER_EVENT (${MAX_MODEL_CALLS_PER_EVENT}): lower one of them`,
+        `with QUEUE_MAX_RECEIVE_COUNT ${receives} makes ${calls} model requests per event, ` +
+        `above MAX_MODEL_CALLS_PER_EVENT (${MAX_MODEL_CALLS_PER_EVENT}): lower one of them`,
     });
   }
   return issues;
