@@ -5,12 +5,7 @@ import type { JobQueue } from '../queue/sqs-job-queue';
 import { classifySlackEvent } from '../slack/classify-event';
 import { verifySlackSignature } from '../slack/signature';
 import { INSTALL_PATH, REDIRECT_PATH } from './oauth-routes';
-import {
-  feedbackJob,
-  isInteractionRequest,
-  parseInteractionBody,
-  recordInteraction,
-} from './receive-interaction';
+import { isInteractionRequest, parseInteractionBody, recordInteraction } from './receive-interaction';
 
 /** Slack bodies are small; anything larger is not an Events API request. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -109,7 +104,7 @@ export async function receiveSlackRequest(
     // A button click (feedback), signed like events: a vote is queued for the worker to count.
     let outcome: ReturnType<typeof recordInteraction>;
     try {
-      outcome = recordInteraction(parseInteractionBody(request.rawBody), logger);
+      outcome = recordInteraction(parseInteractionBody(request.rawBody), logger, now());
     } catch (error) {
       if (!(error instanceof BadInputError)) throw error;
       logger.warn('rejected interaction', { reason: 'bad input', field: error.field, detail: error.message });
@@ -117,7 +112,7 @@ export async function receiveSlackRequest(
     }
     if (outcome.kind === 'feedback') {
       try {
-        await deps.queue.enqueue(feedbackJob(outcome.vote, now()));
+        await deps.queue.enqueue(outcome.job);
       } catch (error) {
         // Slack shows the user that the click failed; a click is not retried by Slack.
         logger.error('feedback vote not queued', { error: error as Error });
