@@ -39,7 +39,7 @@ export function oauthRoutes(deps: {
     provider ??= new Provider({
       clientId: config.clientId,
       clientSecret: config.clientSecret,
-      stateStore: singleUseStateStore({ secret: config.stateSecret, marks: store, scopes: BOT_SCOPES }),
+      stateStore: singleUseStateStore({ secret: config.stateSecret, marks: store }),
       installationStore: {
         storeInstallation: async (installation) => {
           await store.save(fromOAuth(installation as OAuthInstallation, Date.now()));
