@@ -28,21 +28,8 @@ const POLL_MS = 200;
  */
 export const REFRESH_RETRY_MS = 60_000;
 
-/** Finds each job's installation and keeps its bot token fresh. */
-export interface InstallationTokens {
-  /**
-   * The installation with a bot token good for now, or undefined when the workspace has none
-   * (uninstalled, or never installed).
-   * @throws {SlackCallError} `auth` when the refresh token was refused; retryable when Slack or
-   *   DynamoDB could not be reached ({@link InstallationStoreError}).
-   */
-  resolve(query: InstallationQuery, logger: Logger): Promise<Installation | undefined>;
-  /** Forgets this instance's copy: the next `resolve` reads the store (after Slack refused a token). */
-  forget(query: InstallationQuery): void;
-}
-
 /**
- * {@link InstallationTokens} over the store: cached per instance for {@link INSTALLATION_CACHE_MS},
+ * Finds each job's installation and keeps its bot token fresh, over the store: cached per instance for {@link INSTALLATION_CACHE_MS},
  * concurrent resolves of one workspace in an instance share one read, and a token due for refresh
  * is refreshed by exactly one Lambda — the one whose conditional write takes the lease. It saves the
  * new pair before using it; the others use the old token while it is still good, or read the store
@@ -56,7 +43,7 @@ export function installationTokens(deps: {
   refresher: TokenRefresher;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
-}): InstallationTokens {
+}) {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => sleepFor(ms));
   const cache = new Map<string, { installation: Installation; until: number }>();
@@ -162,10 +149,7 @@ export function installationTokens(deps: {
         if (attempt + 1 >= SAVE_ATTEMPTS) {
           logger.error(
             'could not save the refreshed bot token; the workspace may have to reinstall the app',
-            {
-              installation: installation.key,
-              error,
-            },
+            { installation: installation.key, error },
           );
           throw error;
         }
@@ -182,7 +166,13 @@ export function installationTokens(deps: {
   }
 
   return {
-    resolve(query, logger) {
+    /**
+     * The installation with a bot token good for now, or undefined when the workspace has none
+     * (uninstalled, or never installed).
+     * @throws {SlackCallError} `auth` when the refresh token was refused; retryable when Slack or
+     *   DynamoDB could not be reached ({@link InstallationStoreError}).
+     */
+    resolve(query: InstallationQuery, logger: Logger): Promise<Installation | undefined> {
       for (const key of candidateKeys(query)) {
         const hit = cache.get(key);
         if (hit && hit.until > now()) return Promise.resolve(hit.installation);
@@ -195,8 +185,12 @@ export function installationTokens(deps: {
       }
       return pending;
     },
-    forget(query) {
+    /** Forgets this instance's copy: the next `resolve` reads the store (after Slack refused a token). */
+    forget(query: InstallationQuery): void {
       for (const key of candidateKeys(query)) cache.delete(key);
     },
   };
 }
+
+/** The worker's view of the installations: {@link installationTokens}. */
+export type InstallationTokens = ReturnType<typeof installationTokens>;
