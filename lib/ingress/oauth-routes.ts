@@ -50,7 +50,12 @@ export function oauthRoutes(deps: {
       },
       installUrlOptions: { scopes: [...BOT_SCOPES] },
       renderHtmlForInstallPath: installPage,
-      authorizationUrl: authorizeUrl(config.apiUrl),
+      // Slack's authorize page beside its Web API:
+      // https://slack.com/api/ → https://slack.com/oauth/v2/authorize.
+      authorizationUrl: new URL(
+        '../oauth/v2/authorize',
+        config.apiUrl ?? 'https://slack.com/api/',
+      ).toString(),
       // The ingress has seconds: oauth.v2.access and auth.test, no retries.
       clientOptions: {
         ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
@@ -115,17 +120,10 @@ export function oauthRoutes(deps: {
 }
 
 /**
- * Slack's authorize page beside its Web API: https://slack.com/api/ → https://slack.com/oauth/v2/authorize.
- */
-export function authorizeUrl(apiUrl: string | undefined): string {
-  return new URL('../oauth/v2/authorize', apiUrl ?? 'https://slack.com/api/').toString();
-}
-
-/**
  * @slack/oauth's installation
  * (https://docs.slack.dev/tools/node-slack-sdk/reference/oauth/interfaces/Installation) as we store it.
  */
-export function fromOAuth(i: OAuthInstallation, now: number): Omit<Installation, 'version'> {
+function fromOAuth(i: OAuthInstallation, now: number): Omit<Installation, 'version'> {
   if (!i.bot?.token || !i.bot.userId) throw new Error('the installation has no bot token');
   const where = {
     teamId: i.team?.id,
@@ -156,7 +154,7 @@ const page = (title: string, body: string) =>
   `auto"><h1>${title}</h1><p>${body}</p></body></html>`;
 
 /** The install page: the link to Slack's authorize page, as a plain "Add to Slack" link. */
-export const installPage = (url: string) =>
+const installPage = (url: string) =>
   page(
     'Add GPT Bot to Slack',
     `<a href="${escapeHtml(url)}">Add to Slack</a> (you pick the workspace on Slack's page).`,
