@@ -106,9 +106,8 @@ export function oauthRoutes(deps: {
         // Our side or the network (try again later) vs. a refused state, code or consent.
         const ours =
           error instanceof InstallationStoreError || /request_error|http_error/.test(String(error.code));
-        const status = ours ? 502 : 400;
         res.page(
-          status,
+          ours ? 502 : 400,
           'Not installed',
           `The installation did not complete (${escapeHtml(slackError ?? reason)}). ` +
             `<a href="${INSTALL_PATH}">Start again</a>.`,

@@ -104,17 +104,13 @@ export function recordInteraction(payload: unknown, logger: Logger, receivedAt: 
   const messageTs = body.message?.ts ?? body.container?.message_ts;
   if (!messageTs) throw new BadInputError('message.ts', 'is required for a feedback click');
 
-  const team = body.team.id;
-  const enterprise = body.team.enterprise_id;
-  const thread = body.message?.thread_ts;
-  const user = body.user.id;
   const vote = {
-    team,
-    ...(enterprise ? { enterprise } : {}),
+    team: body.team.id,
+    ...(body.team.enterprise_id ? { enterprise: body.team.enterprise_id } : {}),
     channel,
     messageTs,
-    ...(thread ? { thread } : {}),
-    user,
+    ...(body.message?.thread_ts ? { thread: body.message.thread_ts } : {}),
+    user: body.user.id,
     value: clicked.value,
     clickId: clicked.action_ts ?? body.trigger_id ?? '',
   };
@@ -123,14 +119,14 @@ export function recordInteraction(payload: unknown, logger: Logger, receivedAt: 
   const job: FeedbackJob = {
     v: 1,
     kind: 'feedback',
-    eventId: `vote:${team}:${channel}:${messageTs}:${user}:${click}`,
-    teamId: team,
-    ...(enterprise ? { enterpriseId: enterprise } : {}),
+    eventId: `vote:${vote.team}:${channel}:${messageTs}:${vote.user}:${click}`,
+    teamId: vote.team,
+    ...(vote.enterprise ? { enterpriseId: vote.enterprise } : {}),
     channel,
     messageTs,
-    ...(thread ? { threadTs: thread } : {}),
-    user,
-    value: clicked.value,
+    ...(vote.thread ? { threadTs: vote.thread } : {}),
+    user: vote.user,
+    value: vote.value,
     receivedAt,
   };
   return { kind: 'feedback', job };
