@@ -9,12 +9,7 @@ import { cachedDirectory } from '../install/installation-directory';
 import { openInstallationStore } from '../install/open-installation-store';
 import type { JobQueue } from '../queue/sqs-job-queue';
 import { oauthRoutes } from './oauth-routes';
-import {
-  type IngressDeps,
-  type IngressRequest,
-  type IngressResponse,
-  receiveSlackRequest,
-} from './receive-slack-request';
+import { type IngressRequest, type IngressResponse, receiveSlackRequest } from './receive-slack-request';
 
 /**
  * Builds the ingress Lambda handler around its dependencies: parse the Function URL event →
@@ -51,11 +46,7 @@ export function createIngressHandler(deps: {
  * is built on first use, so the ingress's cold start loads nothing more until an event or an
  * install request needs it; @slack/oauth loads only on the install routes (lib/ingress/oauth-routes.ts).
  */
-function distributionIngress(
-  config: DistributionConfig,
-  logger: Logger,
-  dynamodb: DynamoDBClient | undefined,
-): Pick<IngressDeps, 'installations' | 'oauth'> {
+function distributionIngress(config: DistributionConfig, logger: Logger, dynamodb?: DynamoDBClient) {
   let store: (InstallationStore & SingleUseMarks) | undefined;
   const lazy = new Proxy({} as InstallationStore & SingleUseMarks, {
     get: (_target, name) => {
