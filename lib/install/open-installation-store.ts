@@ -4,17 +4,15 @@ import { aesGcmTokenCipher } from './token-cipher';
 
 /**
  * Opens the DynamoDB installation store, and a `close` that destroys the client if this call built
- * it (one handed in stays the caller's). The store's module and `@aws-sdk/client-dynamodb` are
- * `require`d here, on the call, not imported: a single-workspace deployment never calls this, so
- * neither Lambda's cold start loads the DynamoDB SDK (15 packages from node_modules, ~40 ms; the
- * Lambda runtime provides it, it is not in the bundle). `require`, not `import()`: esbuild keeps an
- * external `import()` as is, which would load the SDK's ES module build (see
- * lib/worker/worker-deps.ts for the same choice with SQS).
+ * it (one handed in stays the caller's). The store's module and `@aws-sdk/client-dynamodb` (given
+ * by the Lambda runtime, not bundled) are `require`d on the call: a single-workspace deployment
+ * never calls this, so neither Lambda's cold start loads the DynamoDB SDK (15 packages, ~40 ms).
+ * `require`, not `import()`: esbuild keeps an external `import()` as is, which would load the SDK's
+ * ES module build (lib/worker/worker-deps.ts makes the same choice for SQS).
  *
- * The client built here takes the AWS SDK's own settings: `AWS_REGION`, credentials, and
- * `AWS_ENDPOINT_URL_DYNAMODB` for a local DynamoDB
- * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). Explicit limits:
- * the ingress answers Slack within 3 s, so a read is given up after 1 s and tried once more.
+ * The client takes the AWS SDK's own settings (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`
+ * for a local DynamoDB: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+ * The ingress answers Slack within 3 s, so a read is given up after 1 s and tried once more.
  * `throwOnRequestTimeout`: without it @smithy/node-http-handler only logs a warning when
  * `requestTimeout` passes and keeps waiting (its NodeHttpHandlerOptions says so).
  */
