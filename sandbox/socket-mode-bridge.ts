@@ -1,6 +1,6 @@
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import { BadInputError } from '../lib/errors';
-import { feedbackJob, recordInteraction } from '../lib/ingress/receive-interaction';
+import { recordInteraction } from '../lib/ingress/receive-interaction';
 import type { Logger } from '../lib/logger';
 import type { JobQueue } from '../lib/queue/sqs-job-queue';
 import { classifySlackEvent, type SlackEventDecision } from '../lib/slack/classify-event';
@@ -87,21 +87,21 @@ export async function startSocketModeBridge(options: SocketModeBridgeOptions): P
       // sending a malformed one again would not fix it.
       await ack();
       try {
-        const outcome = recordInteraction(args.body, logger);
+        const outcome = recordInteraction(args.body, logger, Date.now());
         if (outcome.kind === 'ignore') return report({ ...base, outcome: 'ignore', reason: outcome.reason });
-        const { vote } = outcome;
+        const { job } = outcome;
         // Counted by the worker, as the ingress's votes are. Already acknowledged: on failure the
         // click is lost, as Slack does not send an interaction again.
-        await queue.enqueue(feedbackJob(vote, Date.now())).catch((error: unknown) => {
+        await queue.enqueue(job).catch((error: unknown) => {
           logger.error('feedback vote not queued', { error: error as Error });
         });
         return report({
           ...base,
           outcome: 'feedback',
           eventType: 'feedback',
-          channel: vote.channel,
-          threadTs: vote.thread ?? vote.messageTs,
-          reason: vote.value,
+          channel: job.channel,
+          threadTs: job.threadTs ?? job.messageTs,
+          reason: job.value,
         });
       } catch (error) {
         if (!(error instanceof BadInputError)) throw error;

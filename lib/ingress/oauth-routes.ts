@@ -39,7 +39,7 @@ export function oauthRoutes(deps: {
     provider ??= new Provider({
       clientId: config.clientId,
       clientSecret: config.clientSecret,
-      stateStore: singleUseStateStore({ secret: config.stateSecret, marks: store, scopes: BOT_SCOPES }),
+      stateStore: singleUseStateStore({ secret: config.stateSecret, marks: store }),
       installationStore: {
         storeInstallation: async (installation) => {
           await store.save(fromOAuth(installation as OAuthInstallation, Date.now()));
@@ -50,7 +50,12 @@ export function oauthRoutes(deps: {
       },
       installUrlOptions: { scopes: [...BOT_SCOPES] },
       renderHtmlForInstallPath: installPage,
-      authorizationUrl: authorizeUrl(config.apiUrl),
+      // Slack's authorize page beside its Web API:
+      // https://slack.com/api/ → https://slack.com/oauth/v2/authorize.
+      authorizationUrl: new URL(
+        '../oauth/v2/authorize',
+        config.apiUrl ?? 'https://slack.com/api/',
+      ).toString(),
       // The ingress has seconds: oauth.v2.access and auth.test, no retries.
       clientOptions: {
         ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
@@ -101,9 +106,8 @@ export function oauthRoutes(deps: {
         // Our side or the network (try again later) vs. a refused state, code or consent.
         const ours =
           error instanceof InstallationStoreError || /request_error|http_error/.test(String(error.code));
-        const status = ours ? 502 : 400;
         res.page(
-          status,
+          ours ? 502 : 400,
           'Not installed',
           `The installation did not complete (${escapeHtml(slackError ?? reason)}). ` +
             `<a href="${INSTALL_PATH}">Start again</a>.`,
@@ -115,17 +119,10 @@ export function oauthRoutes(deps: {
 }
 
 /**
- * Slack's authorize page beside its Web API: https://slack.com/api/ → https://slack.com/oauth/v2/authorize.
- */
-export function authorizeUrl(apiUrl: string | undefined): string {
-  return new URL('../oauth/v2/authorize', apiUrl ?? 'https://slack.com/api/').toString();
-}
-
-/**
  * @slack/oauth's installation
  * (https://docs.slack.dev/tools/node-slack-sdk/reference/oauth/interfaces/Installation) as we store it.
  */
-export function fromOAuth(i: OAuthInstallation, now: number): Omit<Installation, 'version'> {
+function fromOAuth(i: OAuthInstallation, now: number): Omit<Installation, 'version'> {
   if (!i.bot?.token || !i.bot.userId) throw new Error('the installation has no bot token');
   const where = {
     teamId: i.team?.id,
@@ -156,7 +153,7 @@ const page = (title: string, body: string) =>
   `auto"><h1>${title}</h1><p>${body}</p></body></html>`;
 
 /** The install page: the link to Slack's authorize page, as a plain "Add to Slack" link. */
-export const installPage = (url: string) =>
+const installPage = (url: string) =>
   page(
     'Add GPT Bot to Slack',
     `<a href="${escapeHtml(url)}">Add to Slack</a> (you pick the workspace on Slack's page).`,

@@ -15,25 +15,8 @@ import { FEEDBACK_ACTION_ID, isFeedbackValue } from '../slack/feedback-block';
  * verifies the signature before anything here runs. Slack wants the 200 within 3 seconds.
  */
 
-/** What one interaction led to. */
-export type InteractionOutcome =
-  | { kind: 'feedback'; vote: FeedbackVote }
-  | { kind: 'ignore'; reason: string };
-
-/** A recorded feedback click: ids and the value, never message text. */
-export interface FeedbackVote {
-  team: string;
-  enterprise?: string;
-  channel: string;
-  /** The `ts` of the message that carries the buttons (the answer). */
-  messageTs: string;
-  /** The answer's thread, when Slack says. */
-  thread?: string;
-  user: string;
-  value: 'good' | 'bad';
-  /** Which click this is: Slack's `action_ts` (or `trigger_id`), the same in a replayed request. */
-  clickId: string;
-}
+/** What one interaction led to: a feedback click's job for the worker, or nothing. */
+export type InteractionOutcome = { kind: 'feedback'; job: FeedbackJob } | { kind: 'ignore'; reason: string };
 
 const envelope = z.looseObject({ type: z.string() });
 
@@ -89,13 +72,18 @@ export function parseInteractionBody(rawBody: Buffer): unknown {
 
 /**
  * Decides what an interaction payload is and logs a feedback click as one INFO line (`feedback`,
- * with team, channel, message ts, user and value: ids only, no text); the caller queues it for the
- * worker to count ({@link feedbackJob}). Any other
- * interaction type, or an action that is not ours, is ignored. Shared by the HTTP ingress and the
- * Socket Mode bridge (`interactive` envelopes carry the same payload, unencoded).
+ * with team, channel, message ts, user and value: ids only, no text); the caller queues its job.
+ * Any other interaction type, or an action that is not ours, is ignored. Shared by the HTTP ingress
+ * and the Socket Mode bridge (`interactive` envelopes carry the same payload, unencoded).
+ *
+ * The job has the worker count the vote (lib/worker/count-vote.ts): the ingress cannot tell a
+ * replayed or repeated click from a new one, the worker keeps each user's vote in Momento. The
+ * job's id is the click's (Slack's `action_ts`, or `trigger_id`, the same in a replayed request),
+ * so SQS drops a replay of the same signed request within its five-minute deduplication window,
+ * the signature's own window.
  * @throws {BadInputError} naming the field when a `block_actions` payload is malformed.
  */
-export function recordInteraction(payload: unknown, logger: Logger): InteractionOutcome {
+export function recordInteraction(payload: unknown, logger: Logger, receivedAt: number): InteractionOutcome {
   const outer = envelope.safeParse(payload);
   if (!outer.success) throw firstIssue(outer.error);
   if (outer.data.type !== 'block_actions') return ignore(logger, `interaction type ${outer.data.type}`);
@@ -116,7 +104,7 @@ export function recordInteraction(payload: unknown, logger: Logger): Interaction
   const messageTs = body.message?.ts ?? body.container?.message_ts;
   if (!messageTs) throw new BadInputError('message.ts', 'is required for a feedback click');
 
-  const vote: FeedbackVote = {
+  const vote = {
     team: body.team.id,
     ...(body.team.enterprise_id ? { enterprise: body.team.enterprise_id } : {}),
     channel,
@@ -126,31 +114,22 @@ export function recordInteraction(payload: unknown, logger: Logger): Interaction
     value: clicked.value,
     clickId: clicked.action_ts ?? body.trigger_id ?? '',
   };
-  logger.info('feedback', { ...vote });
-  return { kind: 'feedback', vote };
-}
-
-/**
- * The job that has the worker count a vote (lib/worker/count-vote.ts): the ingress cannot tell a
- * replayed or repeated click from a new one, the worker keeps each user's vote in Momento. The
- * job's id is the click's, so SQS drops a replay of the same signed request within its five-minute
- * deduplication window, the signature's own window.
- */
-export function feedbackJob(vote: FeedbackVote, receivedAt: number): FeedbackJob {
+  logger.info('feedback', vote);
   const click = vote.clickId || createHash('sha256').update(JSON.stringify(vote)).digest('hex').slice(0, 16);
-  return {
+  const job: FeedbackJob = {
     v: 1,
     kind: 'feedback',
-    eventId: `vote:${vote.team}:${vote.channel}:${vote.messageTs}:${vote.user}:${click}`,
+    eventId: `vote:${vote.team}:${channel}:${messageTs}:${vote.user}:${click}`,
     teamId: vote.team,
     ...(vote.enterprise ? { enterpriseId: vote.enterprise } : {}),
-    channel: vote.channel,
-    messageTs: vote.messageTs,
+    channel,
+    messageTs,
     ...(vote.thread ? { threadTs: vote.thread } : {}),
     user: vote.user,
     value: vote.value,
     receivedAt,
   };
+  return { kind: 'feedback', job };
 }
 
 function ignore(logger: Logger, reason: string): InteractionOutcome {

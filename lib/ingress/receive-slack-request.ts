@@ -5,12 +5,7 @@ import type { JobQueue } from '../queue/sqs-job-queue';
 import { classifySlackEvent } from '../slack/classify-event';
 import { verifySlackSignature } from '../slack/signature';
 import { INSTALL_PATH, REDIRECT_PATH } from './oauth-routes';
-import {
-  feedbackJob,
-  isInteractionRequest,
-  parseInteractionBody,
-  recordInteraction,
-} from './receive-interaction';
+import { isInteractionRequest, parseInteractionBody, recordInteraction } from './receive-interaction';
 
 /** Slack bodies are small; anything larger is not an Events API request. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -41,8 +36,6 @@ export interface IngressDeps {
   signingSecret: string;
   botUserId?: string | undefined;
   logger: Logger;
-  /** Epoch milliseconds; injectable for tests. */
-  now?: () => number;
   /**
    * Distribution mode: the installations. An event of a workspace without one is answered 200 and
    * not queued; `app_uninstalled` and `tokens_revoked` remove one.
@@ -67,17 +60,17 @@ const noRetry = { 'x-slack-no-retry': '1' };
 /**
  * Handles one Slack Events API request: verify, answer `url_verification`, drop what must not be
  * answered, and queue the rest. Interactivity requests (form bodies, e.g. a feedback click) are
- * verified the same way and handed to `recordInteraction`; a feedback vote is queued too. Slack wants a 2xx
- * within 3 seconds, so only the queue send is
- * awaited. A 2xx is returned only when the event is queued (or deliberately ignored); a failed
- * send answers 503 so Slack retries, and the retry carries the same `event_id` for deduplication.
+ * verified the same way and handed to `recordInteraction`; a feedback vote is queued too. Slack
+ * wants a 2xx within 3 seconds, so only the queue send is awaited. A 2xx is returned only when the
+ * event is queued (or deliberately ignored); a failed send answers 503 so Slack retries, and the
+ * retry carries the same `event_id` for deduplication.
  */
 export async function receiveSlackRequest(
   request: IngressRequest,
   deps: IngressDeps,
 ): Promise<IngressResponse> {
   const { logger } = deps;
-  const now = deps.now ?? Date.now;
+  const now = Date.now();
   const retryNum = request.headers['x-slack-retry-num'];
   const retry = retryNum ? { retryNum, retryReason: request.headers['x-slack-retry-reason'] } : {};
 
@@ -97,7 +90,7 @@ export async function receiveSlackRequest(
     return json(413, { error: 'body_too_large' }, noRetry);
   }
   try {
-    verifySlackSignature(request, deps.signingSecret, Math.floor(now() / 1000));
+    verifySlackSignature(request, deps.signingSecret, Math.floor(now / 1000));
   } catch (error) {
     if (!(error instanceof SignatureError)) throw error;
     logger.warn('rejected request', { reason: error.reason });
@@ -109,7 +102,7 @@ export async function receiveSlackRequest(
     // A button click (feedback), signed like events: a vote is queued for the worker to count.
     let outcome: ReturnType<typeof recordInteraction>;
     try {
-      outcome = recordInteraction(parseInteractionBody(request.rawBody), logger);
+      outcome = recordInteraction(parseInteractionBody(request.rawBody), logger, now);
     } catch (error) {
       if (!(error instanceof BadInputError)) throw error;
       logger.warn('rejected interaction', { reason: 'bad input', field: error.field, detail: error.message });
@@ -117,7 +110,7 @@ export async function receiveSlackRequest(
     }
     if (outcome.kind === 'feedback') {
       try {
-        await deps.queue.enqueue(feedbackJob(outcome.vote, now()));
+        await deps.queue.enqueue(outcome.job);
       } catch (error) {
         // Slack shows the user that the click failed; a click is not retried by Slack.
         logger.error('feedback vote not queued', { error: error as Error });
@@ -135,7 +128,7 @@ export async function receiveSlackRequest(
     } catch (cause) {
       throw new BadInputError('body', 'is not valid JSON', { cause });
     }
-    decision = classifySlackEvent(body, { botUserId: deps.botUserId, now: now() });
+    decision = classifySlackEvent(body, { botUserId: deps.botUserId, now });
   } catch (error) {
     if (!(error instanceof BadInputError)) throw error;
     logger.warn('rejected request', { reason: 'bad input', field: error.field, detail: error.message });

@@ -5,6 +5,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { InstallationStoreError } from './errors';
 import {
@@ -100,6 +101,19 @@ export function dynamoDbInstallations(
       throw error;
     }
   };
+
+  /** A conditional UpdateItem of one item: false when its condition failed. */
+  const update = (
+    what: string,
+    key: string,
+    input: Pick<
+      UpdateItemCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'
+    >,
+  ) =>
+    conditional(`UpdateItem (${what})`, () =>
+      client.send(new UpdateItemCommand({ TableName: table, Key: { pk: S(key) }, ...input })),
+    );
 
   const read = async (key: string, attributes?: string[]): Promise<Item | undefined> => {
     const out = await send('GetItem', () =>
@@ -199,59 +213,41 @@ export function dynamoDbInstallations(
       return out.Attributes !== undefined;
     },
     takeRefreshLease: (key, version, holder, untilMs, now) =>
-      conditional('UpdateItem (refresh lease)', () =>
-        client.send(
-          new UpdateItemCommand({
-            TableName: table,
-            Key: { pk: S(key) },
-            UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
-            ConditionExpression:
-              'attribute_exists(pk) AND version = :version AND (attribute_not_exists(leaseUntil) OR ' +
-              'leaseUntil < :now)',
-            ExpressionAttributeValues: {
-              ':holder': S(holder),
-              ':until': N(untilMs),
-              ':version': N(version),
-              ':now': N(now),
-            },
-          }),
-        ),
-      ),
+      update('refresh lease', key, {
+        UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
+        ConditionExpression:
+          'attribute_exists(pk) AND version = :version AND (attribute_not_exists(leaseUntil) OR ' +
+          'leaseUntil < :now)',
+        ExpressionAttributeValues: {
+          ':holder': S(holder),
+          ':until': N(untilMs),
+          ':version': N(version),
+          ':now': N(now),
+        },
+      }),
     async saveRefreshed(key, holder, tokens) {
-      const saved = await conditional('UpdateItem (refreshed tokens)', () =>
-        client.send(
-          new UpdateItemCommand({
-            TableName: table,
-            Key: { pk: S(key) },
-            UpdateExpression:
-              'SET secrets = :secrets, expiresAt = :expires, version = version + :one REMOVE leaseHolder, ' +
-              'leaseUntil',
-            ConditionExpression: 'leaseHolder = :holder',
-            ExpressionAttributeValues: {
-              ':secrets': {
-                B: cipher.seal({ botToken: tokens.botToken, refreshToken: tokens.refreshToken }, key),
-              },
-              ':expires': N(tokens.expiresAt),
-              ':one': N(1),
-              ':holder': S(holder),
-            },
-          }),
-        ),
-      );
+      const saved = await update('refreshed tokens', key, {
+        UpdateExpression:
+          'SET secrets = :secrets, expiresAt = :expires, version = version + :one ' +
+          'REMOVE leaseHolder, leaseUntil',
+        ConditionExpression: 'leaseHolder = :holder',
+        ExpressionAttributeValues: {
+          ':secrets': {
+            B: cipher.seal({ botToken: tokens.botToken, refreshToken: tokens.refreshToken }, key),
+          },
+          ':expires': N(tokens.expiresAt),
+          ':one': N(1),
+          ':holder': S(holder),
+        },
+      });
       return saved ? get(key) : undefined;
     },
     async releaseRefreshLease(key, holder) {
-      await conditional('UpdateItem (release lease)', () =>
-        client.send(
-          new UpdateItemCommand({
-            TableName: table,
-            Key: { pk: S(key) },
-            UpdateExpression: 'REMOVE leaseHolder, leaseUntil',
-            ConditionExpression: 'leaseHolder = :holder',
-            ExpressionAttributeValues: { ':holder': S(holder) },
-          }),
-        ),
-      );
+      await update('release lease', key, {
+        UpdateExpression: 'REMOVE leaseHolder, leaseUntil',
+        ConditionExpression: 'leaseHolder = :holder',
+        ExpressionAttributeValues: { ':holder': S(holder) },
+      });
     },
     markOnce: (id, expiresAtMs) =>
       conditional('PutItem (single-use mark)', () =>

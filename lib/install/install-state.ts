@@ -1,9 +1,10 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { SingleUseMarks } from './dynamodb-installations';
 import { InstallStateError } from './errors';
+import { BOT_SCOPES } from './installation';
 
 /** How long an install link's `state` is good for (Slack's own default cookie lifetime is 10 min). */
-export const STATE_TTL_MS = 10 * 60_000;
+const STATE_TTL_MS = 10 * 60_000;
 /** A state dated this far in the future is refused (clock skew between Lambdas is far smaller). */
 const FUTURE_SKEW_MS = 60_000;
 
@@ -24,15 +25,9 @@ const b64url = (b: Buffer) => b.toString('base64url');
  * refused. @slack/oauth's default `ClearStateStore` checks signature and age but would accept the
  * same state twice. The value is base64url `payload.signature`: safe in a URL and in the cookie
  * that @slack/oauth binds it to the installing browser with.
- * Returned as `{ scopes }` since the install options are fixed (no per-link options travel in it).
+ * Returns `{ scopes: BOT_SCOPES }`: the install options are fixed (no per-link options travel in it).
  */
-export function singleUseStateStore(options: {
-  secret: string;
-  marks: SingleUseMarks;
-  scopes: readonly string[];
-  ttlMs?: number;
-}) {
-  const ttlMs = options.ttlMs ?? STATE_TTL_MS;
+export function singleUseStateStore(options: { secret: string; marks: SingleUseMarks }) {
   const sign = (payload: string) => createHmac('sha256', options.secret).update(payload).digest();
   return {
     async generateStateParam(_installOptions: unknown, now: Date): Promise<string> {
@@ -59,11 +54,11 @@ export function singleUseStateStore(options: {
       if (typeof parsed.id !== 'string' || typeof parsed.iat !== 'number')
         throw new InstallStateError('malformed');
       const age = now.getTime() - parsed.iat;
-      if (age > ttlMs) throw new InstallStateError('expired');
+      if (age > STATE_TTL_MS) throw new InstallStateError('expired');
       if (age < -FUTURE_SKEW_MS) throw new InstallStateError('from_the_future');
-      if (!(await options.marks.markOnce(parsed.id, parsed.iat + ttlMs)))
+      if (!(await options.marks.markOnce(parsed.id, parsed.iat + STATE_TTL_MS)))
         throw new InstallStateError('reused');
-      return { scopes: [...options.scopes] };
+      return { scopes: [...BOT_SCOPES] };
     },
   };
 }

@@ -3,7 +3,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import { SlackCallError } from '../errors';
 import type { Logger } from '../logger';
 import type { InstallationStore } from './dynamodb-installations';
-import { candidateKeys, type Installation, type InstallationQuery, needsRefresh } from './installation';
+import { candidateKeys, type Installation, type InstallationQuery } from './installation';
 import type { RefreshedTokens, TokenRefresher } from './token-refresher';
 
 /** How long an instance trusts its copy of an installation before reading the store again. */
@@ -12,11 +12,11 @@ export const INSTALLATION_CACHE_MS = 60_000;
  * Refresh a rotating token this long before it expires: @slack/oauth's `authorize` uses the same
  * two hours (its EXPIRY_WINDOW), which leaves a failed refresh many retries before the token dies.
  */
-export const REFRESH_AHEAD_MS = 2 * 60 * 60_000;
+const REFRESH_AHEAD_MS = 2 * 60 * 60_000;
 /** While another Lambda refreshes, a token with at least this much left is used as it is. */
 const STILL_GOOD_MS = 5 * 60_000;
 /** A refresh lease lasts this long: the oauth.v2.access call (client timeout 10 s) and the save. */
-export const REFRESH_LEASE_MS = 20_000;
+const REFRESH_LEASE_MS = 20_000;
 /** Tries of saving a refreshed pair, 0.5 s, 1 s, 2 s apart: well within the lease. */
 const SAVE_ATTEMPTS = 4;
 const SAVE_RETRY_MS = 500;
@@ -28,35 +28,22 @@ const POLL_MS = 200;
  */
 export const REFRESH_RETRY_MS = 60_000;
 
-/** Finds each job's installation and keeps its bot token fresh. */
-export interface InstallationTokens {
-  /**
-   * The installation with a bot token good for now, or undefined when the workspace has none
-   * (uninstalled, or never installed).
-   * @throws {SlackCallError} `auth` when the refresh token was refused; retryable when Slack or
-   *   DynamoDB could not be reached ({@link InstallationStoreError}).
-   */
-  resolve(query: InstallationQuery, logger: Logger): Promise<Installation | undefined>;
-  /** Forgets this instance's copy: the next `resolve` reads the store (after Slack refused a token). */
-  forget(query: InstallationQuery): void;
-}
-
 /**
- * {@link InstallationTokens} over the store: cached per instance for {@link INSTALLATION_CACHE_MS},
- * concurrent resolves of one workspace in an instance share one read, and a token due for refresh
- * is refreshed by exactly one Lambda — the one whose conditional write takes the lease. It saves the
- * new pair before using it; the others use the old token while it is still good, or read the store
- * until the new pair is there. Refresh tokens are single use
- * (https://docs.slack.dev/authentication/using-token-rotation),
- * and @slack/oauth's `authorize` refreshes without a lock across processes, which spends one
- * refresh token twice and leaves an invalid pair (https://github.com/slackapi/node-slack-sdk/issues/2504).
+ * Finds each job's installation and keeps its bot token fresh, over the store: cached per instance
+ * for {@link INSTALLATION_CACHE_MS}, concurrent resolves of one workspace in an instance share one
+ * read, and a token due for refresh is refreshed by exactly one Lambda — the one whose conditional
+ * write takes the lease. It saves the new pair before using it; the others use the old token while
+ * it is still good, or read the store until the new pair is there. Refresh tokens are single use
+ * (https://docs.slack.dev/authentication/using-token-rotation), and @slack/oauth's `authorize`
+ * refreshes without a lock across processes, which spends one refresh token twice and leaves an
+ * invalid pair (https://github.com/slackapi/node-slack-sdk/issues/2504).
  */
 export function installationTokens(deps: {
   store: InstallationStore;
   refresher: TokenRefresher;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
-}): InstallationTokens {
+}) {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => sleepFor(ms));
   const cache = new Map<string, { installation: Installation; until: number }>();
@@ -65,6 +52,9 @@ export function installationTokens(deps: {
   const refreshFailed = new Map<string, number>();
   const stillGood = (installation: Installation) =>
     (installation.expiresAt ?? Infinity) - now() > STILL_GOOD_MS;
+  /** Token rotation is on and less than {@link REFRESH_AHEAD_MS} is left. */
+  const needsRefresh = ({ refreshToken, expiresAt }: Installation) =>
+    refreshToken !== undefined && expiresAt !== undefined && expiresAt - now() <= REFRESH_AHEAD_MS;
 
   const remember = (installation: Installation) => {
     const due = (installation.expiresAt ?? Infinity) - REFRESH_AHEAD_MS;
@@ -80,7 +70,7 @@ export function installationTokens(deps: {
   async function refreshed(current: Installation, logger: Logger): Promise<Installation | undefined> {
     let installation: Installation | undefined = current;
     if ((refreshFailed.get(current.key) ?? 0) > now() && stillGood(current)) return current;
-    while (installation && needsRefresh(installation, now(), REFRESH_AHEAD_MS)) {
+    while (installation && needsRefresh(installation)) {
       const holder = randomUUID();
       const version = installation.version;
       if (
@@ -162,10 +152,7 @@ export function installationTokens(deps: {
         if (attempt + 1 >= SAVE_ATTEMPTS) {
           logger.error(
             'could not save the refreshed bot token; the workspace may have to reinstall the app',
-            {
-              installation: installation.key,
-              error,
-            },
+            { installation: installation.key, error },
           );
           throw error;
         }
@@ -182,7 +169,13 @@ export function installationTokens(deps: {
   }
 
   return {
-    resolve(query, logger) {
+    /**
+     * The installation with a bot token good for now, or undefined when the workspace has none
+     * (uninstalled, or never installed).
+     * @throws {SlackCallError} `auth` when the refresh token was refused; retryable when Slack or
+     *   DynamoDB could not be reached ({@link InstallationStoreError}).
+     */
+    resolve(query: InstallationQuery, logger: Logger): Promise<Installation | undefined> {
       for (const key of candidateKeys(query)) {
         const hit = cache.get(key);
         if (hit && hit.until > now()) return Promise.resolve(hit.installation);
@@ -195,8 +188,12 @@ export function installationTokens(deps: {
       }
       return pending;
     },
-    forget(query) {
+    /** Forgets this instance's copy: the next `resolve` reads the store (after Slack refused a token). */
+    forget(query: InstallationQuery): void {
       for (const key of candidateKeys(query)) cache.delete(key);
     },
   };
 }
+
+/** The worker's view of the installations: {@link installationTokens}. */
+export type InstallationTokens = ReturnType<typeof installationTokens>;

@@ -89,12 +89,3 @@ export const BOT_SCOPES: readonly string[] = [
   'search:read.im',
   'search:read.mpim',
 ];
-
-/** Whether `a` holds a token that must be refreshed now: rotation on and less than `aheadMs` left. */
-export function needsRefresh(
-  a: Pick<Installation, 'refreshToken' | 'expiresAt'>,
-  now: number,
-  aheadMs: number,
-): boolean {
-  return a.refreshToken !== undefined && a.expiresAt !== undefined && a.expiresAt - now <= aheadMs;
-}

@@ -1,28 +1,35 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DistributionConfig } from '../config';
-import type { InstallationStore, SingleUseMarks } from './dynamodb-installations';
 import { aesGcmTokenCipher } from './token-cipher';
 
-/** The installation store and a way to let go of the client it built. */
-export interface OpenedInstallationStore {
-  store: InstallationStore & SingleUseMarks;
-  /** Destroys the DynamoDB client if this call built it (one handed in stays the caller's). */
-  close(): void;
-}
-
 /**
- * Opens the DynamoDB installation store. The store's module and `@aws-sdk/client-dynamodb` are
- * `require`d here, on the call, not imported: a single-workspace deployment never calls this, so
- * neither Lambda's cold start loads the DynamoDB SDK (15 packages from node_modules, ~40 ms).
+ * Opens the DynamoDB installation store, and a `close` that destroys the client if this call built
+ * it (one handed in stays the caller's). The store's module and `@aws-sdk/client-dynamodb` (given
+ * by the Lambda runtime, not bundled) are `require`d on the call: a single-workspace deployment
+ * never calls this, so neither Lambda's cold start loads the DynamoDB SDK (15 packages, ~40 ms).
+ * `require`, not `import()`: esbuild keeps an external `import()` as is, which would load the SDK's
+ * ES module build (lib/worker/worker-deps.ts makes the same choice for SQS).
+ *
+ * The client takes the AWS SDK's own settings (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`
+ * for a local DynamoDB: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+ * The ingress answers Slack within 3 s, so a read is given up after 1 s and tried once more.
+ * `throwOnRequestTimeout`: without it @smithy/node-http-handler only logs a warning when
+ * `requestTimeout` passes and keeps waiting (its NodeHttpHandlerOptions says so).
  */
 export function openInstallationStore(
   config: Pick<DistributionConfig, 'installationsTable' | 'tokenEncryptionKey'>,
   client?: DynamoDBClient,
-): OpenedInstallationStore {
-  const { createDynamoDbClient } = require('./dynamodb-client') as typeof import('./dynamodb-client');
+) {
+  const { DynamoDBClient: Client } =
+    require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
   const { dynamoDbInstallations } =
     require('./dynamodb-installations') as typeof import('./dynamodb-installations');
-  const dynamodb = client ?? createDynamoDbClient();
+  const dynamodb =
+    client ??
+    new Client({
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
+    });
   return {
     store: dynamoDbInstallations(
       dynamodb,

@@ -7,13 +7,6 @@ export interface InstallationSecrets {
   refreshToken?: string | undefined;
 }
 
-/** Encrypts and decrypts an installation's secrets. */
-export interface TokenCipher {
-  seal(secrets: InstallationSecrets, boundTo: string): Buffer;
-  /** @throws {TokenDecryptError} */
-  open(sealed: Uint8Array, boundTo: string): InstallationSecrets;
-}
-
 const FORMAT = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -24,18 +17,19 @@ const TAG_BYTES = 16;
  * installation's key is the additional authenticated data, so a ciphertext copied onto another
  * installation's item does not decrypt. Layout: format byte · IV · tag · ciphertext.
  */
-export function aesGcmTokenCipher(key: Buffer): TokenCipher {
+export function aesGcmTokenCipher(key: Buffer) {
   if (key.length !== 32) throw new Error('TOKEN_ENCRYPTION_KEY must be 32 bytes');
   const aad = (boundTo: string) => Buffer.from(`slack-gpt-bot:installation:${boundTo}`, 'utf8');
   return {
-    seal(secrets, boundTo) {
+    seal(secrets: InstallationSecrets, boundTo: string): Buffer {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       cipher.setAAD(aad(boundTo));
       const body = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
       return Buffer.concat([Buffer.from([FORMAT]), iv, cipher.getAuthTag(), body]);
     },
-    open(sealed, boundTo) {
+    /** @throws {TokenDecryptError} */
+    open(sealed: Uint8Array, boundTo: string): InstallationSecrets {
       const bytes = Buffer.from(sealed);
       if (bytes.length < 1 + IV_BYTES + TAG_BYTES || bytes[0] !== FORMAT)
         throw new TokenDecryptError('not a sealed token of a known format');
@@ -58,3 +52,6 @@ export function aesGcmTokenCipher(key: Buffer): TokenCipher {
     },
   };
 }
+
+/** Encrypts and decrypts an installation's secrets: {@link aesGcmTokenCipher}. */
+export type TokenCipher = ReturnType<typeof aesGcmTokenCipher>;

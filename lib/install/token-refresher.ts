@@ -27,7 +27,6 @@ export interface TokenRefresher {
 export function slackTokenRefresher(
   client: WebClient,
   app: { clientId: string; clientSecret: string },
-  now: () => number = Date.now,
 ): TokenRefresher {
   return {
     async refresh(refreshToken) {
@@ -47,7 +46,7 @@ export function slackTokenRefresher(
           category: 'auth',
         });
       }
-      return { botToken, refreshToken: next, expiresAt: now() + expiresIn * 1000 };
+      return { botToken, refreshToken: next, expiresAt: Date.now() + expiresIn * 1000 };
     },
   };
 }

@@ -14,13 +14,11 @@ const DISALLOWED = /[^A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
  */
 export function toSqsId(value: string): string {
   const clean = value.replace(DISALLOWED, '_');
-  if (clean.length > 0 && clean.length <= MAX_LENGTH && clean === value) return clean;
+  const fits = clean.length > 0 && clean.length <= MAX_LENGTH;
+  if (fits && clean === value) return clean;
   // Sanitising can merge distinct inputs; a digest of the original keeps them apart.
-  if (clean.length > 0 && clean.length <= MAX_LENGTH) {
-    const digest = createHash('sha256').update(value).digest('hex').slice(0, 16);
-    return `${clean.slice(0, MAX_LENGTH - 17)}~${digest}`.slice(0, MAX_LENGTH);
-  }
-  const digest = createHash('sha256').update(value).digest('hex');
+  const hex = createHash('sha256').update(value).digest('hex');
+  const digest = fits ? hex.slice(0, 16) : hex;
   return `${clean.slice(0, MAX_LENGTH - digest.length - 1)}~${digest}`;
 }
 

@@ -9,21 +9,13 @@ export function retryDelaySeconds(baseSeconds: number, receiveCount: number): nu
 }
 
 /**
- * Failures no retry can fix: Slack refusing the bot's token or scopes (every event fails until
- * someone fixes the app) and input that cannot be read. Retrying them only delays the dead-letter
- * queue's alarm.
- */
-export function isUnfixableByRetry(error: unknown): boolean {
-  return (error instanceof SlackCallError && error.category === 'auth') || error instanceof BadInputError;
-}
-
-/**
  * Seconds until a failed record is received again (its `ChangeMessageVisibility`):
  * - 0 after the last receive (`receiveCount >= maxReceiveCount`): SQS moves the record to the
  *   dead-letter queue on the next receive, so a backoff would only delay the alarm
  *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html);
- * - 0 for a failure no retry can fix ({@link isUnfixableByRetry}): its receives are used up in
- *   seconds and it reaches the dead-letter queue at once;
+ * - 0 for a failure no retry can fix: Slack refusing the bot's token or scopes (every event fails
+ *   until someone fixes the app) and input that cannot be read; its receives are used up in seconds
+ *   and it reaches the dead-letter queue at once;
  * - what a {@link RetryLaterError} asks for;
  * - otherwise the doubling backoff of {@link retryDelaySeconds}.
  */
@@ -31,7 +23,9 @@ export function failedRecordDelaySeconds(
   error: unknown,
   delivery: { receiveCount: number; maxReceiveCount: number; baseSeconds: number },
 ): number {
-  if (delivery.receiveCount >= delivery.maxReceiveCount || isUnfixableByRetry(error)) return 0;
+  const unfixable =
+    (error instanceof SlackCallError && error.category === 'auth') || error instanceof BadInputError;
+  if (delivery.receiveCount >= delivery.maxReceiveCount || unfixable) return 0;
   if (error instanceof RetryLaterError) return error.delaySeconds;
   return retryDelaySeconds(delivery.baseSeconds, delivery.receiveCount);
 }

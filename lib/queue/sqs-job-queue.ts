@@ -1,30 +1,23 @@
-import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsHttpLimits } from '../aws-http-limits';
 import { QueueSendError } from '../errors';
 import { encodeJob, type Job } from './job';
 import { messageGroupId, toSqsId } from './message-group-id';
 
 /**
- * The ingress's limits on one send: Slack wants its answer within 3 s
+ * The ingress's SQS client. Its limits on one send: Slack wants its answer within 3 s
  * (https://docs.slack.dev/apis/events-api/), so a send that hangs must fail in time for
  * a 503, which Slack retries: 2 tries of at most 0.8 s once connected (0.5 s to connect), with the
  * SDK's short backoff between them, about 2 s in all. SQS answers a send in milliseconds.
- */
-export const INGRESS_SQS_LIMITS = { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 800 };
-
-/**
- * The ingress's SQS client, with {@link INGRESS_SQS_LIMITS}. It takes the standard AWS SDK settings
- * (`AWS_REGION`, `AWS_ENDPOINT_URL_SQS`, credentials); `overrides` add to them (tests).
+ * It takes the standard AWS SDK settings (`AWS_REGION`, `AWS_ENDPOINT_URL_SQS`, credentials).
  * `useQueueUrlAsEndpoint: false`: send to the configured/regional SQS endpoint rather than the
  * host inside `QUEUE_URL`, so `AWS_ENDPOINT_URL_SQS` is honoured (local peers, VPC endpoints).
  */
-export function ingressSqsClient(overrides: SQSClientConfig = {}): SQSClient {
-  const { maxAttempts, ...limits } = INGRESS_SQS_LIMITS;
+export function ingressSqsClient(): SQSClient {
   return new SQSClient({
-    maxAttempts,
+    maxAttempts: 2,
     useQueueUrlAsEndpoint: false,
-    requestHandler: awsHttpLimits(limits),
-    ...overrides,
+    requestHandler: awsHttpLimits({ connectionTimeoutMs: 500, requestTimeoutMs: 800 }),
   });
 }
 

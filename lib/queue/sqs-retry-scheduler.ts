@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityBatchCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsHttpLimits } from '../aws-http-limits';
 import type { Logger } from '../logger';
 
@@ -20,28 +20,22 @@ export interface RetryScheduler {
  * `ChangeMessageVisibility` takes whole seconds from 0 to 43,200 (12 hours).
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html
  */
-export const MAX_VISIBILITY_SECONDS = 43_200;
+const MAX_VISIBILITY_SECONDS = 43_200;
 /** At most 10 entries per batch call. */
 const BATCH = 10;
 
 /**
- * Limits of the worker's SQS client, which only shortens the visibility of failed records at the
- * end of an invocation: best effort (without it they come back after the queue's visibility
- * timeout), so it may cost seconds, never the invocation: 2 tries of at most 1.5 s once connected.
+ * The worker's SQS client, which only shortens the visibility of failed records at the end of an
+ * invocation: best effort (without it they come back after the queue's visibility timeout), so it
+ * may cost seconds, never the invocation: 2 tries of at most 1.5 s once connected. It takes the
+ * standard AWS SDK settings; `useQueueUrlAsEndpoint: false` honours `AWS_ENDPOINT_URL_SQS` over the
+ * host inside the queue URL.
  */
-export const RETRY_SQS_LIMITS = { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 1_500 };
-
-/**
- * The worker's SQS client, with {@link RETRY_SQS_LIMITS}, from the standard AWS SDK settings;
- * `useQueueUrlAsEndpoint: false` honours `AWS_ENDPOINT_URL_SQS` over the host inside the queue URL.
- */
-export function retrySqsClient(overrides: SQSClientConfig = {}): SQSClient {
-  const { maxAttempts, ...limits } = RETRY_SQS_LIMITS;
+export function retrySqsClient(): SQSClient {
   return new SQSClient({
-    maxAttempts,
+    maxAttempts: 2,
     useQueueUrlAsEndpoint: false,
-    requestHandler: awsHttpLimits(limits),
-    ...overrides,
+    requestHandler: awsHttpLimits({ connectionTimeoutMs: 500, requestTimeoutMs: 1_500 }),
   });
 }
 
@@ -79,7 +73,7 @@ export function sqsRetryScheduler(
 }
 
 /** `arn:aws:sqs:REGION:ACCOUNT:NAME` → `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`. */
-export function queueUrlFromArn(arn: string): string {
+function queueUrlFromArn(arn: string): string {
   const [, , , region, account, name] = arn.split(':');
   return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
 }

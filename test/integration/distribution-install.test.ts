@@ -92,7 +92,6 @@ describe('installing through OAuth (distribution mode)', () => {
     const oldState = await singleUseStateStore({
       secret: LOCAL_OAUTH.stateSecret,
       marks: { markOnce: async () => true },
-      scopes: BOT_SCOPES,
     }).generateStateParam({}, new Date(Date.now() - 11 * 60_000));
     const expired = await installThroughBrowser(h.server.origin, GLOBEX.teamId, (redirect) => {
       redirect.searchParams.set('state', oldState);
