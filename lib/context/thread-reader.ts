@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { SlackCallError } from '../errors';
 import { isAfter } from '../slack/slack-ts';
-import { slackCall, slackErrorCode } from '../slack/web-api-call';
+import { call, slackErrorCode } from '../slack/web-api-call';
 
 /** One message of a Slack thread, as far as the prompt needs it. */
 export interface ThreadMessage {
@@ -88,7 +88,7 @@ export function slackThreadReader(client: WebClient): ThreadReader {
         calls++;
         let response: Awaited<ReturnType<WebClient['conversations']['replies']>>;
         try {
-          response = await slackCall(
+          response = await call(
             'conversations.replies',
             () =>
               client.conversations.replies({

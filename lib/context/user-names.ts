@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { CacheGet } from '@gomomento/sdk';
 import type { WebClient } from '@slack/web-api';
 import { StoreUnavailableError } from '../errors';
-import { slackCall, slackErrorCode } from '../slack/web-api-call';
+import { call, slackErrorCode } from '../slack/web-api-call';
 import type { MomentoCache } from '../store/momento-cache';
 
 /** Finds people's display names. Never throws: an unknown name is `<@U…>`. */
@@ -73,7 +73,7 @@ export function slackUserNames(
         const left = deadline - now();
         if (left <= 0) return;
         try {
-          const { user } = await slackCall('users.info', () => client.users.info({ user: id }), left);
+          const { user } = await call('users.info', () => client.users.info({ user: id }), left);
           const name = user?.profile?.display_name || user?.real_name || user?.name;
           if (name) {
             result.set(id, name);
