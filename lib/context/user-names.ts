@@ -34,24 +34,13 @@ export function slackUserNames(
   const local = new Map<string, { name: string; until: number }>();
   const key = (teamId: string, id: string) => `user:${teamId}:${id}`;
 
-  async function fromMomento(teamId: string, id: string): Promise<string | undefined> {
-    try {
-      const hit = await cache.run('get', (name) => cache.client.get(name, key(teamId, id)));
-      return hit instanceof CacheGet.Hit ? hit.valueString() : undefined;
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      return undefined;
-    }
-  }
-
-  async function remember(teamId: string, id: string, name: string): Promise<void> {
+  const keep = (teamId: string, id: string, name: string) =>
     local.set(key(teamId, id), { name, until: now() + options.ttlSeconds * 1000 });
-    try {
-      await cache.run('set', (c) => cache.client.set(c, key(teamId, id), name, { ttl: options.ttlSeconds }));
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-    }
-  }
+  // Momento failing costs the cached name, not the answer.
+  const unlessUnavailable = (error: unknown) => {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    return undefined;
+  };
 
   return {
     async names(teamId, ids, deadline, logger) {
@@ -64,10 +53,12 @@ export function slackUserNames(
       }
       const failures = new Map<string, number>();
       const lookUp = async (id: string): Promise<void> => {
-        const cached = await fromMomento(teamId, id);
-        if (cached !== undefined) {
-          local.set(key(teamId, id), { name: cached, until: now() + options.ttlSeconds * 1000 });
-          result.set(id, cached);
+        const hit = await cache
+          .run('get', (name) => cache.client.get(name, key(teamId, id)))
+          .catch(unlessUnavailable);
+        if (hit instanceof CacheGet.Hit) {
+          keep(teamId, id, hit.valueString());
+          result.set(id, hit.valueString());
           return;
         }
         const left = deadline - now();
@@ -77,7 +68,10 @@ export function slackUserNames(
           const name = user?.profile?.display_name || user?.real_name || user?.name;
           if (name) {
             result.set(id, name);
-            await remember(teamId, id, name);
+            keep(teamId, id, name);
+            await cache
+              .run('set', (c) => cache.client.set(c, key(teamId, id), name, { ttl: options.ttlSeconds }))
+              .catch(unlessUnavailable);
           }
         } catch (error) {
           const code = slackErrorCode(error);
