@@ -34,9 +34,7 @@ export class MomentoCache {
         abortSignal: AbortSignal.timeout(CREATE_CACHE_TIMEOUT_MS),
       });
       // `AlreadyExists` (another worker won the race) is a success response, not an error.
-      if (isError(created)) {
-        throw unavailable(`createCache ${this.name}`, created);
-      }
+      if (isError(created)) throw unavailable(`createCache ${this.name}`, created);
       response = await op(this.name);
     }
     if (isError(response)) throw unavailable(label, response);
@@ -49,10 +47,6 @@ function isError(response: MomentoResponse): boolean {
 }
 
 function unavailable(label: string, response: MomentoResponse): StoreUnavailableError {
-  return new StoreUnavailableError(
-    `Momento ${label} failed: ${response.errorCode?.()} ${response.message?.()}`,
-    {
-      cause: response.innerException?.(),
-    },
-  );
+  const message = `Momento ${label} failed: ${response.errorCode?.()} ${response.message?.()}`;
+  return new StoreUnavailableError(message, { cause: response.innerException?.() });
 }
