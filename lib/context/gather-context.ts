@@ -169,8 +169,7 @@ async function readThread(
   const { job, memory, botUserId } = request;
   // A top-level message: nothing came before it in its thread.
   if (job.threadTs === job.ts) return { messages: [], partial: false };
-  // With memory: since the last thing memory has of people (the last question, or a thread message
-  // after it).
+  // Since the last thing memory has of people (the last question, or a thread message after it).
   let oldest: string | undefined;
   for (const t of memory) if (t.role === 'user' && t.ts && isAfter(t.ts, oldest)) oldest = t.ts;
   // Memory from before turns carried their ts.
