@@ -84,7 +84,7 @@ export async function gatherContext(
   if (botUserId) ids.delete(botUserId);
   const names = ids.size > 0 ? await ports.names.names(job.teamId, [...ids], deadline, logger) : new Map();
   if (botUserId) names.set(botUserId, 'you');
-  const nameOf = (id: string | undefined) => (id ? (names.get(id) ?? `<@${id}>`) : 'someone');
+  const nameOf = (id: string) => names.get(id) ?? `<@${id}>`;
 
   const fresh: Turn[] = read.map((m) => {
     const files = m.files.map((f) => ` [file: ${f}]`).join('');
