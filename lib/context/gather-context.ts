@@ -197,7 +197,7 @@ async function readThread(
       (memory.length === 0 ||
         (!known.has(m.ts) && !isBot(m, botUserId) && !(mention && m.text.includes(mention)))),
   );
-  return { messages, partial: read.stoppedBy !== undefined };
+  return { messages, partial: Boolean(read.stoppedBy) };
 }
 
 /** Whether the bot wrote `m`: by its user id when known, else any app's message counts. */
