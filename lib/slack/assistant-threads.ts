@@ -21,7 +21,6 @@ export interface AssistantThreads {
     channel: string;
     threadTs?: string | undefined;
     prompts: SuggestedPrompt[];
-    title?: string;
   }): Promise<void>;
   /** @throws {SlackCallError} when Slack refuses. */
   setTitle(input: { channel: string; threadTs: string; title: string }): Promise<void>;
@@ -30,14 +29,13 @@ export interface AssistantThreads {
 /** The Web API as {@link AssistantThreads}; the client is the worker's one `WebClient`. */
 export function slackAssistantThreads(client: WebClient): AssistantThreads {
   return {
-    async setSuggestedPrompts({ channel, threadTs, prompts, title }) {
+    async setSuggestedPrompts({ channel, threadTs, prompts }) {
       await call('assistant.threads.setSuggestedPrompts', () =>
         // The SDK's type still lists `thread_ts` as required; Slack's method page makes it optional.
         client.assistant.threads.setSuggestedPrompts({
           channel_id: channel,
           prompts,
           ...(threadTs ? { thread_ts: threadTs } : {}),
-          ...(title ? { title } : {}),
         } as Parameters<WebClient['assistant']['threads']['setSuggestedPrompts']>[0]),
       );
     },
