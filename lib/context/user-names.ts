@@ -28,14 +28,13 @@ const CONCURRENCY = 4;
 export function slackUserNames(
   client: WebClient,
   cache: MomentoCache,
-  options: { ttlSeconds: number; now?: () => number },
+  options: { ttlSeconds: number },
 ): UserNames {
-  const now = options.now ?? Date.now;
   const local = new Map<string, { name: string; until: number }>();
   const key = (teamId: string, id: string) => `user:${teamId}:${id}`;
 
   const keep = (teamId: string, id: string, name: string) =>
-    local.set(key(teamId, id), { name, until: now() + options.ttlSeconds * 1000 });
+    local.set(key(teamId, id), { name, until: Date.now() + options.ttlSeconds * 1000 });
   // Momento failing costs the cached name, not the answer.
   const unlessUnavailable = (error: unknown) => {
     if (!(error instanceof StoreUnavailableError)) throw error;
@@ -48,7 +47,7 @@ export function slackUserNames(
       const missing: string[] = [];
       for (const id of new Set(ids)) {
         const known = local.get(key(teamId, id));
-        if (known && known.until > now()) result.set(id, known.name);
+        if (known && known.until > Date.now()) result.set(id, known.name);
         else missing.push(id);
       }
       const failures = new Map<string, number>();
@@ -61,7 +60,7 @@ export function slackUserNames(
           result.set(id, hit.valueString());
           return;
         }
-        const left = deadline - now();
+        const left = deadline - Date.now();
         if (left <= 0) return;
         try {
           const { user } = await call('users.info', () => client.users.info({ user: id }), left);
