@@ -101,15 +101,12 @@ export async function readAttachments(
       }
       const room = Math.min(MAX_IMAGE_BYTES, MAX_IMAGES_BYTES - imageBytes);
       const bytes = images.length < MAX_IMAGES && file.size <= room ? await fetchFile(file, room) : undefined;
-      if (!bytes) {
-        notes.push(`An image named ${file.name} was attached but could not be read.`);
-        continue;
-      }
       // What the bytes are, not what the file says: a file labelled image/png may be anything (or
       // an HTML sign-in page served in its place), and the model refuses the whole request for it.
-      const mime = imageTypeOf(bytes);
-      if (!mime) {
-        options.logger.warn('an attached file was not read', { fileId: file.id, problem: 'not_an_image' });
+      const mime = bytes && imageTypeOf(bytes);
+      if (!bytes || !mime) {
+        if (bytes)
+          options.logger.warn('an attached file was not read', { fileId: file.id, problem: 'not_an_image' });
         notes.push(`An image named ${file.name} was attached but could not be read.`);
         continue;
       }

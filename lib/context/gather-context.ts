@@ -72,12 +72,11 @@ export async function gatherContext(
   const { job, memory, botUserId } = request;
   const deadline = Date.now() + Math.max(0, Math.min(request.timeMs, ports.timeoutMs));
   const { messages: read, partial } = await readThread(request, ports.threads, deadline, logger);
-  const isBot = (m: ThreadMessage) => (botUserId ? m.user === botUserId : m.botId !== undefined);
-  const marked = read.some((m) => !isBot(m)) || memory.some((t) => t.thread);
+  const marked = read.some((m) => !isBot(m, botUserId)) || memory.some((t) => t.thread);
 
   const ids = new Set<string>();
   for (const m of read) {
-    if (m.user && !isBot(m)) ids.add(m.user);
+    if (m.user && !isBot(m, botUserId)) ids.add(m.user);
     for (const id of mentionedUsers(m.text)) ids.add(id);
   }
   for (const id of mentionedUsers(request.question)) ids.add(id);
@@ -85,21 +84,16 @@ export async function gatherContext(
   if (botUserId) ids.delete(botUserId);
   const names = ids.size > 0 ? await ports.names.names(job.teamId, [...ids], deadline, logger) : new Map();
   if (botUserId) names.set(botUserId, 'you');
-  const nameOf = (id: string | undefined) => (id ? (names.get(id) ?? `<@${id}>`) : 'someone');
+  const nameOf = (id: string) => names.get(id) ?? `<@${id}>`;
 
   const fresh: Turn[] = read.map((m) => {
     const files = m.files.map((f) => ` [file: ${f}]`).join('');
     const text = readableMentions(m.text, names) + files;
-    if (isBot(m)) return { role: 'assistant', content: text, ts: m.ts };
+    if (isBot(m, botUserId)) return { role: 'assistant', content: text, ts: m.ts };
     const author = m.user ? nameOf(m.user) : (m.botName ?? 'an app');
     return { role: 'user', content: `${author}: ${text}`, ts: m.ts, thread: true };
   });
 
-  let counter: TokenCounter | undefined;
-  const count = async () => {
-    counter ??= await ports.countTokens();
-    return counter;
-  };
   const files = job.files ?? [];
   const attachments =
     files.length > 0
@@ -107,7 +101,7 @@ export async function gatherContext(
           imageInput: ports.imageInput,
           deadline,
           textBudget: Math.floor(request.historyBudget * FILES_SHARE),
-          count: await count(),
+          count: await ports.countTokens(),
           logger,
         })
       : undefined;
@@ -141,7 +135,6 @@ export async function gatherContext(
   }
 
   // The thread messages buildPrompt sent (whole or cut) are remembered, whole.
-  const sentTurns = sent.length;
   const sentSet = new Set(sent);
   const keptFresh = fresh.filter((turn) => sentSet.has(turn));
   const remembered = [marked ? `${nameOf(job.user)}: ${body}` : body, attachments?.standIns]
@@ -150,7 +143,7 @@ export async function gatherContext(
   logger.info('context gathered', {
     memoryTurns: memory.length,
     threadMessages: read.length,
-    sentTurns,
+    sentTurns: sent.length,
     images: attachments?.images.length ?? 0,
     files: files.length,
     questionChars: body.length,
@@ -174,46 +167,40 @@ async function readThread(
   logger: Logger,
 ): Promise<{ messages: ThreadMessage[]; partial: boolean }> {
   const { job, memory, botUserId } = request;
-  let partial = false;
   // A top-level message: nothing came before it in its thread.
-  if (job.threadTs === job.ts) return { messages: [], partial };
-  const read = async (oldest?: string) => {
-    const result = await threads.read({
-      channel: job.channel,
-      threadTs: job.threadTs,
-      latest: job.ts,
-      deadline,
-      ...(oldest ? { oldest } : {}),
-    });
-    if (result.stoppedBy) {
-      partial = true;
-      logger.warn('read the thread only in part; answering with what was read', {
-        slackError: result.stoppedBy,
-        retryAfter: result.retryAfter,
-        read: result.messages.length,
-        calls: result.calls,
-      });
-    }
-    return result.messages;
-  };
-  const usable = (m: ThreadMessage) => m.text.trim() !== '' || m.files.length > 0;
-  if (memory.length === 0) {
-    const messages = (await read()).filter(usable);
-    return { messages, partial };
-  }
-
+  if (job.threadTs === job.ts) return { messages: [], partial: false };
   // Since the last thing memory has of people (the last question, or a thread message after it).
   let oldest: string | undefined;
   for (const t of memory) if (t.role === 'user' && t.ts && isAfter(t.ts, oldest)) oldest = t.ts;
-  if (oldest === undefined) return { messages: [], partial }; // memory from before turns carried their ts
+  // Memory from before turns carried their ts.
+  if (memory.length > 0 && oldest === undefined) return { messages: [], partial: false };
+  const read = await threads.read({
+    channel: job.channel,
+    threadTs: job.threadTs,
+    latest: job.ts,
+    deadline,
+    ...(oldest ? { oldest } : {}),
+  });
+  if (read.stoppedBy) {
+    logger.warn('read the thread only in part; answering with what was read', {
+      slackError: read.stoppedBy,
+      retryAfter: read.retryAfter,
+      read: read.messages.length,
+      calls: read.calls,
+    });
+  }
   const known = new Set(memory.map((t) => t.ts));
   const mention = botUserId ? `<@${botUserId}` : undefined;
-  const messages = (await read(oldest)).filter(
+  const messages = read.messages.filter(
     (m) =>
-      usable(m) &&
-      !known.has(m.ts) &&
-      !(botUserId ? m.user === botUserId : m.botId) &&
-      !(mention && m.text.includes(mention)),
+      (m.text.trim() !== '' || m.files.length > 0) &&
+      (memory.length === 0 ||
+        (!known.has(m.ts) && !isBot(m, botUserId) && !(mention && m.text.includes(mention)))),
   );
-  return { messages, partial };
+  return { messages, partial: Boolean(read.stoppedBy) };
+}
+
+/** Whether the bot wrote `m`: by its user id when known, else any app's message counts. */
+function isBot(m: ThreadMessage, botUserId: string | undefined): boolean {
+  return botUserId ? m.user === botUserId : m.botId !== undefined;
 }

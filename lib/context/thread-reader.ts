@@ -1,7 +1,7 @@
-import type { WebClient } from '@slack/web-api';
+import type { ConversationsRepliesResponse, WebClient } from '@slack/web-api';
 import { SlackCallError } from '../errors';
 import { isAfter } from '../slack/slack-ts';
-import { slackCall, slackErrorCode } from '../slack/web-api-call';
+import { call, slackErrorCode } from '../slack/web-api-call';
 
 /** One message of a Slack thread, as far as the prompt needs it. */
 export interface ThreadMessage {
@@ -48,16 +48,8 @@ export const PAGE_LIMIT = 200;
 /** Pages per read: a thread longer than this many pages is read from its start up to this bound. */
 export const MAX_PAGES = 5;
 
-interface ApiMessage {
-  ts?: string;
-  user?: string;
-  bot_id?: string;
-  username?: string;
-  bot_profile?: { name?: string };
-  text?: string;
-  subtype?: string;
-  files?: Array<{ name?: string; title?: string }>;
-}
+/** A message as `conversations.replies` lists it; the SDK's type lacks `username`. */
+type ApiMessage = NonNullable<ConversationsRepliesResponse['messages']>[number] & { username?: string };
 
 /**
  * `conversations.replies` as a {@link ThreadReader}, with the worker's `WebClient` passed in (no
@@ -86,9 +78,9 @@ export function slackThreadReader(client: WebClient): ThreadReader {
         const left = deadline - Date.now();
         if (left <= 0) return stop('timeout');
         calls++;
-        let response: Awaited<ReturnType<WebClient['conversations']['replies']>>;
+        let response: ConversationsRepliesResponse;
         try {
-          response = await slackCall(
+          response = await call(
             'conversations.replies',
             () =>
               client.conversations.replies({
@@ -106,9 +98,8 @@ export function slackThreadReader(client: WebClient): ThreadReader {
           if (!(error instanceof SlackCallError)) throw error;
           return stop(slackErrorCode(error), error.retryAfterSeconds);
         }
-        for (const m of (response.messages ?? []) as ApiMessage[]) {
-          if (!m.ts || !isAfter(m.ts, oldest) || !isAfter(latest, m.ts)) continue;
-          messages.push(toThreadMessage(m as ApiMessage & { ts: string }));
+        for (const m of response.messages ?? []) {
+          if (m.ts && isAfter(m.ts, oldest) && isAfter(latest, m.ts)) messages.push(toThreadMessage(m.ts, m));
         }
         cursor = response.response_metadata?.next_cursor || undefined;
         if (!response.has_more || !cursor) return { messages, calls };
@@ -118,9 +109,9 @@ export function slackThreadReader(client: WebClient): ThreadReader {
   };
 }
 
-function toThreadMessage(m: ApiMessage & { ts: string }): ThreadMessage {
+function toThreadMessage(ts: string, m: ApiMessage): ThreadMessage {
   return {
-    ts: m.ts,
+    ts,
     ...(m.user ? { user: m.user } : {}),
     ...(m.bot_id ? { botId: m.bot_id } : {}),
     ...((m.bot_profile?.name ?? m.username) ? { botName: m.bot_profile?.name ?? m.username } : {}),

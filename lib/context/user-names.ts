@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { CacheGet } from '@gomomento/sdk';
 import type { WebClient } from '@slack/web-api';
 import { StoreUnavailableError } from '../errors';
-import { slackCall, slackErrorCode } from '../slack/web-api-call';
+import { call, slackErrorCode } from '../slack/web-api-call';
 import type { MomentoCache } from '../store/momento-cache';
 
 /** Finds people's display names. Never throws: an unknown name is `<@U…>`. */
@@ -28,30 +28,18 @@ const CONCURRENCY = 4;
 export function slackUserNames(
   client: WebClient,
   cache: MomentoCache,
-  options: { ttlSeconds: number; now?: () => number },
+  options: { ttlSeconds: number },
 ): UserNames {
-  const now = options.now ?? Date.now;
   const local = new Map<string, { name: string; until: number }>();
   const key = (teamId: string, id: string) => `user:${teamId}:${id}`;
 
-  async function fromMomento(teamId: string, id: string): Promise<string | undefined> {
-    try {
-      const hit = await cache.run('get', (name) => cache.client.get(name, key(teamId, id)));
-      return hit instanceof CacheGet.Hit ? hit.valueString() : undefined;
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      return undefined;
-    }
-  }
-
-  async function remember(teamId: string, id: string, name: string): Promise<void> {
-    local.set(key(teamId, id), { name, until: now() + options.ttlSeconds * 1000 });
-    try {
-      await cache.run('set', (c) => cache.client.set(c, key(teamId, id), name, { ttl: options.ttlSeconds }));
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-    }
-  }
+  const keep = (teamId: string, id: string, name: string) =>
+    local.set(key(teamId, id), { name, until: Date.now() + options.ttlSeconds * 1000 });
+  // Momento failing costs the cached name, not the answer.
+  const unlessUnavailable = (error: unknown) => {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    return undefined;
+  };
 
   return {
     async names(teamId, ids, deadline, logger) {
@@ -59,25 +47,30 @@ export function slackUserNames(
       const missing: string[] = [];
       for (const id of new Set(ids)) {
         const known = local.get(key(teamId, id));
-        if (known && known.until > now()) result.set(id, known.name);
+        if (known && known.until > Date.now()) result.set(id, known.name);
         else missing.push(id);
       }
       const failures = new Map<string, number>();
       const lookUp = async (id: string): Promise<void> => {
-        const cached = await fromMomento(teamId, id);
-        if (cached !== undefined) {
-          local.set(key(teamId, id), { name: cached, until: now() + options.ttlSeconds * 1000 });
-          result.set(id, cached);
+        const hit = await cache
+          .run('get', (name) => cache.client.get(name, key(teamId, id)))
+          .catch(unlessUnavailable);
+        if (hit instanceof CacheGet.Hit) {
+          keep(teamId, id, hit.valueString());
+          result.set(id, hit.valueString());
           return;
         }
-        const left = deadline - now();
+        const left = deadline - Date.now();
         if (left <= 0) return;
         try {
-          const { user } = await slackCall('users.info', () => client.users.info({ user: id }), left);
+          const { user } = await call('users.info', () => client.users.info({ user: id }), left);
           const name = user?.profile?.display_name || user?.real_name || user?.name;
           if (name) {
             result.set(id, name);
-            await remember(teamId, id, name);
+            keep(teamId, id, name);
+            await cache
+              .run('set', (c) => cache.client.set(c, key(teamId, id), name, { ttl: options.ttlSeconds }))
+              .catch(unlessUnavailable);
           }
         } catch (error) {
           const code = slackErrorCode(error);

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import { slackCall } from '../slack/web-api-call';
+import { call } from '../slack/web-api-call';
 
 /**
  * `chat.postEphemeral`: a message only `user` sees, in `channel` (a DM included)
@@ -9,7 +9,7 @@ import { slackCall } from '../slack/web-api-call';
  */
 export function slackEphemeral(client: WebClient) {
   return async (note: { channel: string; user: string; text: string; threadTs?: string }): Promise<void> => {
-    await slackCall('chat.postEphemeral', () =>
+    await call('chat.postEphemeral', () =>
       client.chat.postEphemeral({
         channel: note.channel,
         user: note.user,

@@ -14,14 +14,13 @@ export interface AssistantThreads {
   /**
    * Shows up to four prompts in the user's assistant thread or agent conversation.
    * `threadTs` only for the assistant view: on the agent view a call with `thread_ts` silently
-   * does nothing (https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts).
+   * does nothing.
    * @throws {SlackCallError} when Slack refuses.
    */
   setSuggestedPrompts(input: {
     channel: string;
     threadTs?: string | undefined;
     prompts: SuggestedPrompt[];
-    title?: string;
   }): Promise<void>;
   /** @throws {SlackCallError} when Slack refuses. */
   setTitle(input: { channel: string; threadTs: string; title: string }): Promise<void>;
@@ -30,14 +29,13 @@ export interface AssistantThreads {
 /** The Web API as {@link AssistantThreads}; the client is the worker's one `WebClient`. */
 export function slackAssistantThreads(client: WebClient): AssistantThreads {
   return {
-    async setSuggestedPrompts({ channel, threadTs, prompts, title }) {
+    async setSuggestedPrompts({ channel, threadTs, prompts }) {
       await call('assistant.threads.setSuggestedPrompts', () =>
         // The SDK's type still lists `thread_ts` as required; Slack's method page makes it optional.
         client.assistant.threads.setSuggestedPrompts({
           channel_id: channel,
           prompts,
           ...(threadTs ? { thread_ts: threadTs } : {}),
-          ...(title ? { title } : {}),
         } as Parameters<WebClient['assistant']['threads']['setSuggestedPrompts']>[0]),
       );
     },
@@ -50,10 +48,10 @@ export function slackAssistantThreads(client: WebClient): AssistantThreads {
 }
 
 /** Thread titles are short; the first question is cut at a word near this length. */
-export const MAX_THREAD_TITLE_CHARS = 60;
+const MAX_THREAD_TITLE_CHARS = 60;
 
 /** A short thread title from the first question: one line, at most {@link MAX_THREAD_TITLE_CHARS}. */
-export function threadTitleFrom(question: string): string {
+function threadTitleFrom(question: string): string {
   const line = question.replace(/\s+/g, ' ').trim();
   if (line.length <= MAX_THREAD_TITLE_CHARS) return line;
   const cut = line.slice(0, MAX_THREAD_TITLE_CHARS - 1);
@@ -66,9 +64,6 @@ export function threadTitleFrom(question: string): string {
  * (`assistant.threads.setTitle`). A refusal (no `assistant:write`, not an assistant thread, rate
  * limited) is logged at WARN with its Slack error and never fails the answer. Logs no text.
  * @returns whether Slack took the title.
- * @example
- * if (job.isDm) await setThreadTitle(assistant, { channel: job.channel, threadTs: job.threadTs, question },
- * logger);
  */
 export async function setThreadTitle(
   assistant: AssistantThreads,

@@ -112,10 +112,13 @@ const revokedTokens = z.looseObject({
 
 const envelope = z.looseObject({ type: z.string() });
 
-function firstIssue(error: z.ZodError, prefix = ''): BadInputError {
-  const issue = error.issues[0];
+/** `value` read by `schema`; a misfit throws a {@link BadInputError} naming its first field. */
+function parse<T extends z.ZodType>(schema: T, value: unknown, prefix = ''): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
   const field = [prefix, ...(issue?.path ?? [])].filter((p) => p !== '').join('.') || 'body';
-  return new BadInputError(field, issue?.message ?? 'unexpected shape', { cause: error });
+  throw new BadInputError(field, issue?.message ?? 'unexpected shape', { cause: result.error });
 }
 
 /**
@@ -128,32 +131,23 @@ export function classifySlackEvent(
   body: unknown,
   context: { botUserId?: string | undefined; now?: number } = {},
 ): SlackEventDecision {
-  const outer = envelope.safeParse(body);
-  if (!outer.success) throw firstIssue(outer.error);
-
-  if (outer.data.type === 'url_verification') {
-    const parsed = urlVerification.safeParse(body);
-    if (!parsed.success) throw firstIssue(parsed.error);
-    return { kind: 'challenge', challenge: parsed.data.challenge };
+  const { type } = parse(envelope, body);
+  if (type === 'url_verification') {
+    return { kind: 'challenge', challenge: parse(urlVerification, body).challenge };
   }
-  if (outer.data.type !== 'event_callback') {
-    // e.g. `app_rate_limited`: nothing to answer, and nothing malformed either.
-    return { kind: 'ignore', reason: `envelope type ${outer.data.type}` };
-  }
+  // e.g. `app_rate_limited`: nothing to answer, and nothing malformed either.
+  if (type !== 'event_callback') return { kind: 'ignore', reason: `envelope type ${type}` };
 
-  const parsed = eventCallback.safeParse(body);
-  if (!parsed.success) throw firstIssue(parsed.error);
-  const { event, event_id: eventId, team_id: teamId } = parsed.data;
-  const botUserId =
-    context.botUserId ?? parsed.data.authorizations?.find((a) => a.is_bot && a.user_id)?.user_id;
+  const { event, event_id: eventId, team_id: teamId, ...callback } = parse(eventCallback, body);
+  const botUserId = context.botUserId ?? callback.authorizations?.find((a) => a.is_bot && a.user_id)?.user_id;
 
   const ignore = (reason: string): SlackEventDecision => ({ kind: 'ignore', reason, eventId });
   const receivedAt = context.now ?? Date.now();
   // An org-wide installation's events say so: its token is the enterprise's, not the workspace's.
-  const orgWide = parsed.data.authorizations?.[0]?.is_enterprise_install;
+  const orgWide = callback.authorizations?.[0]?.is_enterprise_install;
   const where = {
     teamId,
-    ...(parsed.data.enterprise_id ? { enterpriseId: parsed.data.enterprise_id } : {}),
+    ...(callback.enterprise_id ? { enterpriseId: callback.enterprise_id } : {}),
     // Only when true: jobs of workspace installs stay as they were.
     ...(orgWide ? { isEnterpriseInstall: true } : {}),
   };
@@ -163,24 +157,22 @@ export function classifySlackEvent(
   });
 
   if (event.type === 'app_uninstalled' || event.type === 'tokens_revoked') {
-    const tokens = revokedTokens.safeParse(event.tokens ?? {});
-    if (!tokens.success) throw firstIssue(tokens.error, 'event.tokens');
+    const tokens = parse(revokedTokens, event.tokens ?? {}, 'event.tokens');
     return {
       kind: 'installation',
       change: {
         eventId,
         ...where,
         type: event.type,
-        bot: tokens.data.bot ?? [],
-        oauth: tokens.data.oauth ?? [],
+        bot: tokens.bot ?? [],
+        oauth: tokens.oauth ?? [],
       },
     };
   }
 
   if (event.type === 'assistant_thread_started') {
-    const thread = assistantThread.safeParse(event.assistant_thread);
-    if (!thread.success) throw firstIssue(thread.error, 'event.assistant_thread');
-    const { channel_id: channel, thread_ts: threadTs, user_id: user } = thread.data;
+    const thread = parse(assistantThread, event.assistant_thread, 'event.assistant_thread');
+    const { channel_id: channel, thread_ts: threadTs, user_id: user } = thread;
     return promptsJob({ channel, threadTs, user });
   }
   if (event.type === 'assistant_thread_context_changed') return ignore('assistant thread context changed');

@@ -16,7 +16,6 @@ export const FEEDBACK_VALUES = { positive: 'good', negative: 'bad' } as const;
 /** The block as Slack takes it (the shape of `ContextActionsBlock` in `@slack/types`). */
 export interface FeedbackBlock {
   type: 'context_actions';
-  block_id?: string;
   elements: Array<{
     type: 'feedback_buttons';
     action_id: string;
@@ -40,17 +39,12 @@ export function isFeedbackValue(value: unknown): value is FeedbackValue {
 }
 
 /**
- * Builds the feedback block to append to an answer's final message (`chat.stopStream` `blocks`,
- * or the last `chat.update` on the edit path).
- * @param options.blockId Slack asks for a `block_id` unique per message and per iteration of it
- *   (≤ 255 characters); pass e.g. the event id. Omitted, Slack generates one.
- * @example
- * await client.chat.stopStream({ channel, ts, blocks: [feedbackBlock({ blockId: `feedback-${eventId}` })] });
+ * The feedback block to append to an answer's final message (`chat.stopStream` `blocks`, or the
+ * last `chat.update` on the edit path). No `block_id`: Slack generates one.
  */
-export function feedbackBlock(options: { blockId?: string } = {}): FeedbackBlock {
+export function feedbackBlock(): FeedbackBlock {
   return {
     type: 'context_actions',
-    ...(options.blockId ? { block_id: options.blockId.slice(0, 255) } : {}),
     elements: [
       {
         type: 'feedback_buttons',

@@ -79,7 +79,6 @@ export function bestCut(text: string, from: number, limit: number): Cut {
   if (paragraph >= 0) return cutAt(text, paragraph);
   if (line > half || (line >= 0 && space < 0)) return cutAt(text, line);
   if (space >= 0) return cutAt(text, space);
-  if (line >= 0) return cutAt(text, line);
   if (anySpace >= 0) return { ...cutAt(text, anySpace), loose: true };
   // No break at all: a hard cut, never between the two halves of a surrogate pair (an emoji).
   const code = text.charCodeAt(end - 1);

@@ -56,47 +56,42 @@ function categorise(slackError: string | undefined): SlackErrorCategory {
   return 'request';
 }
 
-/** Runs one Web API call and sorts what it throws into a {@link SlackCallError}. */
-export async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * The Web API call layer in one: every Slack call of the bot goes through here. What the call
+ * throws is sorted into a {@link SlackCallError}; with `timeLeftMs`, the call is bounded by it
+ * (see {@link withinTime}).
+ */
+export async function call<T>(method: string, fn: () => Promise<T>, timeLeftMs?: number): Promise<T> {
+  if (timeLeftMs !== undefined) return withinTime(method, timeLeftMs, () => call(method, fn));
   try {
     return await fn();
   } catch (cause) {
     const error = cause as WebAPICallError & { retryAfter?: number; data?: { error?: string } };
-    switch (error.code) {
-      case ErrorCode.RateLimitedError:
-        // A 429 proves the call was not made.
-        throw new SlackCallError(
-          method,
-          { slackError: 'ratelimited', retryable: true, retryAfterSeconds: error.retryAfter ?? 1 },
-          { cause },
-        );
-      case ErrorCode.PlatformError: {
-        const slackError = error.data?.error;
-        if (BODY_RATE_LIMITS.has(slackError ?? '')) {
-          throw new SlackCallError(
-            method,
-            { slackError: 'ratelimited', retryable: true, retryAfterSeconds: 1 },
-            { cause },
-          );
-        }
-        const category = categorise(slackError);
-        throw new SlackCallError(
-          method,
-          { slackError, retryable: category === 'transient', category },
-          { cause },
-        );
-      }
-      default: {
-        // RequestError / HTTPError: the network, a timeout or a 5xx. Slack may have done the work.
-        const slackError =
-          error.code === ErrorCode.HTTPError
-            ? 'http_error'
-            : /timeout/i.test(error.message ?? '')
-              ? 'timeout'
-              : 'request_error';
-        throw new SlackCallError(method, { slackError, retryable: true, uncertain: true }, { cause });
-      }
+    const slackError = error.code === ErrorCode.PlatformError ? error.data?.error : undefined;
+    if (error.code === ErrorCode.RateLimitedError || BODY_RATE_LIMITS.has(slackError ?? '')) {
+      // A 429 proves the call was not made.
+      throw new SlackCallError(
+        method,
+        { slackError: 'ratelimited', retryable: true, retryAfterSeconds: error.retryAfter ?? 1 },
+        { cause },
+      );
     }
+    if (error.code === ErrorCode.PlatformError) {
+      const category = categorise(slackError);
+      throw new SlackCallError(
+        method,
+        { slackError, retryable: category === 'transient', category },
+        { cause },
+      );
+    }
+    // RequestError / HTTPError: the network, a timeout or a 5xx. Slack may have done the work.
+    const failure =
+      error.code === ErrorCode.HTTPError
+        ? 'http_error'
+        : /timeout/i.test(error.message ?? '')
+          ? 'timeout'
+          : 'request_error';
+    throw new SlackCallError(method, { slackError: failure, retryable: true, uncertain: true }, { cause });
   }
 }
 
@@ -141,14 +136,6 @@ export async function withinTime<T>(method: string, timeLeftMs: number, fn: () =
     deadline.abort();
     timeout.catch(() => undefined);
   }
-}
-
-/**
- * The Web API call layer in one: the call sorted into a {@link SlackCallError} and, with
- * `timeLeftMs`, bounded by it. Every Slack call of the bot goes through here.
- */
-export function slackCall<T>(method: string, fn: () => Promise<T>, timeLeftMs?: number): Promise<T> {
-  return timeLeftMs === undefined ? call(method, fn) : withinTime(method, timeLeftMs, () => call(method, fn));
 }
 
 /**

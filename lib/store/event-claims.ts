@@ -58,16 +58,16 @@ export interface EventClaims {
 }
 
 /** Slack retries for about 5 minutes and SQS keeps a message for days; a day covers both in practice. */
-export const CLAIM_TTL_SECONDS = 24 * 60 * 60;
+const CLAIM_TTL_SECONDS = 24 * 60 * 60;
 
 /** Claims stored in Momento: `setIfAbsent` takes the claim atomically, `set` records progress. */
-export function momentoEventClaims(cache: MomentoCache, ttlSeconds = CLAIM_TTL_SECONDS): EventClaims {
+export function momentoEventClaims(cache: MomentoCache): EventClaims {
   const key = (eventId: string) => `event:${eventId}`;
   return {
     async claim(eventId, claimedAt = Date.now()) {
       const initial: ClaimState = { status: 'answering', messageTs: [], claimedAt };
       const taken = await cache.run('setIfAbsent', (name) =>
-        cache.client.setIfAbsent(name, key(eventId), JSON.stringify(initial), { ttl: ttlSeconds }),
+        cache.client.setIfAbsent(name, key(eventId), JSON.stringify(initial), { ttl: CLAIM_TTL_SECONDS }),
       );
       if (taken instanceof CacheSetIfAbsent.Stored) return { fresh: true };
       const existing = await cache.run('get', (name) => cache.client.get(name, key(eventId)));
@@ -77,7 +77,7 @@ export function momentoEventClaims(cache: MomentoCache, ttlSeconds = CLAIM_TTL_S
     },
     async save(eventId, state) {
       await cache.run('set', (name) =>
-        cache.client.set(name, key(eventId), JSON.stringify(state), { ttl: ttlSeconds }),
+        cache.client.set(name, key(eventId), JSON.stringify(state), { ttl: CLAIM_TTL_SECONDS }),
       );
     },
   };

@@ -29,30 +29,20 @@ export class MomentoCache {
    */
   async run<R extends MomentoResponse>(label: string, op: (cache: string) => Promise<R>): Promise<R> {
     let response = await op(this.name);
-    if (isError(response) && response.errorCode?.() === MomentoErrorCode.CACHE_NOT_FOUND_ERROR) {
+    if (response.type === 'Error' && response.errorCode?.() === MomentoErrorCode.CACHE_NOT_FOUND_ERROR) {
       const created = await this.client.createCache(this.name, {
         abortSignal: AbortSignal.timeout(CREATE_CACHE_TIMEOUT_MS),
       });
       // `AlreadyExists` (another worker won the race) is a success response, not an error.
-      if (isError(created)) {
-        throw unavailable(`createCache ${this.name}`, created);
-      }
+      if (created.type === 'Error') throw unavailable(`createCache ${this.name}`, created);
       response = await op(this.name);
     }
-    if (isError(response)) throw unavailable(label, response);
+    if (response.type === 'Error') throw unavailable(label, response);
     return response;
   }
 }
 
-function isError(response: MomentoResponse): boolean {
-  return response.type === 'Error';
-}
-
 function unavailable(label: string, response: MomentoResponse): StoreUnavailableError {
-  return new StoreUnavailableError(
-    `Momento ${label} failed: ${response.errorCode?.()} ${response.message?.()}`,
-    {
-      cause: response.innerException?.(),
-    },
-  );
+  const message = `Momento ${label} failed: ${response.errorCode?.()} ${response.message?.()}`;
+  return new StoreUnavailableError(message, { cause: response.innerException?.() });
 }

@@ -14,14 +14,10 @@ export interface RememberedRefusals {
 }
 
 /** Long enough to spare the refused call on a busy day, short enough to notice when it is allowed. */
-export const REFUSAL_TTL_SECONDS = 6 * 60 * 60;
+const REFUSAL_TTL_SECONDS = 6 * 60 * 60;
 
 /** {@link RememberedRefusals} in Momento: one key per refused thing (`<prefix>:<key>`) with a TTL. */
-export function momentoRefusals(
-  cache: MomentoCache,
-  prefix: string,
-  ttlSeconds = REFUSAL_TTL_SECONDS,
-): RememberedRefusals {
+export function momentoRefusals(cache: MomentoCache, prefix: string): RememberedRefusals {
   const key = (k: string) => `${prefix}:${k}`;
   return {
     async isOff(k) {
@@ -29,7 +25,9 @@ export function momentoRefusals(
       return hit instanceof CacheGet.Hit;
     },
     async markOff(k, why) {
-      await cache.run('set', (name) => cache.client.set(name, key(k), why ?? '1', { ttl: ttlSeconds }));
+      await cache.run('set', (name) =>
+        cache.client.set(name, key(k), why ?? '1', { ttl: REFUSAL_TTL_SECONDS }),
+      );
     },
   };
 }

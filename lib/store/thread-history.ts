@@ -51,18 +51,16 @@ export function momentoThreadHistory(cache: MomentoCache, ttlSeconds: number): T
 function parseTurn(value: string): Turn[] {
   try {
     const t = JSON.parse(value) as Partial<Turn>;
-    if ((t.role === 'user' || t.role === 'assistant') && typeof t.content === 'string') {
-      return [
-        {
-          role: t.role,
-          content: t.content,
-          ...(typeof t.ts === 'string' ? { ts: t.ts } : {}),
-          ...(t.thread === true ? { thread: true } : {}),
-        },
-      ];
-    }
+    if ((t.role !== 'user' && t.role !== 'assistant') || typeof t.content !== 'string') return [];
+    return [
+      {
+        role: t.role,
+        content: t.content,
+        ...(typeof t.ts === 'string' ? { ts: t.ts } : {}),
+        ...(t.thread === true ? { thread: true } : {}),
+      },
+    ];
   } catch {
-    // fall through
+    return [];
   }
-  return [];
 }

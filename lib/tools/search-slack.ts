@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { UserNames } from '../context/user-names';
 import type { Logger } from '../logger';
-import { slackCall, slackErrorCode } from '../slack/web-api-call';
+import { call, slackErrorCode } from '../slack/web-api-call';
 import { abortableClient } from './abortable-client';
 import { stringArg, type Tool, type ToolOutcome } from './tool';
 
@@ -100,7 +100,7 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
       const before = epochOf(args.before);
       let response: { results?: { messages?: SearchMessage[] } };
       try {
-        response = (await slackCall('assistant.search.context', () =>
+        response = (await call('assistant.search.context', () =>
           abortableClient(client, context.signal).apiCall('assistant.search.context', {
             query,
             action_token: scope.actionToken,

@@ -29,7 +29,7 @@ import { momentoSharedLog, slidingMinuteBudget, type WriteBudgetOptions } from '
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
 import { momentoEventClaims } from '../store/event-claims';
-import { momentoFeedbackVotes } from '../store/feedback-votes';
+import { FeedbackVotes } from '../store/feedback-votes';
 import { MomentoCache } from '../store/momento-cache';
 import { createMomentoClient } from '../store/momento-client';
 import { momentoRefusals } from '../store/refusals';
@@ -243,7 +243,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       model: config.openai.model,
     },
     retries,
-    votes: momentoFeedbackVotes(cache, config.momento.ttlSeconds),
+    votes: new FeedbackVotes(cache, config.momento.ttlSeconds),
     close() {
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its
       // closing 2× the client timeout later (120 s for the control client), holding the process

@@ -6,7 +6,7 @@ import type { AnswerJob, PromptsJob } from '../queue/job';
 /** A job that writes to Slack: an answer, or suggested prompts (a vote only counts). */
 type SlackJob = AnswerJob | PromptsJob;
 
-import { slackCall, slackErrorCode } from '../slack/web-api-call';
+import { call, slackErrorCode } from '../slack/web-api-call';
 import type { AnswerDeps } from './answer-deps';
 
 /**
@@ -61,7 +61,7 @@ export function singleWorkspace(
 export function botIdentity(client: WebClient, logger: Logger): () => Promise<string | undefined> {
   let known: Promise<string | undefined> | undefined;
   return () => {
-    known ??= slackCall('auth.test', () => client.auth.test()).then(
+    known ??= call('auth.test', () => client.auth.test()).then(
       (r) => r.user_id,
       (error: Error) => {
         known = undefined;

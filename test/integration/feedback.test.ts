@@ -169,11 +169,10 @@ describe('feedback clicks at the ingress', () => {
 describe('feedbackBlock', () => {
   it('builds a context_actions block whose buttons carry the values the ingress records', () => {
     // Act
-    const block = feedbackBlock({ blockId: 'feedback-Ev1' });
+    const block = feedbackBlock();
     // Assess
     expect(block).toMatchObject({
       type: 'context_actions',
-      block_id: 'feedback-Ev1',
       elements: [
         {
           type: 'feedback_buttons',
