@@ -38,8 +38,8 @@ import { mcpToolSource } from '../tools/mcp-tools';
 import { systemResolver } from '../tools/safe-fetch';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import { observeRateLimits, observeReplyPaths } from './observers';
-import type { WorkerDeps } from './worker-handler';
-import { botIdentity, installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
+import type { SharedWorkerDeps, WorkerDeps } from './worker-handler';
+import { installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
 
 /** Share of `HISTORY_TOKEN_BUDGET` one tool result may take (cut with a marker beyond). */
 export const TOOL_RESULT_SHARE = 0.5;
@@ -61,16 +61,11 @@ export function buildWorkerDeps(
   config: WorkerConfig,
   logger: Logger,
   overrides: WorkerOverrides = {},
-): WorkerDeps & Omit<WorkspaceSlack, 'botUserId' | 'client'> & { close(): void } {
+): SharedWorkerDeps & Omit<WorkspaceSlack, 'botUserId'> & { close(): void } {
   if (!config.slack.botToken)
     throw new Error('buildWorkerDeps needs SLACK_BOT_TOKEN; distribution mode: workerDepsFor');
   const shared = sharedWorkerDeps(config, logger, overrides);
-  const ports = shared.portsFor(config.slack.botToken);
-  return {
-    ...shared.deps,
-    ...ports,
-    botIdentity: botIdentity(ports.client, logger),
-  };
+  return { ...shared.deps, ...shared.portsFor(config.slack.botToken) };
 }
 
 /**
@@ -154,7 +149,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
     : undefined;
 
   /** The Slack-facing ports of one token: every Slack call of a job goes through this one client. */
-  const portsFor = (token: string): Omit<WorkspaceSlack, 'botUserId'> & { client: WebClient } => {
+  const portsFor = (token: string): Omit<WorkspaceSlack, 'botUserId'> => {
     const slack = slackClient(config, token);
     // Every Slack write of the replies, counted when Slack answers 429 (a metric per method).
     const writes = observeRateLimits(slackWrites(slack), metrics);
@@ -210,7 +205,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
     sqs ??= retrySqsClient();
     return sqsRetryScheduler(sqs, config.queue.url, logger);
   }, logger);
-  const deps: WorkerDeps & { close(): void } = {
+  const deps: SharedWorkerDeps & { close(): void } = {
     config,
     logger,
     metrics,

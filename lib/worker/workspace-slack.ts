@@ -14,10 +14,11 @@ import type { AnswerDeps } from './answer-deps';
  * job's workspace: the reply (posts, edits, streams, the thread look-up), suggested prompts and
  * titles, the thread reader, user names, file downloads, ephemeral notes and quota replies.
  */
-export interface WorkspaceSlack extends Pick<AnswerDeps, 'replies' | 'context' | 'governance'> {
+export interface WorkspaceSlack extends Pick<AnswerDeps, 'replies' | 'context'> {
   assistant: NonNullable<AnswerDeps['assistant']>;
-  /** The client itself, for ports that take one per call (tools); absent where tests hand in ports. */
-  client?: WebClient;
+  governance: NonNullable<AnswerDeps['governance']>;
+  /** The client itself, for ports that take one per job (tools). */
+  client: WebClient;
   /** The bot's own user id in this workspace, when known. */
   botUserId: string | undefined;
 }
@@ -41,13 +42,13 @@ export interface WorkspaceResolver {
  */
 export function singleWorkspace(
   ports: Omit<WorkspaceSlack, 'botUserId'>,
-  identity: { configured: string | undefined; ask: () => Promise<string | undefined> },
+  configured: string | undefined,
+  logger: Logger,
 ): WorkspaceResolver {
+  const ask = botIdentity(ports.client, logger);
   return {
     async forJob(job) {
-      const fromEvent = job.kind === 'prompts' ? undefined : job.botUserId;
-      const botUserId =
-        identity.configured ?? fromEvent ?? (job.kind === 'prompts' ? undefined : await identity.ask());
+      const botUserId = configured ?? (job.kind === 'prompts' ? undefined : (job.botUserId ?? (await ask())));
       return { ...ports, botUserId };
     },
     stillInstalled: async () => true,
@@ -58,7 +59,7 @@ export function singleWorkspace(
  * `auth.test`, asked once per instance and remembered; a failure is not remembered (the next job
  * asks again) and costs only the id: the answer goes on, as it did before the id was looked up.
  */
-export function botIdentity(client: WebClient, logger: Logger): () => Promise<string | undefined> {
+function botIdentity(client: WebClient, logger: Logger): () => Promise<string | undefined> {
   let known: Promise<string | undefined> | undefined;
   return () => {
     known ??= slackCall('auth.test', () => client.auth.test()).then(
