@@ -20,7 +20,7 @@ export interface AnswerDeps {
   assistant?: AssistantThreads | undefined;
   logger: Logger;
   /** Rollout guards: allowlist, daily quota, per-channel settings, usage counting. */
-  governance?: Governance;
+  governance: Governance;
   /**
    * After Slack refused the token: whether the workspace still has an installation. One that was
    * uninstalled completes the job quietly; absent (one workspace): always installed.

@@ -2,21 +2,19 @@ import type { WebClient } from '@slack/web-api';
 import type { InstallationTokens } from '../install/installation-tokens';
 import type { Logger } from '../logger';
 import type { AnswerJob, PromptsJob } from '../queue/job';
+import { slackCall, slackErrorCode } from '../slack/web-api-call';
+import type { AnswerDeps } from './answer-deps';
 
 /** A job that writes to Slack: an answer, or suggested prompts (a vote only counts). */
 type SlackJob = AnswerJob | PromptsJob;
-
-import { slackCall, slackErrorCode } from '../slack/web-api-call';
-import type { AnswerDeps } from './answer-deps';
 
 /**
  * The Slack-facing ports of one job, every one of them on one `WebClient` holding the token of the
  * job's workspace: the reply (posts, edits, streams, the thread look-up), suggested prompts and
  * titles, the thread reader, user names, file downloads, ephemeral notes and quota replies.
  */
-export interface WorkspaceSlack extends Pick<AnswerDeps, 'replies' | 'context'> {
+export interface WorkspaceSlack extends Pick<AnswerDeps, 'replies' | 'context' | 'governance'> {
   assistant: NonNullable<AnswerDeps['assistant']>;
-  governance: NonNullable<AnswerDeps['governance']>;
   /** The client itself, for ports that take one per job (tools). */
   client: WebClient;
   /** The bot's own user id in this workspace, when known. */
