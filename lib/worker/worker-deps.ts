@@ -38,7 +38,7 @@ import { mcpToolSource } from '../tools/mcp-tools';
 import { systemResolver } from '../tools/safe-fetch';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import { observeRateLimits, observeReplyPaths } from './observers';
-import type { SharedWorkerDeps, WorkerDeps } from './worker-handler';
+import type { SharedWorkerDeps } from './worker-handler';
 import { installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
 
 /** Share of `HISTORY_TOKEN_BUDGET` one tool result may take (cut with a marker beyond). */
@@ -50,12 +50,8 @@ export const CONTEXT_TIMEOUT_MS = 10_000;
 /**
  * Builds the worker's clients and adapters from configuration, with explicit limits: the queue
  * does the long-term retrying, so each client retries briefly and times out well inside the
- * function's timeout. Used by `handlers/worker.ts` once per cold start, and by the sandbox and
- * tests, so every path runs the same clients.
- * @param overrides an SQS client to use instead of the default one (the sandbox's peer); the
- *   Parameter Store provider shared with the secrets; a metrics writer; a clock for the guards; the
- * write budget's limits and minute. One workspace (`SLACK_BOT_TOKEN`); {@link workerDepsFor} serves either
- * mode.
+ * function's timeout. The sandbox and tests use it too, so every path runs the same clients.
+ * One workspace (`SLACK_BOT_TOKEN`); {@link workerDepsFor} serves either mode.
  */
 export function buildWorkerDeps(
   config: WorkerConfig,
@@ -81,7 +77,7 @@ export function workerDepsFor(config: WorkerConfig, logger: Logger, overrides: W
     store: installations.store,
     refresher: slackTokenRefresher(slackClient(config, undefined), distribution),
   });
-  const deps: WorkerDeps & { close(): void } = {
+  return {
     ...shared.deps,
     workspaces: installedWorkspaces(tokens, shared.portsFor),
     close() {
@@ -89,7 +85,6 @@ export function workerDepsFor(config: WorkerConfig, logger: Logger, overrides: W
       installations.close();
     },
   };
-  return deps;
 }
 
 /** What the sandbox and tests may hand in instead of the defaults. */
