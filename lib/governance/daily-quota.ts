@@ -11,12 +11,6 @@ export interface DailyLimits {
   team: number | undefined;
 }
 
-/** Tokens one answer used, as the API reported them (or as estimated). */
-export interface TokenUsage {
-  promptTokens: number;
-  completionTokens: number;
-}
-
 /** What the quota steps need. */
 export interface QuotaPorts {
   limits: DailyLimits;

@@ -1,16 +1,11 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { ChatAnswer } from '../llm/openai-chat';
 import type { Logger } from '../logger';
 import { recordRefusal } from '../metrics';
 import type { AnswerJob } from '../queue/job';
 import { type AllowlistPorts, checkAllowlist } from './allowlist';
 import type { ChannelSettings, ChannelSettingsSource } from './channel-settings';
-import {
-  type QuotaPorts,
-  type QuotaReservation,
-  reserveDailyQuota,
-  settleDailyUsage,
-  type TokenUsage,
-} from './daily-quota';
+import { type QuotaPorts, type QuotaReservation, reserveDailyQuota, settleDailyUsage } from './daily-quota';
 import type { GovernanceStore } from './governance-store';
 
 /** Whether to answer, and with which per-channel settings. */
@@ -35,11 +30,7 @@ export interface Governance {
    * Counts an answer's tokens against today's quotas, settling what its admission reserved.
    * Never throws for Momento.
    */
-  record(
-    job: AnswerJob,
-    answer: { usage?: TokenUsage | undefined },
-    context: { logger: Logger },
-  ): Promise<void>;
+  record(job: AnswerJob, answer: Pick<ChatAnswer, 'usage'>, context: { logger: Logger }): Promise<void>;
   /** Gives back what the admission reserved, unless `record` settled it. Never throws for Momento. */
   release(job: AnswerJob, context: { logger: Logger }): Promise<void>;
 }

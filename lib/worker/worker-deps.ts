@@ -42,10 +42,10 @@ import type { SharedWorkerDeps } from './worker-handler';
 import { installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
 
 /** Share of `HISTORY_TOKEN_BUDGET` one tool result may take (cut with a marker beyond). */
-export const TOOL_RESULT_SHARE = 0.5;
+const TOOL_RESULT_SHARE = 0.5;
 
 /** The thread, names and files of one answer must be read within this (bounded by time left too). */
-export const CONTEXT_TIMEOUT_MS = 10_000;
+const CONTEXT_TIMEOUT_MS = 10_000;
 
 /**
  * Builds the worker's clients and adapters from configuration, with explicit limits: the queue
