@@ -41,9 +41,6 @@ import { observeRateLimits, observeReplyPaths } from './observers';
 import type { SharedWorkerDeps } from './worker-handler';
 import { installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
 
-/** Share of `HISTORY_TOKEN_BUDGET` one tool result may take (cut with a marker beyond). */
-const TOOL_RESULT_SHARE = 0.5;
-
 /** The thread, names and files of one answer must be read within this (bounded by time left too). */
 const CONTEXT_TIMEOUT_MS = 10_000;
 
@@ -154,11 +151,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       store: momentoGovernanceStore(cache),
       channelSettings,
       postEphemeral: slackEphemeral(slack),
-      estimate: (job) =>
-        estimateAnswerTokens(job, {
-          systemPrompt: config.openai.systemPrompt,
-          historyTokenBudget: config.openai.historyTokenBudget,
-        }),
+      estimate: (job) => estimateAnswerTokens(job, config.openai),
       replyInThread: (channel, threadTs, text, eventId) =>
         writes.post({ channel, threadTs, text, tag: { eventId, chunk: 0 } }),
       metrics,
@@ -228,8 +221,9 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
           : undefined,
       availability: momentoRefusals(cache, 'tools-off'),
       countTokens: o200kTokenCounter,
-      // A tool result may fill half the prompt budget; memory and thread keep the rest.
-      resultTokens: Math.floor(config.openai.historyTokenBudget * TOOL_RESULT_SHARE),
+      // A tool result (cut with a marker beyond) may fill half of `HISTORY_TOKEN_BUDGET`; memory and
+      // thread keep the rest.
+      resultTokens: Math.floor(config.openai.historyTokenBudget / 2),
       model: config.openai.model,
     },
     retries,
