@@ -13,7 +13,7 @@ export interface AllowlistPolicy {
 }
 
 /** The decision for one question. */
-export type AllowlistDecision =
+type AllowlistDecision =
   | { allowed: true }
   | { allowed: false; reason: 'channel_not_allowed' | 'user_not_allowed' };
 

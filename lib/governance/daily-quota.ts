@@ -72,7 +72,7 @@ export interface QuotaReservation {
 }
 
 /** The decision for one question, with the reservation it holds when admitted. */
-export type QuotaDecision =
+type QuotaDecision =
   | { allowed: true; reservation?: QuotaReservation }
   | { allowed: false; scope: 'user' | 'team' };
 

@@ -40,11 +40,8 @@ import { BOOKKEEPING_MS, FINAL_WRITE_RETRY_SECONDS, reserveMs } from './time-res
  * - Retryable model failures are retried here, then handed back to the queue as
  *   {@link RetryLaterError} (the reply says so). Permanent ones complete with an error shown.
  * - Stop: the model is aborted, the partial answer is kept and remembered, the job completes.
- * - Slack: a broken token or missing scope fails the record towards the dead-letter queue (its
- *   alarm); a refusal tied to this conversation completes it; a final write that could not be made
- *   in the time left comes back in seconds and is resumed.
- * - On the last receive, any failure is shown to the user and the job completes; if even that
- *   cannot be shown, the record goes to the dead-letter queue.
+ * - A final write that could not be made in the time left comes back in seconds and is resumed.
+ * - Any other failure ends as {@link answerFailed} sorts it (Slack's refusals, the last receive).
  *
  * @throws {RetryLaterError} to be retried soon; any other throw is retried by the queue.
  */
