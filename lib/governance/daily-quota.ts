@@ -20,6 +20,10 @@ export interface QuotaPorts {
   now?: () => Date;
 }
 
+/** The counts kept: those with a limit. */
+const limited = (limits: DailyLimits) =>
+  (['user', 'team'] as const).filter((scope) => limits[scope] !== undefined);
+
 const keys = (job: AnswerJob, day: string) => ({
   user: `tokens:user:${job.teamId}:${job.user}:${day}`,
   team: `tokens:team:${job.teamId}:${day}`,
@@ -92,13 +96,12 @@ export async function reserveDailyQuota(
   ports: QuotaPorts,
   logger: Logger,
 ): Promise<QuotaDecision> {
-  const { limits } = ports;
-  if (limits.user === undefined && limits.team === undefined) return { allowed: true };
+  const scopes = limited(ports.limits);
+  if (scopes.length === 0) return { allowed: true };
   const now = ports.now?.() ?? new Date();
   const day = utcDay(now);
   const key = keys(job, day);
   const ttl = secondsToUtcMidnight(now);
-  const scopes = (['user', 'team'] as const).filter((scope) => limits[scope] !== undefined);
   const added = await Promise.allSettled(scopes.map((scope) => ports.store.add(key[scope], estimate, ttl)));
   const give = (which: ReadonlyArray<'user' | 'team'>) =>
     Promise.all(which.map((scope) => ports.store.add(key[scope], -estimate, ttl))).catch((error: Error) =>
@@ -112,7 +115,7 @@ export async function reserveDailyQuota(
     return { allowed: true };
   }
   for (const [i, scope] of scopes.entries()) {
-    const limit = limits[scope]!;
+    const limit = ports.limits[scope]!;
     const used = (added[i] as PromiseFulfilledResult<number>).value - estimate;
     if (used < limit) continue;
     await give(scopes);
@@ -139,17 +142,14 @@ export async function settleDailyUsage(
   ports: QuotaPorts,
   logger: Logger,
 ): Promise<void> {
-  const { limits } = ports;
+  const scopes = limited(ports.limits);
   const delta = Math.max(0, tokens) - (reservation?.tokens ?? 0);
-  if (delta === 0 || (limits.user === undefined && limits.team === undefined)) return;
+  if (delta === 0 || scopes.length === 0) return;
   const now = ports.now?.() ?? new Date();
   const key = keys(job, reservation?.day ?? utcDay(now));
   const ttl = secondsToUtcMidnight(now);
   try {
-    await Promise.all([
-      limits.user === undefined ? undefined : ports.store.add(key.user, delta, ttl),
-      limits.team === undefined ? undefined : ports.store.add(key.team, delta, ttl),
-    ]);
+    await Promise.all(scopes.map((scope) => ports.store.add(key[scope], delta, ttl)));
   } catch (error) {
     if (!(error instanceof StoreUnavailableError)) throw error;
     logger.warn('Momento unavailable; this answer’s tokens were not counted', { tokens: delta, error });
