@@ -1,6 +1,7 @@
 import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { AnswerJob } from '../queue/job';
+import type { GovernanceStore } from './governance-store';
 import { secondsToUtcMidnight, utcDay } from './utc-day';
 
 /** Who may use the bot; an empty list means no restriction. */
@@ -11,11 +12,10 @@ export interface AllowlistPolicy {
   users: readonly string[];
 }
 
-/** Why a question is refused. */
-export type AllowlistRefusal = 'channel_not_allowed' | 'user_not_allowed';
-
 /** The decision for one question. */
-export type AllowlistDecision = { allowed: true } | { allowed: false; reason: AllowlistRefusal };
+type AllowlistDecision =
+  | { allowed: true }
+  | { allowed: false; reason: 'channel_not_allowed' | 'user_not_allowed' };
 
 /**
  * Decides whether the bot answers here, for this user. A DM has no channel an admin would list
@@ -41,11 +41,9 @@ export const NOT_ENABLED_NOTE =
 /** What the allowlist step needs. */
 export interface AllowlistPorts {
   policy: AllowlistPolicy;
-  /** Marks a key once; true for the first call (see GovernanceStore.markOnce). */
-  markOnce(key: string, ttlSeconds: number): Promise<boolean>;
+  store: Pick<GovernanceStore, 'markOnce'>;
   /** `chat.postEphemeral`; `threadTs` only when the thread already exists. */
   postEphemeral(note: { channel: string; user: string; text: string; threadTs?: string }): Promise<void>;
-  logger: Logger;
   now?: () => Date;
 }
 
@@ -55,15 +53,18 @@ export interface AllowlistPorts {
  * the day's end), so a user who keeps asking is not spammed. Momento down: the note is sent
  * anyway (a rare repeat beats silence). A failed note is logged; the refusal stands.
  */
-export async function checkAllowlist(job: AnswerJob, ports: AllowlistPorts): Promise<AllowlistDecision> {
+export async function checkAllowlist(
+  job: AnswerJob,
+  ports: AllowlistPorts,
+  logger: Logger,
+): Promise<AllowlistDecision> {
   const decision = decideAllowlist(ports.policy, job);
   if (decision.allowed) return decision;
-  const { logger } = ports;
   const now = ports.now?.() ?? new Date();
   logger.info('question refused', { reason: decision.reason, user: job.user });
   let first = true;
   try {
-    first = await ports.markOnce(
+    first = await ports.store.markOnce(
       `refusal-note:${job.teamId}:${job.channel}:${job.user}:${utcDay(now)}`,
       secondsToUtcMidnight(now),
     );

@@ -71,7 +71,7 @@ export function parseChannelSettings(text: string): Record<string, ChannelSettin
  * settings in hand are used this long without asking it again, so answers do not each wait on it
  * (as the Momento-backed write budget backs off, lib/reply/write-budget.ts).
  */
-export const UNREADABLE_BACKOFF_MS = 30_000;
+const UNREADABLE_BACKOFF_MS = 30_000;
 
 /**
  * Per-channel settings from one SSM parameter (String or SecureString), cached by Powertools for

@@ -11,26 +11,18 @@ export interface DailyLimits {
   team: number | undefined;
 }
 
-/** Tokens one answer used, as the API reported them (or as estimated). */
-export interface TokenUsage {
-  promptTokens: number;
-  completionTokens: number;
-}
-
-/** The decision for one question. */
-export type QuotaDecision =
-  | { allowed: true }
-  | { allowed: false; scope: 'user' | 'team'; used: number; limit: number; resetsAt: Date };
-
 /** What the quota steps need. */
 export interface QuotaPorts {
   limits: DailyLimits;
   store: Pick<GovernanceStore, 'add'>;
   /** Posts a reply in the question's thread. */
   replyInThread(channel: string, threadTs: string, text: string, eventId: string): Promise<unknown>;
-  logger: Logger;
   now?: () => Date;
 }
+
+/** The counts kept: those with a limit. */
+const limited = (limits: DailyLimits) =>
+  (['user', 'team'] as const).filter((scope) => limits[scope] !== undefined);
 
 const keys = (job: AnswerJob, day: string) => ({
   user: `tokens:user:${job.teamId}:${job.user}:${day}`,
@@ -84,17 +76,17 @@ export interface QuotaReservation {
 }
 
 /** The decision for one question, with the reservation it holds when admitted. */
-export type ReservedDecision =
+type QuotaDecision =
   | { allowed: true; reservation?: QuotaReservation }
-  | Exclude<QuotaDecision, { allowed: true }>;
+  | { allowed: false; scope: 'user' | 'team' };
 
 /**
  * The quota step of an answer, before anything is shown. It reserves `estimate` tokens on the
  * user's and the workspace's count for today at once (Momento's atomic increment) and admits the
  * question if each count was below its limit before the reservation: questions asked together see
  * each other's reservations, so a user one token under the limit gets one answer, not ten. The
- * reservation is settled to the real usage after the answer ({@link settleDailyUsage}) or given
- * back ({@link releaseReservation}). A refused question gives it back at once and gets a short
+ * reservation is settled to the real usage after the answer, or given back, by
+ * {@link settleDailyUsage}. A refused question gives it back at once and gets a short
  * reply in the thread saying when the count resets, and no model call.
  * Counts live in Momento per UTC day; Momento down: answer anyway (best effort, WARN).
  */
@@ -102,14 +94,14 @@ export async function reserveDailyQuota(
   job: AnswerJob,
   estimate: number,
   ports: QuotaPorts,
-): Promise<ReservedDecision> {
-  const { limits, logger } = ports;
-  if (limits.user === undefined && limits.team === undefined) return { allowed: true };
+  logger: Logger,
+): Promise<QuotaDecision> {
+  const scopes = limited(ports.limits);
+  if (scopes.length === 0) return { allowed: true };
   const now = ports.now?.() ?? new Date();
   const day = utcDay(now);
   const key = keys(job, day);
   const ttl = secondsToUtcMidnight(now);
-  const scopes = (['user', 'team'] as const).filter((scope) => limits[scope] !== undefined);
   const added = await Promise.allSettled(scopes.map((scope) => ports.store.add(key[scope], estimate, ttl)));
   const give = (which: ReadonlyArray<'user' | 'team'>) =>
     Promise.all(which.map((scope) => ports.store.add(key[scope], -estimate, ttl))).catch((error: Error) =>
@@ -122,66 +114,44 @@ export async function reserveDailyQuota(
     logger.warn('Momento unavailable; answering without the daily quota check', { error: failed.reason });
     return { allowed: true };
   }
-  const before = (scope: 'user' | 'team') =>
-    (added[scopes.indexOf(scope)] as PromiseFulfilledResult<number>).value - estimate;
-  for (const scope of scopes) {
-    const limit = limits[scope]!;
-    const used = before(scope);
+  for (const [i, scope] of scopes.entries()) {
+    const limit = ports.limits[scope]!;
+    const used = (added[i] as PromiseFulfilledResult<number>).value - estimate;
     if (used < limit) continue;
     await give(scopes);
-    const resetsAt = nextUtcMidnight(now);
     logger.info('question refused', { reason: `${scope}_quota`, used, limit });
     // Best effort: the refusal stands whether or not the note could be posted (a retry of the
     // record checks again and tries the note again).
     await ports
-      .replyInThread(job.channel, job.threadTs, overLimitReply(scope, resetsAt, now), job.eventId)
+      .replyInThread(job.channel, job.threadTs, overLimitReply(scope, nextUtcMidnight(now), now), job.eventId)
       .catch((error: Error) => logger.warn('could not post the daily-limit reply', { error }));
-    return { allowed: false, scope, used, limit, resetsAt };
+    return { allowed: false, scope };
   }
   return { allowed: true, reservation: { tokens: estimate, day } };
 }
 
 /**
- * Settles an answer on today's counts: adds its tokens, less what its question reserved (the
- * difference may be negative). Best effort: a failure is logged, the answer is already delivered.
+ * Settles an answer on today's counts: adds the `tokens` it used, less what its question reserved
+ * (the difference may be negative; 0 tokens gives the reservation back: the question was not
+ * answered). Best effort: a failure is logged, the answer is already delivered.
  */
 export async function settleDailyUsage(
   job: AnswerJob,
-  usage: TokenUsage,
-  reservation: QuotaReservation | undefined,
-  ports: Pick<QuotaPorts, 'limits' | 'store' | 'logger' | 'now'>,
-): Promise<void> {
-  const tokens = usage.promptTokens + usage.completionTokens;
-  await addToCounts(job, Math.max(0, tokens) - (reservation?.tokens ?? 0), reservation?.day, ports);
-}
-
-/** Gives a reservation back: the question was not answered (a failure, or a retry later). */
-export async function releaseReservation(
-  job: AnswerJob,
-  reservation: QuotaReservation,
-  ports: Pick<QuotaPorts, 'limits' | 'store' | 'logger' | 'now'>,
-): Promise<void> {
-  await addToCounts(job, -reservation.tokens, reservation.day, ports);
-}
-
-async function addToCounts(
-  job: AnswerJob,
   tokens: number,
-  day: string | undefined,
-  ports: Pick<QuotaPorts, 'limits' | 'store' | 'logger' | 'now'>,
+  reservation: QuotaReservation | undefined,
+  ports: QuotaPorts,
+  logger: Logger,
 ): Promise<void> {
-  const { limits, logger } = ports;
-  if (tokens === 0 || (limits.user === undefined && limits.team === undefined)) return;
+  const scopes = limited(ports.limits);
+  const delta = Math.max(0, tokens) - (reservation?.tokens ?? 0);
+  if (delta === 0 || scopes.length === 0) return;
   const now = ports.now?.() ?? new Date();
-  const key = keys(job, day ?? utcDay(now));
+  const key = keys(job, reservation?.day ?? utcDay(now));
   const ttl = secondsToUtcMidnight(now);
   try {
-    await Promise.all([
-      limits.user === undefined ? undefined : ports.store.add(key.user, tokens, ttl),
-      limits.team === undefined ? undefined : ports.store.add(key.team, tokens, ttl),
-    ]);
+    await Promise.all(scopes.map((scope) => ports.store.add(key[scope], delta, ttl)));
   } catch (error) {
     if (!(error instanceof StoreUnavailableError)) throw error;
-    logger.warn('Momento unavailable; this answer’s tokens were not counted', { tokens, error });
+    logger.warn('Momento unavailable; this answer’s tokens were not counted', { tokens: delta, error });
   }
 }

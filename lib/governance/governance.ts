@@ -1,17 +1,11 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { ChatAnswer } from '../llm/openai-chat';
 import type { Logger } from '../logger';
 import { recordRefusal } from '../metrics';
 import type { AnswerJob } from '../queue/job';
-import { type AllowlistPolicy, type AllowlistPorts, checkAllowlist } from './allowlist';
+import { type AllowlistPorts, checkAllowlist } from './allowlist';
 import type { ChannelSettings, ChannelSettingsSource } from './channel-settings';
-import {
-  type DailyLimits,
-  type QuotaReservation,
-  releaseReservation,
-  reserveDailyQuota,
-  settleDailyUsage,
-  type TokenUsage,
-} from './daily-quota';
+import { type QuotaPorts, type QuotaReservation, reserveDailyQuota, settleDailyUsage } from './daily-quota';
 import type { GovernanceStore } from './governance-store';
 
 /** Whether to answer, and with which per-channel settings. */
@@ -36,76 +30,52 @@ export interface Governance {
    * Counts an answer's tokens against today's quotas, settling what its admission reserved.
    * Never throws for Momento.
    */
-  record(
-    job: AnswerJob,
-    answer: { usage?: TokenUsage | undefined },
-    context: { logger: Logger },
-  ): Promise<void>;
+  record(job: AnswerJob, answer: Pick<ChatAnswer, 'usage'>, context: { logger: Logger }): Promise<void>;
   /** Gives back what the admission reserved, unless `record` settled it. Never throws for Momento. */
   release(job: AnswerJob, context: { logger: Logger }): Promise<void>;
 }
 
 /** What the guards are built from (lib/worker/worker-deps.ts wires the real adapters). */
-export interface GovernancePorts {
-  policy: AllowlistPolicy;
-  limits: DailyLimits;
+export interface GovernancePorts extends AllowlistPorts, QuotaPorts {
   store: GovernanceStore;
   channelSettings?: ChannelSettingsSource | undefined;
-  postEphemeral: AllowlistPorts['postEphemeral'];
   /** Tokens to reserve for a question at admission (`estimateAnswerTokens`); default 0. */
   estimate?: (job: AnswerJob) => number;
-  replyInThread(channel: string, threadTs: string, text: string, eventId: string): Promise<unknown>;
   metrics?: Metrics | undefined;
-  now?: () => Date;
 }
 
 /** Builds the {@link Governance} port. */
 export function createGovernance(ports: GovernancePorts): Governance {
-  const { metrics, now } = ports;
-  const clock = now ? { now } : {};
+  const { metrics } = ports;
   // What each admitted question of this instance holds, until it is settled or given back.
   const reserved = new Map<string, QuotaReservation>();
-  // Built once; each call adds its logger.
-  const allowlist = {
-    policy: ports.policy,
-    markOnce: (key: string, ttl: number) => ports.store.markOnce(key, ttl),
-    postEphemeral: ports.postEphemeral,
-    ...clock,
+  const settle = async (job: AnswerJob, tokens: number, logger: Logger) => {
+    const reservation = reserved.get(job.eventId);
+    reserved.delete(job.eventId);
+    await settleDailyUsage(job, tokens, reservation, ports, logger);
   };
-  const quota = { limits: ports.limits, store: ports.store, ...clock };
   return {
     async admit(job, { resumed, logger }) {
       if (!resumed) {
-        const allowed = await checkAllowlist(job, { ...allowlist, logger });
+        const allowed = await checkAllowlist(job, ports, logger);
         if (!allowed.allowed) {
           if (metrics) recordRefusal(metrics, 'allowlist');
           return allowed;
         }
-        const admitted = await reserveDailyQuota(job, ports.estimate?.(job) ?? 0, {
-          ...quota,
-          logger,
-          replyInThread: ports.replyInThread,
-        });
-        if (admitted.allowed && admitted.reservation) reserved.set(job.eventId, admitted.reservation);
+        const admitted = await reserveDailyQuota(job, ports.estimate?.(job) ?? 0, ports, logger);
         if (!admitted.allowed) {
           const reason = admitted.scope === 'user' ? 'user_quota' : 'team_quota';
           if (metrics) recordRefusal(metrics, reason);
           return { allowed: false, reason };
         }
+        if (admitted.reservation) reserved.set(job.eventId, admitted.reservation);
       }
       return { allowed: true, channel: await ports.channelSettings?.forChannel(job.channel) };
     },
-    async record(job, answer, { logger }) {
-      const reservation = reserved.get(job.eventId);
-      reserved.delete(job.eventId);
-      const usage = answer.usage ?? { promptTokens: 0, completionTokens: 0 };
-      await settleDailyUsage(job, usage, reservation, { ...quota, logger });
-    },
+    record: (job, { usage }, { logger }) =>
+      settle(job, usage ? usage.promptTokens + usage.completionTokens : 0, logger),
     async release(job, { logger }) {
-      const reservation = reserved.get(job.eventId);
-      if (!reservation) return;
-      reserved.delete(job.eventId);
-      await releaseReservation(job, reservation, { ...quota, logger });
+      if (reserved.has(job.eventId)) await settle(job, 0, logger);
     },
   };
 }

@@ -20,7 +20,7 @@ export interface AnswerDeps {
   assistant?: AssistantThreads | undefined;
   logger: Logger;
   /** Rollout guards: allowlist, daily quota, per-channel settings, usage counting. */
-  governance?: Governance;
+  governance: Governance;
   /**
    * After Slack refused the token: whether the workspace still has an installation. One that was
    * uninstalled completes the job quietly; absent (one workspace): always installed.
@@ -44,11 +44,7 @@ export interface AnswerDeps {
     retryDelaySeconds: number;
     /** Time left in the invocation. */
     remainingMs: () => number;
-    /**
-     * When SQS first handed this record to a worker (`ApproximateFirstReceiveTimestamp`, epoch ms):
-     * the lower bound of what may be this event's own messages when its claim holds no first-claim
-     * time (lib/reply/own-messages.ts).
-     */
+    /** SQS `ApproximateFirstReceiveTimestamp` (epoch ms), for when the claim holds no time. */
     firstReceivedAt?: number | undefined;
   };
   sleep?: (ms: number) => Promise<void>;

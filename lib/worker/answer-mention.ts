@@ -2,7 +2,6 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { gatherContext } from '../context/gather-context';
 import { RetryLaterError, SlackCallError, StoreUnavailableError } from '../errors';
-import type { Admission } from '../governance/governance';
 import type { ChatAnswer } from '../llm/openai-chat';
 import { stripBotMention, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
@@ -41,11 +40,8 @@ import { BOOKKEEPING_MS, FINAL_WRITE_RETRY_SECONDS, reserveMs } from './time-res
  * - Retryable model failures are retried here, then handed back to the queue as
  *   {@link RetryLaterError} (the reply says so). Permanent ones complete with an error shown.
  * - Stop: the model is aborted, the partial answer is kept and remembered, the job completes.
- * - Slack: a broken token or missing scope fails the record towards the dead-letter queue (its
- *   alarm); a refusal tied to this conversation completes it; a final write that could not be made
- *   in the time left comes back in seconds and is resumed.
- * - On the last receive, any failure is shown to the user and the job completes; if even that
- *   cannot be shown, the record goes to the dead-letter queue.
+ * - A final write that could not be made in the time left comes back in seconds and is resumed.
+ * - Any other failure ends as {@link answerFailed} sorts it (Slack's refusals, the last receive).
  *
  * @throws {RetryLaterError} to be retried soon; any other throw is retried by the queue.
  */
@@ -57,7 +53,7 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
     return await answerFailed(error, deps, session);
   } finally {
     // Tokens reserved at admission and not settled by an answer's usage (a failure, a retry later).
-    await deps.governance?.release(job, { logger: deps.logger });
+    await deps.governance.release(job, { logger: deps.logger });
   }
 }
 
@@ -67,6 +63,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   const thread: ThreadKey = { teamId: job.teamId, channel: job.channel, threadTs: job.threadTs };
   const lastReceive = delivery.receiveCount >= delivery.maxReceiveCount;
   const reserve = reserveMs(delivery.remainingMs());
+  const botUserId = settings.botUserId ?? job.botUserId;
 
   // 1. Claim the event.
   let previous: ClaimState | undefined;
@@ -87,12 +84,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
     return 'duplicate';
   }
   // Before anything is shown: a refused question gets no status, no placeholder and no model call.
-  const admission: Admission = (await deps.governance?.admit(job, {
-    resumed: previous?.admitted === true,
-    logger,
-  })) ?? {
-    allowed: true,
-  };
+  const admission = await deps.governance.admit(job, { resumed: previous?.admitted === true, logger });
   const claim = new ClaimRecorder(
     deps.claims,
     job.eventId,
@@ -117,7 +109,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
       user: job.user,
       userTeamId: job.userTeamId,
       isDm: job.isDm,
-      botUserId: settings.botUserId ?? job.botUserId,
+      botUserId,
     },
     {
       previous: previous?.messageTs.length
@@ -144,7 +136,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   session.reply = reply;
   if (previous) logger.info('resuming a reply from an earlier attempt', { messages: reply.messageTs.length });
 
-  const question = stripBotMention(job.text, settings.botUserId ?? job.botUserId);
+  const question = stripBotMention(job.text, botUserId);
   // What to remember with the answer; gatherContext adds the thread messages it sent.
   let asked: Turn[] = [{ role: 'user', content: question, ts: job.ts }];
   let lookups: string[] = [];
@@ -205,7 +197,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
       memory: history,
       systemPrompt: admission.channel?.systemPrompt ?? settings.systemPrompt,
       historyBudget: settings.historyTokenBudget,
-      botUserId: settings.botUserId ?? job.botUserId,
+      botUserId,
       timeMs: delivery.remainingMs() - reserve,
     },
     deps.context,
@@ -274,7 +266,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   if (result.finishReason === 'stopped') {
     // The user pressed Stop: keep and remember what was shown; nothing more is written to the stream.
     // The tokens until Stop were paid for: they count.
-    await deps.governance?.record(job, result, { logger });
+    await deps.governance.record(job, result, { logger });
     await complete(result.text, STOPPED_NOTICE, result.text.trim() !== '');
     logger.info('stopped by the user', { chars: result.text.length, path: reply.path });
     return 'answered';
@@ -285,7 +277,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   }
   // Counted before the final write: if that write is handed back to the queue, the redelivery
   // writes the saved answer without the model, and the tokens are counted once.
-  await deps.governance?.record(job, result, { logger });
+  await deps.governance.record(job, result, { logger });
   await complete(result.text, result.finishReason === 'length' ? LENGTH_NOTICE : undefined, true);
   logger.info('answered', {
     chars: result.text.length,

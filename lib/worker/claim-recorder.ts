@@ -18,11 +18,11 @@ export class ClaimRecorder {
   #state: ClaimState;
   #saving: Promise<void> = Promise.resolve();
 
-  constructor(claims: EventClaims, eventId: string, previous: ClaimState | undefined, logger: Logger) {
+  constructor(claims: EventClaims, eventId: string, state: ClaimState, logger: Logger) {
     this.#claims = claims;
     this.#eventId = eventId;
     this.#logger = logger;
-    const { handedBack: _, ...earlier } = previous ?? { status: 'answering', messageTs: [] };
+    const { handedBack: _, ...earlier } = state;
     this.#state = { ...earlier, status: 'answering', messageTs: [...earlier.messageTs] };
   }
 

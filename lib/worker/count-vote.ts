@@ -15,7 +15,7 @@ const direction = (value: 'good' | 'bad') => (value === 'good' ? 'positive' : 'n
  */
 export async function countVote(
   job: FeedbackJob,
-  deps: { votes: FeedbackVotes; metrics?: Metrics | undefined; logger: Logger },
+  deps: { votes: FeedbackVotes; metrics: Metrics; logger: Logger },
 ): Promise<void> {
   const { logger, metrics } = deps;
   let change: Awaited<ReturnType<FeedbackVotes['cast']>>;
@@ -26,8 +26,8 @@ export async function countVote(
     logger.warn('Momento unavailable; counting the vote without checking for an earlier one', { error });
     change = { kind: 'new' };
   }
-  if (metrics && change.kind !== 'same') recordFeedbackVote(metrics, direction(job.value));
-  if (metrics && change.kind === 'changed') recordFeedbackVote(metrics, direction(change.from), -1);
+  if (change.kind !== 'same') recordFeedbackVote(metrics, direction(job.value));
+  if (change.kind === 'changed') recordFeedbackVote(metrics, direction(change.from), -1);
   logger.info('feedback vote', {
     messageTs: job.messageTs,
     user: job.user,

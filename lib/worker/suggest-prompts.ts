@@ -4,25 +4,17 @@ import type { Logger } from '../logger';
 import type { PromptsJob } from '../queue/job';
 import type { AssistantThreads } from '../slack/assistant-threads';
 
-/** What {@link suggestPrompts} needs. */
-export interface SuggestPromptsDeps {
-  assistant: AssistantThreads;
-  /** `SUGGESTED_PROMPTS`, validated: 1 to 4. */
-  prompts: SuggestedPrompt[];
-  logger: Logger;
-}
-
-/** How a prompts job ended. */
-export type PromptsOutcome = 'set' | 'refused';
-
 /**
- * A user opened the bot's assistant thread or agent conversation: show the suggested prompts.
- * Nothing is posted. Prompts are a nicety: a refusal Slack sends back (no `assistant:write`, the
+ * A user opened the bot's assistant thread or agent conversation: show the suggested prompts
+ * (`SUGGESTED_PROMPTS`, 1 to 4). Nothing is posted. Prompts are a nicety: a refusal Slack sends back (no `assistant:write`, the
  * feature off, a rate limit) is logged at WARN and the job completes, so it is never retried into
  * a thread the user may have left. Anything else (a network error) is thrown for the queue to retry.
  * https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts
  */
-export async function suggestPrompts(job: PromptsJob, deps: SuggestPromptsDeps): Promise<PromptsOutcome> {
+export async function suggestPrompts(
+  job: PromptsJob,
+  deps: { assistant: AssistantThreads; prompts: SuggestedPrompt[]; logger: Logger },
+): Promise<void> {
   const { logger } = deps;
   try {
     await deps.assistant.setSuggestedPrompts({
@@ -37,11 +29,10 @@ export async function suggestPrompts(job: PromptsJob, deps: SuggestPromptsDeps):
       method: error.method,
       slackError: error.slackError,
     });
-    return 'refused';
+    return;
   }
   logger.info('suggested prompts set', {
     prompts: deps.prompts.length,
     view: job.threadTs ? 'assistant' : 'agent',
   });
-  return 'set';
 }

@@ -38,39 +38,27 @@ import { mcpToolSource } from '../tools/mcp-tools';
 import { systemResolver } from '../tools/safe-fetch';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
 import { observeRateLimits, observeReplyPaths } from './observers';
-import type { WorkerDeps } from './worker-handler';
-import { botIdentity, installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
-
-/** Share of `HISTORY_TOKEN_BUDGET` one tool result may take (cut with a marker beyond). */
-export const TOOL_RESULT_SHARE = 0.5;
+import type { SharedWorkerDeps } from './worker-handler';
+import { installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
 
 /** The thread, names and files of one answer must be read within this (bounded by time left too). */
-export const CONTEXT_TIMEOUT_MS = 10_000;
+const CONTEXT_TIMEOUT_MS = 10_000;
 
 /**
  * Builds the worker's clients and adapters from configuration, with explicit limits: the queue
  * does the long-term retrying, so each client retries briefly and times out well inside the
- * function's timeout. Used by `handlers/worker.ts` once per cold start, and by the sandbox and
- * tests, so every path runs the same clients.
- * @param overrides an SQS client to use instead of the default one (the sandbox's peer); the
- *   Parameter Store provider shared with the secrets; a metrics writer; a clock for the guards; the
- * write budget's limits and minute. One workspace (`SLACK_BOT_TOKEN`); {@link workerDepsFor} serves either
- * mode.
+ * function's timeout. The sandbox and tests use it too, so every path runs the same clients.
+ * One workspace (`SLACK_BOT_TOKEN`); {@link workerDepsFor} serves either mode.
  */
 export function buildWorkerDeps(
   config: WorkerConfig,
   logger: Logger,
   overrides: WorkerOverrides = {},
-): WorkerDeps & Omit<WorkspaceSlack, 'botUserId' | 'client'> & { close(): void } {
+): SharedWorkerDeps & Omit<WorkspaceSlack, 'botUserId'> & { close(): void } {
   if (!config.slack.botToken)
     throw new Error('buildWorkerDeps needs SLACK_BOT_TOKEN; distribution mode: workerDepsFor');
   const shared = sharedWorkerDeps(config, logger, overrides);
-  const ports = shared.portsFor(config.slack.botToken);
-  return {
-    ...shared.deps,
-    ...ports,
-    botIdentity: botIdentity(ports.client, logger),
-  };
+  return { ...shared.deps, ...shared.portsFor(config.slack.botToken) };
 }
 
 /**
@@ -86,7 +74,7 @@ export function workerDepsFor(config: WorkerConfig, logger: Logger, overrides: W
     store: installations.store,
     refresher: slackTokenRefresher(slackClient(config, undefined), distribution),
   });
-  const deps: WorkerDeps & { close(): void } = {
+  return {
     ...shared.deps,
     workspaces: installedWorkspaces(tokens, shared.portsFor),
     close() {
@@ -94,7 +82,6 @@ export function workerDepsFor(config: WorkerConfig, logger: Logger, overrides: W
       installations.close();
     },
   };
-  return deps;
 }
 
 /** What the sandbox and tests may hand in instead of the defaults. */
@@ -154,7 +141,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
     : undefined;
 
   /** The Slack-facing ports of one token: every Slack call of a job goes through this one client. */
-  const portsFor = (token: string): Omit<WorkspaceSlack, 'botUserId'> & { client: WebClient } => {
+  const portsFor = (token: string): Omit<WorkspaceSlack, 'botUserId'> => {
     const slack = slackClient(config, token);
     // Every Slack write of the replies, counted when Slack answers 429 (a metric per method).
     const writes = observeRateLimits(slackWrites(slack), metrics);
@@ -164,11 +151,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       store: momentoGovernanceStore(cache),
       channelSettings,
       postEphemeral: slackEphemeral(slack),
-      estimate: (job) =>
-        estimateAnswerTokens(job, {
-          systemPrompt: config.openai.systemPrompt,
-          historyTokenBudget: config.openai.historyTokenBudget,
-        }),
+      estimate: (job) => estimateAnswerTokens(job, config.openai),
       replyInThread: (channel, threadTs, text, eventId) =>
         writes.post({ channel, threadTs, text, tag: { eventId, chunk: 0 } }),
       metrics,
@@ -210,7 +193,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
     sqs ??= retrySqsClient();
     return sqsRetryScheduler(sqs, config.queue.url, logger);
   }, logger);
-  const deps: WorkerDeps & { close(): void } = {
+  const deps: SharedWorkerDeps & { close(): void } = {
     config,
     logger,
     metrics,
@@ -238,8 +221,9 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
           : undefined,
       availability: momentoRefusals(cache, 'tools-off'),
       countTokens: o200kTokenCounter,
-      // A tool result may fill half the prompt budget; memory and thread keep the rest.
-      resultTokens: Math.floor(config.openai.historyTokenBudget * TOOL_RESULT_SHARE),
+      // A tool result (cut with a marker beyond) may fill half of `HISTORY_TOKEN_BUDGET`; memory and
+      // thread keep the rest.
+      resultTokens: Math.floor(config.openai.historyTokenBudget / 2),
       model: config.openai.model,
     },
     retries,

@@ -3,7 +3,6 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
-import type { WebClient } from '@slack/web-api';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError } from '../errors';
@@ -12,42 +11,36 @@ import { inWorkspace, recordAnswered, recordFailure, recordRetry } from '../metr
 import { decodeJob } from '../queue/job';
 import { failedRecordDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
-import type { AssistantThreads } from '../slack/assistant-threads';
 import type { FeedbackVotes } from '../store/feedback-votes';
 import type { ToolPorts } from '../tools/answer-with-tools';
 import type { AnswerDeps } from './answer-deps';
 import { answerMention } from './answer-mention';
 import { countVote } from './count-vote';
 import { suggestPrompts } from './suggest-prompts';
-import { singleWorkspace, type WorkspaceResolver } from './workspace-slack';
+import { singleWorkspace, type WorkspaceResolver, type WorkspaceSlack } from './workspace-slack';
 
-/** What the worker handler is built from; `handlers/worker.ts` makes these once per cold start. */
-export interface WorkerDeps
-  extends Pick<AnswerDeps, 'llm' | 'history' | 'claims'>,
-    Partial<Pick<AnswerDeps, 'replies' | 'context' | 'governance'>> {
+/** What every job of an instance shares; `handlers/worker.ts` makes these once per cold start. */
+export interface SharedWorkerDeps extends Pick<AnswerDeps, 'llm' | 'history' | 'claims'> {
   /** What the model's tools are built from, but the job's own Slack client and names (lib/tools). */
-  tools?: Omit<ToolPorts, 'slack' | 'names'> | undefined;
+  tools: Omit<ToolPorts, 'slack' | 'names'>;
   config: WorkerConfig;
-  /** Suggested prompts (and thread titles), through the same Slack client as the replies. */
-  assistant?: AssistantThreads;
-  /**
-   * Where each job's Slack ports come from (distribution mode: its installation's token). Absent:
-   * the ports above serve every job (one workspace).
-   */
-  workspaces?: WorkspaceResolver;
-  /** One workspace: the Web API client of its token, for ports that take one per job (tools). */
-  client?: WebClient;
-  /** One workspace: the bot's user id when neither config nor the event says (`auth.test`, once). */
-  botIdentity?: () => Promise<string | undefined>;
   retries: RetryScheduler;
   /** Feedback votes as each user's last click left them. */
   votes: FeedbackVotes;
   logger: Logger;
-  /** EMF metrics (lib/metrics.ts); optional so a handler can be built without them. */
-  metrics?: Metrics;
+  /** EMF metrics (lib/metrics.ts). */
+  metrics: Metrics;
   /** Overrides for tests and benchmarks (e.g. a shorter in-invocation backoff). */
   settings?: Partial<AnswerDeps['settings']>;
 }
+
+/**
+ * What the worker handler is built from: the shared deps, and either the Slack ports of one
+ * workspace, which serve every job, or where each job's ports come from (distribution mode: its
+ * installation's token).
+ */
+export type WorkerDeps = SharedWorkerDeps &
+  ({ workspaces: WorkspaceResolver } | Omit<WorkspaceSlack, 'botUserId'>);
 
 /**
  * Builds the worker Lambda handler: an SQS FIFO batch → one `answerMention` per record (or
@@ -65,23 +58,14 @@ export interface WorkerDeps
  */
 export function createWorkerHandler(deps: WorkerDeps) {
   const { config, logger } = deps;
-  const workspaces = deps.workspaces ?? oneWorkspace(deps);
-  // What every answer of this instance shares; each job adds its workspace's ports and its delivery.
-  const answering = {
-    llm: deps.llm,
-    history: deps.history,
-    claims: deps.claims,
-    settings: {
-      systemPrompt: config.openai.systemPrompt,
-      historyTokenBudget: config.openai.historyTokenBudget,
-      // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
-      llmAttempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
-      ...deps.settings,
-    },
-    delivery: {
-      maxReceiveCount: config.queue.maxReceiveCount,
-      retryDelaySeconds: config.queue.retryDelaySeconds,
-    },
+  const workspaces =
+    'workspaces' in deps ? deps.workspaces : singleWorkspace(deps, config.slack.botUserId, logger);
+  const settings = {
+    systemPrompt: config.openai.systemPrompt,
+    historyTokenBudget: config.openai.historyTokenBudget,
+    // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
+    llmAttempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
+    ...deps.settings,
   };
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -135,35 +119,32 @@ export function createWorkerHandler(deps: WorkerDeps) {
               return;
             }
             const outcome = await answerMention(job, {
-              ...answering,
+              llm: deps.llm,
+              history: deps.history,
+              claims: deps.claims,
               replies: slack.replies,
               context: slack.context,
               assistant: slack.assistant,
-              ...(slack.governance ? { governance: slack.governance } : {}),
+              governance: slack.governance,
               stillInstalled: () => workspaces.stillInstalled(job, recordLogger),
               // The tools call Slack as the job's workspace: its own client and names.
-              tools:
-                deps.tools && slack.client && slack.context
-                  ? { ...deps.tools, slack: () => slack.client!, names: slack.context.names }
-                  : undefined,
+              tools: { ...deps.tools, slack: () => slack.client, names: slack.context.names },
               logger: recordLogger,
-              settings: { ...answering.settings, botUserId: slack.botUserId },
+              settings: { ...settings, botUserId: slack.botUserId },
               delivery: {
-                ...answering.delivery,
                 receiveCount,
+                maxReceiveCount: config.queue.maxReceiveCount,
+                retryDelaySeconds: config.queue.retryDelaySeconds,
                 remainingMs: () => context.getRemainingTimeInMillis(),
                 firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || undefined,
               },
             });
-            if (deps.metrics && outcome === 'answered')
-              recordAnswered(deps.metrics, Date.now() - job.receivedAt);
-            if (deps.metrics && outcome === 'failed') recordFailure(deps.metrics, 'gave_up');
+            if (outcome === 'answered') recordAnswered(deps.metrics, Date.now() - job.receivedAt);
+            if (outcome === 'failed') recordFailure(deps.metrics, 'gave_up');
           } catch (error) {
-            if (deps.metrics) {
-              const reason = (error as Error)?.name ?? 'Error';
-              if (receiveCount >= config.queue.maxReceiveCount) recordFailure(deps.metrics, reason);
-              else recordRetry(deps.metrics, reason);
-            }
+            const reason = (error as Error)?.name ?? 'Error';
+            if (receiveCount >= config.queue.maxReceiveCount) recordFailure(deps.metrics, reason);
+            else recordRetry(deps.metrics, reason);
             delays.set(
               record.messageId,
               failedRecordDelaySeconds(error, {
@@ -199,21 +180,4 @@ export function createWorkerHandler(deps: WorkerDeps) {
       );
       return response;
     });
-}
-
-/** The ports given in `deps` for every job (single-workspace mode). */
-function oneWorkspace(deps: WorkerDeps): WorkspaceResolver {
-  const { replies, context, assistant } = deps;
-  if (!replies || !context || !assistant)
-    throw new Error('the worker handler needs Slack ports or workspaces');
-  return singleWorkspace(
-    {
-      replies,
-      context,
-      assistant,
-      ...(deps.governance ? { governance: deps.governance } : {}),
-      ...(deps.client ? { client: deps.client } : {}),
-    },
-    { configured: deps.config.slack.botUserId, ask: deps.botIdentity ?? (async () => undefined) },
-  );
 }

@@ -2,12 +2,11 @@ import type { WebClient } from '@slack/web-api';
 import type { InstallationTokens } from '../install/installation-tokens';
 import type { Logger } from '../logger';
 import type { AnswerJob, PromptsJob } from '../queue/job';
+import { call, slackErrorCode } from '../slack/web-api-call';
+import type { AnswerDeps } from './answer-deps';
 
 /** A job that writes to Slack: an answer, or suggested prompts (a vote only counts). */
 type SlackJob = AnswerJob | PromptsJob;
-
-import { call, slackErrorCode } from '../slack/web-api-call';
-import type { AnswerDeps } from './answer-deps';
 
 /**
  * The Slack-facing ports of one job, every one of them on one `WebClient` holding the token of the
@@ -16,8 +15,8 @@ import type { AnswerDeps } from './answer-deps';
  */
 export interface WorkspaceSlack extends Pick<AnswerDeps, 'replies' | 'context' | 'governance'> {
   assistant: NonNullable<AnswerDeps['assistant']>;
-  /** The client itself, for ports that take one per call (tools); absent where tests hand in ports. */
-  client?: WebClient;
+  /** The client itself, for ports that take one per job (tools). */
+  client: WebClient;
   /** The bot's own user id in this workspace, when known. */
   botUserId: string | undefined;
 }
@@ -41,13 +40,13 @@ export interface WorkspaceResolver {
  */
 export function singleWorkspace(
   ports: Omit<WorkspaceSlack, 'botUserId'>,
-  identity: { configured: string | undefined; ask: () => Promise<string | undefined> },
+  configured: string | undefined,
+  logger: Logger,
 ): WorkspaceResolver {
+  const ask = botIdentity(ports.client, logger);
   return {
     async forJob(job) {
-      const fromEvent = job.kind === 'prompts' ? undefined : job.botUserId;
-      const botUserId =
-        identity.configured ?? fromEvent ?? (job.kind === 'prompts' ? undefined : await identity.ask());
+      const botUserId = configured ?? (job.kind === 'prompts' ? undefined : (job.botUserId ?? (await ask())));
       return { ...ports, botUserId };
     },
     stillInstalled: async () => true,
@@ -58,7 +57,7 @@ export function singleWorkspace(
  * `auth.test`, asked once per instance and remembered; a failure is not remembered (the next job
  * asks again) and costs only the id: the answer goes on, as it did before the id was looked up.
  */
-export function botIdentity(client: WebClient, logger: Logger): () => Promise<string | undefined> {
+function botIdentity(client: WebClient, logger: Logger): () => Promise<string | undefined> {
   let known: Promise<string | undefined> | undefined;
   return () => {
     known ??= call('auth.test', () => client.auth.test()).then(
