@@ -40,11 +40,6 @@ export class PacedWriter {
     this.#logger = options.logger;
   }
 
-  /** Whether a write has been answered yet (success or not). */
-  get started(): boolean {
-    return this.#lastAt !== undefined;
-  }
-
   /** Something new to show: it is written at its turn (at once when the turn has come). */
   request(): void {
     if (this.#closed) return;

@@ -35,7 +35,7 @@ export interface StreamMessagesOptions extends ReplyAdapterOptions {
   /** Something happened to the reply (the user's Stop, a lost start found). */
   onEvent: (event: StreamEvent<never>) => void;
   /** A `chat.startStream` failed: true when the reply moved or refused; false to rethrow. */
-  onStartFailed: (error: SlackCallError, firstMessage: boolean, final: boolean) => Promise<boolean>;
+  onStartFailed: (error: SlackCallError, firstMessage: boolean) => Promise<boolean>;
 }
 
 /**
@@ -272,7 +272,7 @@ export class StreamMessages {
         this.#o.onEvent({ type: 'uncertain', why: 'lost_start' });
         return false;
       }
-      if (await this.#o.onStartFailed(error, this.#msgs.length === 0, final)) return false;
+      if (await this.#o.onStartFailed(error, this.#msgs.length === 0)) return false;
       throw error;
     }
   }

@@ -7,7 +7,7 @@ import { PacedWriter } from './paced-writer';
 import { taskCard } from './step-render';
 import { HERE_UNAVAILABLE, STOPPED_BY_USER, WORKSPACE_UNAVAILABLE } from './stream-limits';
 import { StreamMessages } from './stream-messages';
-import { nextStreamState, type StreamEvent, type StreamState } from './stream-state';
+import { type MoveWhy, nextStreamState, type StreamEvent, type StreamState } from './stream-state';
 import { BudgetWaitError } from './write-budget';
 
 /**
@@ -31,7 +31,7 @@ export interface StreamReplyOptions extends ReplyAdapterOptions {
    */
   recipient?: { userId: string; teamId: string } | undefined;
   /** Shown under the thread until the first write (`assistant.threads.setStatus`). */
-  status?: { text: string; loadingMessages: string[] } | undefined;
+  status: { text: string; loadingMessages: string[] };
   /**
    * Builds an edit-path reply over `messageTs` (those that may still stream in `streaming`): to
    * rewrite streamed messages exactly, or to post an answer complete before its first write.
@@ -42,13 +42,11 @@ export interface StreamReplyOptions extends ReplyAdapterOptions {
   ) => EditReply;
   /** `auto` mode: when streaming is unavailable or busy here, the answer continues on the edit path. */
   fallback: boolean;
-  /** Streaming refused for the whole workspace; `auto` remembers it. Best effort. */
-  onUnavailable?: (slackError: string) => Promise<void>;
+  /** Streaming refused for the whole workspace; `auto` remembers it. Best effort: never throws. */
+  onUnavailable: (slackError: string) => Promise<void>;
   /** Posts the note shown when native-only streaming is refused. */
   refusedNote: string;
 }
-
-type MoveReason = Extract<StreamEvent<EditReply>, { type: 'move' }>['why'];
 
 /**
  * The native path of {@link AnswerReply}: Slack's AI streaming
@@ -116,7 +114,6 @@ export class StreamReply implements AnswerReply {
   /** Shows the loading status; where Slack refuses it (auto mode), a placeholder message instead. */
   async open(): Promise<void> {
     const { status } = this.#o;
-    if (!status) return;
     const shown = await this.#setStatus(status.text, status.loadingMessages);
     if (!shown && this.#o.fallback) {
       const edit = this.#o.edit([], { placeholder: true });
@@ -140,10 +137,9 @@ export class StreamReply implements AnswerReply {
       return;
     }
     this.#steps.set(update.id, update);
-    const { status } = this.#o;
     // Until the stream starts, the status line names what runs (Slack shows "<app> <status>"); not
     // once a write has begun, or a status could reach Slack after the stream and outlive it.
-    if (status && !this.#writing && update.status === 'in_progress') {
+    if (!this.#writing && update.status === 'in_progress') {
       const title = neutraliseMentions(update.title);
       const text = `is ${title.charAt(0).toLowerCase()}${title.slice(1)}`.slice(0, 80);
       this.#status = this.#status.then(() => this.#setStatus(`${text}…`));
@@ -200,7 +196,7 @@ export class StreamReply implements AnswerReply {
     await this.#writer.close();
     await this.#status;
     if (this.#state.kind === 'moved') return this.#state.to.abandon();
-    if (this.#msgs.ts.length === 0 && this.#o.status) await this.#setStatus('');
+    if (this.#msgs.ts.length === 0) await this.#setStatus('');
     // Nothing more will be written: leave no message "streaming" (best effort).
     await this.#msgs.stopAll();
   }
@@ -213,7 +209,7 @@ export class StreamReply implements AnswerReply {
   }
 
   /** Continues on the edit path; what was asked to be shown so far is shown there (unless finishing). */
-  #move(edit: EditReply, why: MoveReason, replay = true): void {
+  #move(edit: EditReply, why: MoveWhy, replay = true): void {
     this.#event({ type: 'move', to: edit, why });
     if (this.#state.kind !== 'moved' || !replay) return;
     for (const step of this.#steps.values()) edit.step(step);
@@ -281,7 +277,7 @@ export class StreamReply implements AnswerReply {
       return true;
     }
     if (first && (WORKSPACE_UNAVAILABLE.has(code) || HERE_UNAVAILABLE.has(code))) {
-      if (WORKSPACE_UNAVAILABLE.has(code)) await this.#o.onUnavailable?.(code).catch(() => undefined);
+      if (WORKSPACE_UNAVAILABLE.has(code)) await this.#o.onUnavailable(code);
       if (fallback) {
         logger.info('native streaming is not available here; continuing on the edit path', {
           slackError: code,

@@ -56,12 +56,12 @@ export interface WriteBudgetOptions {
   limits?: Readonly<Record<string, MethodLimit>>;
   /** The span Slack counts "per minute" over: 60 s; a benchmark or test may compress it. */
   minuteMs?: number;
-  /** After the log fails, it is not asked again for this long. Default 30 s. */
-  unreachableBackoffMs?: number;
   now?: () => number;
   random?: () => number;
 }
 
+/** After the log fails, it is not asked again for this long. */
+const UNREACHABLE_BACKOFF_MS = 30_000;
 /** Part added to every span the budget counts over (2 s of Slack's minute). */
 const SEND_MARGIN = 1 / 30;
 
@@ -138,14 +138,13 @@ export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions)
   const minuteMs = options.minuteMs ?? MINUTE_MS;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const backoffMs = options.unreachableBackoffMs ?? 30_000;
   let unreachableUntil = 0;
 
   const fail = (error: unknown): number => {
     if (now() >= unreachableUntil) {
       options.logger.warn('write budget unavailable; each reply paces itself', { error: error as Error });
     }
-    unreachableUntil = now() + backoffMs;
+    unreachableUntil = now() + UNREACHABLE_BACKOFF_MS;
     return 0;
   };
 
