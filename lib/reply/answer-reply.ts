@@ -85,8 +85,6 @@ export interface ReplyAdapterOptions {
   botUserId?: string | undefined;
   /** Minimum gap between two streaming writes of the reply. */
   intervalMs: number;
-  /** Characters per Slack message before the answer continues in a new one. */
-  maxChars?: number;
   /** Time left for Slack writes in this invocation. */
   timeLeftMs: () => number;
   /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
@@ -96,6 +94,5 @@ export interface ReplyAdapterOptions {
   /** Called whenever the set of messages changes, so a redelivery can resume them. */
   onMessages?: (record: ReplyRecord) => Promise<void>;
   logger: Logger;
-  now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }

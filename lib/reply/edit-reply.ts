@@ -23,6 +23,8 @@ export const SLACK_MESSAGE_CHARS = 3_800;
 
 /** Options of an {@link EditReply}. */
 export interface EditReplyOptions extends ReplyAdapterOptions {
+  /** Characters per Slack message before the answer continues in a new one. */
+  maxChars?: number;
   /** Messages an earlier attempt already posted for this answer: they are edited, not re-posted. */
   messageTs?: readonly string[];
   /** Of those, the ones that may still be streaming (a native stream not known to be stopped). */
@@ -56,7 +58,7 @@ type Content = { text: string; blocks?: unknown[] };
  */
 export class EditReply implements AnswerReply {
   readonly path = 'edit' as const;
-  readonly #o: EditReplyOptions & { maxChars: number; now: () => number };
+  readonly #o: EditReplyOptions & { maxChars: number };
   readonly #ts: string[];
   /** Messages that may still be streaming: stopped before they are edited. */
   readonly #streaming: Set<string>;
@@ -76,12 +78,11 @@ export class EditReply implements AnswerReply {
   readonly stopped = new AbortController().signal;
 
   constructor(options: EditReplyOptions) {
-    this.#o = { maxChars: SLACK_MESSAGE_CHARS, now: Date.now, ...options };
+    this.#o = { maxChars: SLACK_MESSAGE_CHARS, ...options };
     this.#ts = [...(options.messageTs ?? [])];
     this.#streaming = new Set(options.streaming ?? []);
     this.#writer = new PacedWriter({
       intervalMs: options.intervalMs,
-      now: this.#o.now,
       write: () => this.#writeLatest(),
       logger: options.logger,
     });

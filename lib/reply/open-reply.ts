@@ -6,7 +6,7 @@ import { EditReply } from './edit-reply';
 import { mergeFound } from './own-messages';
 import type { SlackWrites } from './slack-reply-api';
 import { StreamReply } from './stream-reply';
-import { replyBudget, unlimitedWriteBudget, type WriteBudget } from './write-budget';
+import { replyBudget, type WriteBudget } from './write-budget';
 
 /** How answers are shown: `SLACK_STREAMING`. */
 export type StreamingMode = 'auto' | 'native' | 'edit';
@@ -81,8 +81,7 @@ export function replyOpener(options: {
   /** The write budget shared by all replies of a workspace; default: none (per-reply pacing only). */
   budget?: WriteBudget;
 }): ReplyOpener {
-  const { slack, mode, availability, texts } = options;
-  const shared = options.budget ?? unlimitedWriteBudget;
+  const { slack, mode, availability, texts, budget } = options;
   return {
     async open(target, resume, context) {
       const { logger } = context;
@@ -96,7 +95,7 @@ export function replyOpener(options: {
         botUserId: target.botUserId,
         timeLeftMs: context.timeLeftMs,
         maxBudgetWaitMs: context.maxBudgetWaitMs,
-        budget: replyBudget(shared, target.teamId, target.channel),
+        budget: budget && replyBudget(budget, target.teamId, target.channel),
         onMessages: context.onMessages,
         logger,
       };
@@ -134,9 +133,13 @@ export function replyOpener(options: {
         return edit(earlier.messageTs, { placeholder: true, streaming });
       }
 
-      if (mode === 'edit' || (mode === 'auto' && (await isOff(availability, target.teamId, logger)))) {
-        return edit([], { placeholder: true });
-      }
+      const off =
+        mode === 'auto' &&
+        (await availability.isOff(target.teamId).catch((error) => {
+          logger.warn('Momento unavailable; trying native streaming', { error: error as Error });
+          return false;
+        }));
+      if (mode === 'edit' || off) return edit([], { placeholder: true });
       return new StreamReply({
         ...common,
         ...(target.isDm
@@ -155,13 +158,4 @@ export function replyOpener(options: {
       });
     },
   };
-}
-
-async function isOff(availability: RememberedRefusals, teamId: string, logger: Logger): Promise<boolean> {
-  try {
-    return await availability.isOff(teamId);
-  } catch (error) {
-    logger.warn('Momento unavailable; trying native streaming', { error: error as Error });
-    return false;
-  }
 }

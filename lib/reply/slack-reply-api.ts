@@ -25,13 +25,10 @@ export interface FoundReply {
   tag?: ReplyTag;
 }
 
-/** A thinking step as a task card of a native stream (`task_update` chunk). */
-export type TaskCard = StepUpdate;
-
-/** What one write to a native stream adds: task cards (first) and Markdown text. */
+/** What one write to a native stream adds: task cards (`task_update` chunks, first) and Markdown text. */
 export interface StreamContent {
   markdown?: string;
-  tasks?: readonly TaskCard[];
+  tasks?: readonly StepUpdate[];
 }
 
 /** What the reply adapters need from Slack: thread messages, native streams and the thread status. */

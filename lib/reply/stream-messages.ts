@@ -1,10 +1,10 @@
 import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { withinTime } from '../slack/web-api-call';
-import type { ReplyAdapterOptions } from './answer-reply';
+import type { ReplyAdapterOptions, StepUpdate } from './answer-reply';
 import { type WriteOptions, writeToSlack } from './budgeted-write';
 import { isOwnMessage } from './own-messages';
-import type { StreamContent, TaskCard } from './slack-reply-api';
+import type { StreamContent } from './slack-reply-api';
 import { ENDED, STOPPED_BY_USER } from './stream-limits';
 import { fitInMessage } from './stream-split';
 import type { StreamEvent } from './stream-state';
@@ -79,7 +79,7 @@ export class StreamMessages {
   }
 
   /** The cards that changed since they were last written. */
-  changed(cards: TaskCard[]): TaskCard[] {
+  changed(cards: StepUpdate[]): StepUpdate[] {
     return cards.filter((t) => this.#sentCards.get(t.id) !== JSON.stringify(t));
   }
 
@@ -87,7 +87,7 @@ export class StreamMessages {
    * Writes `cards` and then `text` after what the reply shows.
    * @returns false when the reply stopped streaming (moved, stopped, refused, or its start was lost).
    */
-  async deliver(cards: TaskCard[], text: string, final: boolean): Promise<boolean> {
+  async deliver(cards: StepUpdate[], text: string, final: boolean): Promise<boolean> {
     let rest = text;
     let tasks = cards;
     while (rest !== '' || tasks.length > 0) {
@@ -118,7 +118,7 @@ export class StreamMessages {
    * Writes the rest of the answer and stops the last message with the feedback buttons.
    * @returns whether every message is known to show exactly what was sent.
    */
-  async finish(tail: string, cards: TaskCard[], feedback: boolean): Promise<boolean> {
+  async finish(tail: string, cards: StepUpdate[], feedback: boolean): Promise<boolean> {
     const blocks = feedback ? [feedbackBlock()] : undefined;
     let body = tail || (this.#msgs.length === 0 ? '…' : '');
     let tasks = cards;

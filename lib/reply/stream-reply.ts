@@ -61,7 +61,7 @@ export interface StreamReplyOptions extends ReplyAdapterOptions {
  * its first write (one post), and to repair what Slack shows when an answer was lost.
  */
 export class StreamReply implements AnswerReply {
-  readonly #o: StreamReplyOptions & { now: () => number };
+  readonly #o: StreamReplyOptions;
   readonly #stop = new AbortController();
   readonly #msgs: StreamMessages;
   #state: StreamState<EditReply> = { kind: 'streaming' };
@@ -79,7 +79,7 @@ export class StreamReply implements AnswerReply {
   #checkStop = false;
 
   constructor(options: StreamReplyOptions) {
-    this.#o = { now: Date.now, ...options };
+    this.#o = options;
     this.#msgs = new StreamMessages({
       ...options,
       startWaitMs: options.fallback ? STREAM_START_WAIT_MS : undefined,
@@ -89,7 +89,6 @@ export class StreamReply implements AnswerReply {
     });
     this.#writer = new PacedWriter({
       intervalMs: options.intervalMs,
-      now: this.#o.now,
       write: () => this.#write(),
       logger: options.logger,
     });

@@ -198,9 +198,6 @@ export function momentoSharedLog(cache: MomentoCache): SharedLog {
   };
 }
 
-/** No shared budget: every write goes (each reply's own interval and `Retry-After` apply). */
-export const unlimitedWriteBudget: WriteBudget = { take: async () => 0 };
-
 /** One reply's view of the budget: its workspace and channel are bound. */
 export type ReplyBudget = (method: string, priority: WritePriority) => Promise<number>;
 
