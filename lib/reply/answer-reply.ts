@@ -89,7 +89,10 @@ export interface ReplyAdapterOptions {
   timeLeftMs: () => number;
   /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
   budget?: ReplyBudget | undefined;
-  /** Longest wait of a final write for the budget (see reply-write.ts). */
+  /**
+   * Longest wait of a final write for the budget; default `MAX_BUDGET_WAIT_MS` (budgeted-write.ts).
+   * On the record's last receive there is no queue to go back to: it waits while the invocation has time.
+   */
   maxBudgetWaitMs?: number | undefined;
   /** Called whenever the set of messages changes, so a redelivery can resume them. */
   onMessages?: (record: ReplyRecord) => Promise<void>;

@@ -124,11 +124,7 @@ export class EditReply implements AnswerReply {
     // Slack rejects an empty message (`no_text`); callers pass a notice when there is no text.
     const text = (notice ? (body ? `${body}\n\n${notice}` : notice) : body) || '…';
     const steps = this.#stepsText();
-    const chunks: Content[] = splitMessage(steps ? `${steps}\n\n${text}` : text, this.#o.maxChars).map(
-      (t) => ({
-        text: t,
-      }),
-    );
+    const chunks = this.#chunks(steps ? `${steps}\n\n${text}` : text);
     // With blocks, Slack shows the blocks instead of `text`: the steps as a context block, the text as
     // sections.
     if (steps && chunks[0]!.text.startsWith(steps)) {
@@ -146,6 +142,11 @@ export class EditReply implements AnswerReply {
     await this.#writer.close();
   }
 
+  /** `text` in messages of at most `maxChars`. */
+  #chunks(text: string): Content[] {
+    return splitMessage(text, this.#o.maxChars).map((t) => ({ text: t }));
+  }
+
   #stepsText(): string {
     return [...this.#steps.values()].map(stepLine).join('\n');
   }
@@ -156,10 +157,7 @@ export class EditReply implements AnswerReply {
     const answer = this.#latest === undefined ? '' : `${render(this.#latest)}${TYPING_MARKER}`;
     const text = [steps, answer].filter((t) => t !== '').join('\n\n');
     if (text === '') return;
-    await this.#write(
-      splitMessage(text, this.#o.maxChars).map((t) => ({ text: t })),
-      false,
-    );
+    await this.#write(this.#chunks(text), false);
     this.#textShown = true;
   }
 

@@ -28,15 +28,8 @@ export interface WriteRequest {
   priority: WritePriority;
 }
 
-/** The port: asks before each Slack write whether it fits the workspace's shared budget. */
-export interface WriteBudget {
-  /**
-   * Takes one call of `method` from its budget. Never throws: while the shared log is
-   * unreachable it grants everything (each reply's own pacing and Slack's `Retry-After` apply).
-   * @returns 0 when the write may go now, otherwise milliseconds to wait before asking again.
-   */
-  take(request: WriteRequest): Promise<number>;
-}
+/** Asks before each Slack write whether it fits the workspace's shared budget. */
+export type WriteBudget = ReturnType<typeof slidingMinuteBudget>;
 
 /** A shared, ordered log per key: the part of Momento the budget needs. */
 export interface SharedLog {
@@ -127,13 +120,13 @@ export function budgetKey(request: WriteRequest, limit: MethodLimit): string {
 }
 
 /**
- * {@link WriteBudget} over a {@link SharedLog}: a sliding minute per workspace and method. A write
+ * The write budget over a {@link SharedLog}: a sliding minute per workspace and method. A write
  * appends itself to the log first, then counts what was logged before it; over the limit, it takes
  * itself out again and waits until the oldest calls in its way have left their minute. Appending
  * first means two writers at the same instant cannot both pass: the later one counts the earlier
  * (at worst both wait). Methods without a limit always go.
  */
-export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions): WriteBudget {
+export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions) {
   const limits = options.limits ?? SLACK_WRITE_LIMITS;
   const minuteMs = options.minuteMs ?? MINUTE_MS;
   const now = options.now ?? Date.now;
@@ -149,7 +142,12 @@ export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions)
   };
 
   return {
-    async take(request) {
+    /**
+     * Takes one call of `method` from its budget. Never throws: while the shared log is
+     * unreachable it grants everything (each reply's own pacing and Slack's `Retry-After` apply).
+     * @returns 0 when the write may go now, otherwise milliseconds to wait before asking again.
+     */
+    async take(request: WriteRequest): Promise<number> {
       const limit = limits[request.method];
       if (!limit || now() < unreachableUntil) return 0;
       const key = budgetKey(request, limit);
