@@ -72,15 +72,11 @@ export interface ReplyAdapterOptions {
   slack: SlackWrites;
   channel: string;
   threadTs: string;
-  /** The Slack event answered: every message is tagged with it (slack-writes.ts, `ReplyTag`). */
+  /** The Slack event answered: every message is tagged with it (`ReplyTag`). */
   eventId: string;
   /** The asking message's `ts`: the reply's messages come after it. */
   askedTs: string;
-  /**
-   * When this event was first claimed, else its record first received (epoch ms): an untagged bot
-   * message of the thread created since then is this event's (see own-messages.ts); undefined: none
-   * is ever adopted.
-   */
+  /** Untagged bot messages created since then (epoch ms) are this event's: see own-messages.ts. */
   ownSince?: number | undefined;
   botUserId?: string | undefined;
   /** Minimum gap between two streaming writes of the reply. */
@@ -90,8 +86,8 @@ export interface ReplyAdapterOptions {
   /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
   budget?: ReplyBudget | undefined;
   /**
-   * Longest wait of a final write for the budget; default `MAX_BUDGET_WAIT_MS` (budgeted-write.ts).
-   * On the record's last receive there is no queue to go back to: it waits while the invocation has time.
+   * Longest wait of a final write for the budget before the record goes back to the queue; default
+   * `MAX_BUDGET_WAIT_MS`. On the last receive: as long as the invocation has time.
    */
   maxBudgetWaitMs?: number | undefined;
   /** Called whenever the set of messages changes, so a redelivery can resume them. */

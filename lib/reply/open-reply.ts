@@ -5,7 +5,7 @@ import type { AnswerReply, ReplyRecord } from './answer-reply';
 import { EditReply } from './edit-reply';
 import { mergeFound } from './own-messages';
 import type { SlackWrites } from './slack-reply-api';
-import { StreamReply } from './stream-reply';
+import { StreamReply, type StreamReplyOptions } from './stream-reply';
 import { replyBudget, type WriteBudget } from './write-budget';
 
 /** How answers are shown: `SLACK_STREAMING`. */
@@ -42,10 +42,7 @@ export interface ReplyResume {
 /** Per-answer settings the adapters need from the use case. */
 export interface ReplyContext {
   timeLeftMs: () => number;
-  /**
-   * Longest wait of a final write for the workspace's budget before the record goes back to the
-   * queue (default a few seconds; on the last receive, as long as the invocation has time).
-   */
+  /** As `ReplyAdapterOptions.maxBudgetWaitMs` (answer-reply.ts). */
   maxBudgetWaitMs?: number;
   onMessages: (record: ReplyRecord) => Promise<void>;
   logger: Logger;
@@ -99,15 +96,11 @@ export function replyOpener(options: {
         onMessages: context.onMessages,
         logger,
       };
-      const edit = (
-        messageTs: readonly string[],
-        o: { placeholder?: boolean; streaming?: readonly string[]; quiet?: boolean } = {},
-      ) =>
+      const edit: StreamReplyOptions['edit'] = (messageTs, o = {}) =>
         new EditReply({
           ...common,
+          ...o,
           messageTs,
-          streaming: o.streaming ?? [],
-          quiet: o.quiet ?? false,
           placeholder: o.placeholder ? texts.placeholder : undefined,
           intervalMs: options.editIntervalMs,
         });
