@@ -46,15 +46,13 @@ const SECTION_CHARS = 3_000;
 type Content = { text: string; blocks?: unknown[] };
 
 /**
- * The edit path of {@link AnswerReply}: a placeholder first (when asked for), the first text as soon
- * as it exists, then at most one `chat.update` per `intervalMs`, coalescing whatever arrived
- * meanwhile, and at the end the complete answer in Slack's mrkdwn with the feedback buttons. The
- * answer's steps show as a line each above its text. Text longer than one Slack message continues
- * in further messages of the thread. An answer complete before its first write is one post.
+ * The edit path of {@link AnswerReply}: a placeholder first (when asked for), then at most one
+ * `chat.update` per `intervalMs` with whatever arrived meanwhile, and at the end the complete answer
+ * in Slack's mrkdwn with the feedback buttons. Steps show as a line each above the text; a long text
+ * continues in further messages of the thread.
  *
- * Every post is tagged with the event and its chunk index. A post whose answer was lost (timeout,
- * dropped connection, 5xx) may exist: before posting that chunk again, the thread is searched for
- * it, so a lost answer never shows a message twice.
+ * Every post is tagged with the event and its chunk index: before a chunk whose post lost its answer
+ * (timeout, dropped connection, 5xx) is posted again, the thread is searched for it.
  */
 export class EditReply implements AnswerReply {
   readonly path = 'edit' as const;
@@ -69,9 +67,7 @@ export class EditReply implements AnswerReply {
   readonly #steps = new Map<string, StepUpdate>();
   readonly #writer: PacedWriter;
   #latest: string | undefined;
-  /**
-   * Whether a streaming write has shown text yet (until then the reply shows the placeholder, or nothing).
-   */
+  /** A streaming write has shown text (until then: the placeholder, or nothing). */
   #textShown = false;
   writes = 0;
   /** The edit path has no Stop control: never aborted. */
@@ -125,8 +121,7 @@ export class EditReply implements AnswerReply {
     const text = (notice ? (body ? `${body}\n\n${notice}` : notice) : body) || '…';
     const steps = this.#stepsText();
     const chunks = this.#chunks(steps ? `${steps}\n\n${text}` : text);
-    // With blocks, Slack shows the blocks instead of `text`: the steps as a context block, the text as
-    // sections.
+    // With blocks Slack shows them instead of `text`: the steps as a context block, the text as sections.
     if (steps && chunks[0]!.text.startsWith(steps)) {
       const rest = chunks[0]!.text.slice(steps.length).trim();
       chunks[0]!.blocks = [stepsBlock(steps), ...sections(rest)];
@@ -202,11 +197,10 @@ export class EditReply implements AnswerReply {
 
   /** Deletes one of the reply's messages; one already gone is what we wanted. */
   async #remove(ts: string): Promise<void> {
-    await this.#retrying(true, false, 'chat.delete', () => this.#o.slack.remove(this.#o.channel, ts)).catch(
-      (error) => {
-        if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
-      },
-    );
+    const { slack, channel } = this.#o;
+    await this.#retrying(true, false, 'chat.delete', () => slack.remove(channel, ts)).catch((error) => {
+      if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { withinTime } from '../slack/web-api-call';
 import type { ReplyAdapterOptions, StepUpdate } from './answer-reply';
-import { type WriteOptions, writeToSlack } from './budgeted-write';
+import { writeToSlack } from './budgeted-write';
 import { isOwnMessage } from './own-messages';
 import type { StreamContent } from './slack-reply-api';
 import { ENDED, STOPPED_BY_USER } from './stream-limits';
@@ -23,7 +23,10 @@ interface StreamMessage {
 
 /** What the messages need from the reply that owns them. */
 export interface StreamMessagesOptions extends ReplyAdapterOptions {
-  /** Outside DMs: the asking user and that user's team (see stream-reply.ts). */
+  /**
+   * Outside DMs: the asking user and that user's team
+   * (https://docs.slack.dev/reference/methods/chat.startStream).
+   */
   recipient?: { userId: string; teamId: string } | undefined;
   /**
    * Auto mode: how long a stream's start may wait for the workspace's budget before the reply takes
@@ -247,16 +250,15 @@ export class StreamMessages {
 
   /** Starts a stream message; a refusal is the reply's to decide on. */
   async #start(content: StreamContent, final: boolean): Promise<boolean> {
-    const { slack, channel, threadTs, recipient } = this.#o;
+    const { slack, channel, threadTs, recipient, startWaitMs } = this.#o;
     // A round of several calls shows its cards together, as a plan.
     const plan = (content.tasks?.length ?? 0) > 1;
-    const { startWaitMs } = this.#o;
     try {
       const ts = await this.#call(
         final || startWaitMs !== undefined,
         'chat.startStream',
         () => slack.startStream({ channel, threadTs, content, plan, ...(recipient ? { recipient } : {}) }),
-        startWaitMs !== undefined && !final ? { maxWaitMs: startWaitMs } : {},
+        final ? undefined : startWaitMs,
       );
       this.#msgs.push({ ts, text: content.markdown ?? '', exact: true, open: true });
       this.#sent(content.tasks);
@@ -338,18 +340,13 @@ export class StreamMessages {
    * priority of a final write: it shows the first text). A write whose outcome is unknown is never
    * repeated (an append would show twice): the final write repairs it instead.
    */
-  #call<T>(
-    final: boolean,
-    method: string,
-    fn: () => Promise<T>,
-    extra: Partial<WriteOptions> = {},
-  ): Promise<T> {
+  #call<T>(final: boolean, method: string, fn: () => Promise<T>, maxWaitMs?: number): Promise<T> {
     return writeToSlack(this.#o, method, fn, {
       final,
       priority: final || method === 'chat.startStream' ? 'final' : 'streaming',
       safeToRetry: (error) => !error.uncertain,
       marginMs: 1_000,
-      ...extra,
+      maxWaitMs,
     });
   }
 }

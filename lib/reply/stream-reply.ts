@@ -6,14 +6,11 @@ import type { EditReply } from './edit-reply';
 import { PacedWriter } from './paced-writer';
 import { taskCard } from './step-render';
 import { HERE_UNAVAILABLE, STOPPED_BY_USER, WORKSPACE_UNAVAILABLE } from './stream-limits';
-import { StreamMessages } from './stream-messages';
+import { StreamMessages, type StreamMessagesOptions } from './stream-messages';
 import { type MoveWhy, nextStreamState, type StreamEvent, type StreamState } from './stream-state';
 import { BudgetWaitError } from './write-budget';
 
-/**
- * In `auto` mode, an answer waits at most this long for the workspace's stream budget before taking the edit
- * path.
- */
+/** In `auto` mode, how long a stream's start may wait for the budget before the edit path takes over. */
 export const STREAM_START_WAIT_MS = 1_000;
 
 /**
@@ -24,12 +21,7 @@ export const STREAM_START_WAIT_MS = 1_000;
 export const STOP_CHECK_MS = 2_500;
 
 /** Options of a {@link StreamReply}; `intervalMs` spaces appends (`chat.appendStream` is Tier 4). */
-export interface StreamReplyOptions extends ReplyAdapterOptions {
-  /**
-   * Outside DMs: the asking user and that user's team
-   * (https://docs.slack.dev/reference/methods/chat.startStream).
-   */
-  recipient?: { userId: string; teamId: string } | undefined;
+export interface StreamReplyOptions extends ReplyAdapterOptions, Pick<StreamMessagesOptions, 'recipient'> {
   /** Shown under the thread until the first write (`assistant.threads.setStatus`). */
   status: { text: string; loadingMessages: string[] };
   /**
