@@ -6,15 +6,6 @@ import type { MomentoCache } from '../store/momento-cache';
 import { type MethodLimit, MINUTE_MS, SLACK_WRITE_LIMITS, STREAMING_SHARE } from './slack-tiers';
 
 /**
- * One budget of Slack writes per workspace and method, shared by every Lambda instance writing
- * there (Slack counts "per API method per workspace per app":
- * https://docs.slack.dev/apis/web-api/rate-limits).
- * Each method's calls are kept in a shared log (a Momento list per workspace and method); a write
- * is admitted when the log holds fewer than the method's limit in the 60 seconds before it, so
- * that no 60-second span ever holds more than the documented number, however the calls fall.
- */
-
-/**
  * `final` writes (a complete answer, a stream's start and stop, a placeholder) may use the whole
  * limit; `streaming` ones (edits and appends of a growing answer) only {@link STREAMING_SHARE} of it.
  */
@@ -120,11 +111,13 @@ export function budgetKey(request: WriteRequest, limit: MethodLimit): string {
 }
 
 /**
- * The write budget over a {@link SharedLog}: a sliding minute per workspace and method. A write
- * appends itself to the log first, then counts what was logged before it; over the limit, it takes
- * itself out again and waits until the oldest calls in its way have left their minute. Appending
- * first means two writers at the same instant cannot both pass: the later one counts the earlier
- * (at worst both wait). Methods without a limit always go.
+ * One budget of Slack writes per workspace and method, shared by every Lambda instance writing
+ * there (see slack-tiers.ts): a sliding minute over a {@link SharedLog}, so that no 60-second span
+ * ever holds more than the documented number. A write appends itself to the log first, then counts
+ * what was logged before it; over the limit, it takes itself out again and waits until the oldest
+ * calls in its way have left their minute. Appending first means two writers at the same instant
+ * cannot both pass: the later one counts the earlier (at worst both wait). Methods without a limit
+ * always go.
  */
 export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions) {
   const limits = options.limits ?? SLACK_WRITE_LIMITS;
