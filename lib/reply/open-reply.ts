@@ -82,19 +82,17 @@ export function replyOpener(options: {
   return {
     async open(target, resume, context) {
       const { logger } = context;
+      const { channel, threadTs, eventId, askedTs, botUserId } = target;
       const common = {
+        ...context,
         slack,
-        channel: target.channel,
-        threadTs: target.threadTs,
-        eventId: target.eventId,
-        askedTs: target.askedTs,
+        channel,
+        threadTs,
+        eventId,
+        askedTs,
+        botUserId,
         ownSince: resume.ownSince,
-        botUserId: target.botUserId,
-        timeLeftMs: context.timeLeftMs,
-        maxBudgetWaitMs: context.maxBudgetWaitMs,
-        budget: budget && replyBudget(budget, target.teamId, target.channel),
-        onMessages: context.onMessages,
-        logger,
+        budget: budget && replyBudget(budget, target.teamId, channel),
       };
       const edit: StreamReplyOptions['edit'] = (messageTs, o = {}) =>
         new EditReply({
@@ -108,9 +106,9 @@ export function replyOpener(options: {
       let earlier = resume.previous;
       if (resume.lookInThread) {
         const found = await withinTime('conversations.replies', context.timeLeftMs(), () =>
-          slack.findReplies(target.channel, target.threadTs, target.askedTs, target.botUserId),
+          slack.findReplies(channel, threadTs, askedTs, botUserId),
         );
-        const merged = mergeFound(target.eventId, earlier, found, resume.ownSince);
+        const merged = mergeFound(eventId, earlier, found, resume.ownSince);
         if (merged.messageTs.length > (earlier?.messageTs.length ?? 0)) {
           logger.info('found messages of an earlier attempt in the thread; resuming them', {
             recorded: earlier?.messageTs.length ?? 0,
