@@ -56,9 +56,9 @@ export class PacedWriter {
 
   /** How long the final write waits to keep to the spacing and Slack's `Retry-After`: 0 if none yet. */
   turnMs(): number {
-    if (this.#lastAt === undefined) return Math.max(0, this.#rateLimitedUntil - Date.now());
-    const readyAt = Math.max(this.#lastAt + this.#o.intervalMs, this.#rateLimitedUntil);
-    return Math.max(0, readyAt - Date.now());
+    const now = Date.now();
+    const next = this.#lastAt === undefined ? now : this.#lastAt + this.#o.intervalMs;
+    return Math.max(0, next - now, this.#rateLimitedUntil - now);
   }
 
   #schedule(): void {

@@ -285,10 +285,9 @@ export class StreamReply implements AnswerReply {
         { cause: error },
       );
       this.#event({ type: 'refuse', error: refusal });
-      const { slack, channel, threadTs } = this.#o;
-      const tag = { eventId: this.#o.eventId, chunk: 0 };
+      const { slack, channel, threadTs, eventId, refusedNote } = this.#o;
       await withinTime('chat.postMessage', this.#o.timeLeftMs(), () =>
-        slack.post({ channel, threadTs, text: this.#o.refusedNote, tag }),
+        slack.post({ channel, threadTs, text: refusedNote, tag: { eventId, chunk: 0 } }),
       ).catch(() => logger.warn('could not post the streaming refusal note'));
       return true;
     }
