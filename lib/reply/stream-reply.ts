@@ -46,11 +46,8 @@ export interface StreamReplyOptions extends ReplyAdapterOptions, Pick<StreamMess
  * A loading status first; the first text or step starts a stream (`chat.startStream`), then what is
  * new is appended at most once per `intervalMs` — task cards (`task_update` chunks) before text —
  * and `chat.stopStream` ends it with the feedback buttons (the messages' mechanics: stream-messages.ts).
- * Stop (`stopped_by_user`) aborts {@link stopped} and ends all writing.
- *
- * Where it stands is one {@link StreamState}. The answer moves to the edit path when streaming is
- * refused as unavailable or (auto mode) cannot start within a second, when it is complete before
- * its first write (one post), and to repair what Slack shows when an answer was lost.
+ * Stop (`stopped_by_user`) aborts {@link stopped} and ends all writing. Where it stands, and when
+ * the answer moves to the edit path, is one {@link StreamState}.
  */
 export class StreamReply implements AnswerReply {
   readonly #o: StreamReplyOptions;
