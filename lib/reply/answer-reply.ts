@@ -21,10 +21,8 @@ export interface AnswerReply {
   /** Shows `markdown`, the answer so far, soon; never waits for Slack. */
   show(markdown: string): void;
   /**
-   * Shows a step of the answer (a tool call) or its new state, soon; never waits for Slack. Steps
-   * come before the answer's text: on the native path as Slack's task cards (`task_update` chunks),
-   * on the edit path as a line each in a block above the text. An update with a known `id` replaces
-   * that step's state.
+   * Shows a step of the answer (a tool call) or its new state, soon; never waits for Slack. Steps come
+   * before the text: task cards on the native path, a line each above the text on the edit path.
    */
   step(update: StepUpdate): void;
   /**
