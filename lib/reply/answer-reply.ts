@@ -21,10 +21,8 @@ export interface AnswerReply {
   /** Shows `markdown`, the answer so far, soon; never waits for Slack. */
   show(markdown: string): void;
   /**
-   * Shows a step of the answer (a tool call) or its new state, soon; never waits for Slack. Steps
-   * come before the answer's text: on the native path as Slack's task cards (`task_update` chunks),
-   * on the edit path as a line each in a block above the text. An update with a known `id` replaces
-   * that step's state.
+   * Shows a step of the answer (a tool call) or its new state, soon; never waits for Slack. Steps come
+   * before the text: task cards on the native path, a line each above the text on the edit path.
    */
   step(update: StepUpdate): void;
   /**
@@ -72,30 +70,26 @@ export interface ReplyAdapterOptions {
   slack: SlackWrites;
   channel: string;
   threadTs: string;
-  /** The Slack event answered: every message is tagged with it (slack-writes.ts, `ReplyTag`). */
+  /** The Slack event answered: every message is tagged with it (`ReplyTag`). */
   eventId: string;
   /** The asking message's `ts`: the reply's messages come after it. */
   askedTs: string;
-  /**
-   * When this event was first claimed, else its record first received (epoch ms): an untagged bot
-   * message of the thread created since then is this event's (see own-messages.ts); undefined: none
-   * is ever adopted.
-   */
+  /** Untagged bot messages created since then (epoch ms) are this event's: see own-messages.ts. */
   ownSince?: number | undefined;
   botUserId?: string | undefined;
   /** Minimum gap between two streaming writes of the reply. */
   intervalMs: number;
-  /** Characters per Slack message before the answer continues in a new one. */
-  maxChars?: number;
   /** Time left for Slack writes in this invocation. */
   timeLeftMs: () => number;
   /** The workspace's shared write budget; absent: only `intervalMs` and Slack's `Retry-After` pace. */
   budget?: ReplyBudget | undefined;
-  /** Longest wait of a final write for the budget (see reply-write.ts). */
+  /**
+   * Longest wait of a final write for the budget before the record goes back to the queue; default
+   * `MAX_BUDGET_WAIT_MS`. On the last receive: as long as the invocation has time.
+   */
   maxBudgetWaitMs?: number | undefined;
   /** Called whenever the set of messages changes, so a redelivery can resume them. */
   onMessages?: (record: ReplyRecord) => Promise<void>;
   logger: Logger;
-  now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }

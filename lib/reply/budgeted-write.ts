@@ -1,8 +1,8 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { SlackCallError } from '../errors';
 import { MIN_CALL_MS, NoTimeLeftError, withinTime } from '../slack/web-api-call';
-import { BudgetWaitError, type ReplyBudget, type WritePriority } from './write-budget';
+import type { ReplyAdapterOptions } from './answer-reply';
+import { BudgetWaitError, type WritePriority } from './write-budget';
 
 /**
  * A final write waits at most this long for the workspace's budget. Longer, and the record goes
@@ -14,17 +14,10 @@ export const MAX_BUDGET_WAIT_MS = 5_000;
 const FINAL_WRITE_ATTEMPTS = 4;
 
 /** What one write of a reply needs: its time, its workspace's budget, a logger. */
-export interface WriteContext {
-  budget?: ReplyBudget | undefined;
-  /**
-   * Longest wait of a final write for the budget; default {@link MAX_BUDGET_WAIT_MS}. On the
-   * record's last receive there is no queue to go back to: it waits while the invocation has time.
-   */
-  maxBudgetWaitMs?: number | undefined;
-  timeLeftMs: () => number;
-  sleep?: ((ms: number) => Promise<void>) | undefined;
-  logger: Logger;
-}
+export type WriteContext = Pick<
+  ReplyAdapterOptions,
+  'budget' | 'maxBudgetWaitMs' | 'timeLeftMs' | 'sleep' | 'logger'
+>;
 
 /** How one write is made. */
 export interface WriteOptions {

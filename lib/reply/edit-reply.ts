@@ -23,6 +23,8 @@ export const SLACK_MESSAGE_CHARS = 3_800;
 
 /** Options of an {@link EditReply}. */
 export interface EditReplyOptions extends ReplyAdapterOptions {
+  /** Characters per Slack message before the answer continues in a new one. */
+  maxChars?: number;
   /** Messages an earlier attempt already posted for this answer: they are edited, not re-posted. */
   messageTs?: readonly string[];
   /** Of those, the ones that may still be streaming (a native stream not known to be stopped). */
@@ -44,19 +46,17 @@ const SECTION_CHARS = 3_000;
 type Content = { text: string; blocks?: unknown[] };
 
 /**
- * The edit path of {@link AnswerReply}: a placeholder first (when asked for), the first text as soon
- * as it exists, then at most one `chat.update` per `intervalMs`, coalescing whatever arrived
- * meanwhile, and at the end the complete answer in Slack's mrkdwn with the feedback buttons. The
- * answer's steps show as a line each above its text. Text longer than one Slack message continues
- * in further messages of the thread. An answer complete before its first write is one post.
+ * The edit path of {@link AnswerReply}: a placeholder first (when asked for), then at most one
+ * `chat.update` per `intervalMs` with whatever arrived meanwhile, and at the end the complete answer
+ * in Slack's mrkdwn with the feedback buttons. Steps show as a line each above the text; a long text
+ * continues in further messages of the thread.
  *
- * Every post is tagged with the event and its chunk index. A post whose answer was lost (timeout,
- * dropped connection, 5xx) may exist: before posting that chunk again, the thread is searched for
- * it, so a lost answer never shows a message twice.
+ * Every post is tagged with the event and its chunk index: before a chunk whose post lost its answer
+ * (timeout, dropped connection, 5xx) is posted again, the thread is searched for it.
  */
 export class EditReply implements AnswerReply {
   readonly path = 'edit' as const;
-  readonly #o: EditReplyOptions & { maxChars: number; now: () => number };
+  readonly #o: EditReplyOptions & { maxChars: number };
   readonly #ts: string[];
   /** Messages that may still be streaming: stopped before they are edited. */
   readonly #streaming: Set<string>;
@@ -67,21 +67,18 @@ export class EditReply implements AnswerReply {
   readonly #steps = new Map<string, StepUpdate>();
   readonly #writer: PacedWriter;
   #latest: string | undefined;
-  /**
-   * Whether a streaming write has shown text yet (until then the reply shows the placeholder, or nothing).
-   */
+  /** A streaming write has shown text (until then: the placeholder, or nothing). */
   #textShown = false;
   writes = 0;
   /** The edit path has no Stop control: never aborted. */
   readonly stopped = new AbortController().signal;
 
   constructor(options: EditReplyOptions) {
-    this.#o = { maxChars: SLACK_MESSAGE_CHARS, now: Date.now, ...options };
+    this.#o = { maxChars: SLACK_MESSAGE_CHARS, ...options };
     this.#ts = [...(options.messageTs ?? [])];
     this.#streaming = new Set(options.streaming ?? []);
     this.#writer = new PacedWriter({
       intervalMs: options.intervalMs,
-      now: this.#o.now,
       write: () => this.#writeLatest(),
       logger: options.logger,
     });
@@ -123,13 +120,8 @@ export class EditReply implements AnswerReply {
     // Slack rejects an empty message (`no_text`); callers pass a notice when there is no text.
     const text = (notice ? (body ? `${body}\n\n${notice}` : notice) : body) || '…';
     const steps = this.#stepsText();
-    const chunks: Content[] = splitMessage(steps ? `${steps}\n\n${text}` : text, this.#o.maxChars).map(
-      (t) => ({
-        text: t,
-      }),
-    );
-    // With blocks, Slack shows the blocks instead of `text`: the steps as a context block, the text as
-    // sections.
+    const chunks = this.#chunks(steps ? `${steps}\n\n${text}` : text);
+    // With blocks Slack shows them instead of `text`: the steps as a context block, the text as sections.
     if (steps && chunks[0]!.text.startsWith(steps)) {
       const rest = chunks[0]!.text.slice(steps.length).trim();
       chunks[0]!.blocks = [stepsBlock(steps), ...sections(rest)];
@@ -145,6 +137,11 @@ export class EditReply implements AnswerReply {
     await this.#writer.close();
   }
 
+  /** `text` in messages of at most `maxChars`. */
+  #chunks(text: string): Content[] {
+    return splitMessage(text, this.#o.maxChars).map((t) => ({ text: t }));
+  }
+
   #stepsText(): string {
     return [...this.#steps.values()].map(stepLine).join('\n');
   }
@@ -155,10 +152,7 @@ export class EditReply implements AnswerReply {
     const answer = this.#latest === undefined ? '' : `${render(this.#latest)}${TYPING_MARKER}`;
     const text = [steps, answer].filter((t) => t !== '').join('\n\n');
     if (text === '') return;
-    await this.#write(
-      splitMessage(text, this.#o.maxChars).map((t) => ({ text: t })),
-      false,
-    );
+    await this.#write(this.#chunks(text), false);
     this.#textShown = true;
   }
 
@@ -203,11 +197,10 @@ export class EditReply implements AnswerReply {
 
   /** Deletes one of the reply's messages; one already gone is what we wanted. */
   async #remove(ts: string): Promise<void> {
-    await this.#retrying(true, false, 'chat.delete', () => this.#o.slack.remove(this.#o.channel, ts)).catch(
-      (error) => {
-        if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
-      },
-    );
+    const { slack, channel } = this.#o;
+    await this.#retrying(true, false, 'chat.delete', () => slack.remove(channel, ts)).catch((error) => {
+      if (!(error instanceof SlackCallError) || !GONE.has(error.slackError ?? '')) throw error;
+    });
   }
 
   /**

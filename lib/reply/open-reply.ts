@@ -5,8 +5,8 @@ import type { AnswerReply, ReplyRecord } from './answer-reply';
 import { EditReply } from './edit-reply';
 import { mergeFound } from './own-messages';
 import type { SlackWrites } from './slack-reply-api';
-import { StreamReply } from './stream-reply';
-import { replyBudget, unlimitedWriteBudget, type WriteBudget } from './write-budget';
+import { StreamReply, type StreamReplyOptions } from './stream-reply';
+import { replyBudget, type WriteBudget } from './write-budget';
 
 /** How answers are shown: `SLACK_STREAMING`. */
 export type StreamingMode = 'auto' | 'native' | 'edit';
@@ -42,10 +42,7 @@ export interface ReplyResume {
 /** Per-answer settings the adapters need from the use case. */
 export interface ReplyContext {
   timeLeftMs: () => number;
-  /**
-   * Longest wait of a final write for the workspace's budget before the record goes back to the
-   * queue (default a few seconds; on the last receive, as long as the invocation has time).
-   */
+  /** As `ReplyAdapterOptions.maxBudgetWaitMs` (answer-reply.ts). */
   maxBudgetWaitMs?: number;
   onMessages: (record: ReplyRecord) => Promise<void>;
   logger: Logger;
@@ -81,34 +78,27 @@ export function replyOpener(options: {
   /** The write budget shared by all replies of a workspace; default: none (per-reply pacing only). */
   budget?: WriteBudget;
 }): ReplyOpener {
-  const { slack, mode, availability, texts } = options;
-  const shared = options.budget ?? unlimitedWriteBudget;
+  const { slack, mode, availability, texts, budget } = options;
   return {
     async open(target, resume, context) {
       const { logger } = context;
+      const { channel, threadTs, eventId, askedTs, botUserId } = target;
       const common = {
+        ...context,
         slack,
-        channel: target.channel,
-        threadTs: target.threadTs,
-        eventId: target.eventId,
-        askedTs: target.askedTs,
+        channel,
+        threadTs,
+        eventId,
+        askedTs,
+        botUserId,
         ownSince: resume.ownSince,
-        botUserId: target.botUserId,
-        timeLeftMs: context.timeLeftMs,
-        maxBudgetWaitMs: context.maxBudgetWaitMs,
-        budget: replyBudget(shared, target.teamId, target.channel),
-        onMessages: context.onMessages,
-        logger,
+        budget: budget && replyBudget(budget, target.teamId, channel),
       };
-      const edit = (
-        messageTs: readonly string[],
-        o: { placeholder?: boolean; streaming?: readonly string[]; quiet?: boolean } = {},
-      ) =>
+      const edit: StreamReplyOptions['edit'] = (messageTs, o = {}) =>
         new EditReply({
           ...common,
+          ...o,
           messageTs,
-          streaming: o.streaming ?? [],
-          quiet: o.quiet ?? false,
           placeholder: o.placeholder ? texts.placeholder : undefined,
           intervalMs: options.editIntervalMs,
         });
@@ -116,9 +106,9 @@ export function replyOpener(options: {
       let earlier = resume.previous;
       if (resume.lookInThread) {
         const found = await withinTime('conversations.replies', context.timeLeftMs(), () =>
-          slack.findReplies(target.channel, target.threadTs, target.askedTs, target.botUserId),
+          slack.findReplies(channel, threadTs, askedTs, botUserId),
         );
-        const merged = mergeFound(target.eventId, earlier, found, resume.ownSince);
+        const merged = mergeFound(eventId, earlier, found, resume.ownSince);
         if (merged.messageTs.length > (earlier?.messageTs.length ?? 0)) {
           logger.info('found messages of an earlier attempt in the thread; resuming them', {
             recorded: earlier?.messageTs.length ?? 0,
@@ -134,9 +124,13 @@ export function replyOpener(options: {
         return edit(earlier.messageTs, { placeholder: true, streaming });
       }
 
-      if (mode === 'edit' || (mode === 'auto' && (await isOff(availability, target.teamId, logger)))) {
-        return edit([], { placeholder: true });
-      }
+      const off =
+        mode === 'auto' &&
+        (await availability.isOff(target.teamId).catch((error) => {
+          logger.warn('Momento unavailable; trying native streaming', { error: error as Error });
+          return false;
+        }));
+      if (mode === 'edit' || off) return edit([], { placeholder: true });
       return new StreamReply({
         ...common,
         ...(target.isDm
@@ -155,13 +149,4 @@ export function replyOpener(options: {
       });
     },
   };
-}
-
-async function isOff(availability: RememberedRefusals, teamId: string, logger: Logger): Promise<boolean> {
-  try {
-    return await availability.isOff(teamId);
-  } catch (error) {
-    logger.warn('Momento unavailable; trying native streaming', { error: error as Error });
-    return false;
-  }
 }

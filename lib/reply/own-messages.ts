@@ -41,7 +41,6 @@ export function mergeFound(
     if (chunk !== undefined && messageTs[chunk] === undefined && chunk <= messageTs.length)
       messageTs[chunk] = m.ts;
     else extras.push(m.ts);
-    // An untagged message is a stream that was never stopped.
     if (!m.tag) streaming.add(m.ts);
   }
   const path = recorded?.path === 'native' || streaming.size > 0 ? 'native' : (recorded?.path ?? 'edit');

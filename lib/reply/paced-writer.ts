@@ -2,6 +2,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { SlackCallError } from '../errors';
 import { BudgetWaitError } from './write-budget';
 
+/** What a {@link PacedWriter} writes, and how often. */
+interface PacedWriterOptions {
+  intervalMs: number;
+  /** Writes what is new; may throw (the failure is judged here and paces the next write). */
+  write: () => Promise<void>;
+  logger: Logger;
+}
+
 /**
  * Writes a growing answer to Slack at a steady pace, for both reply adapters: each streaming write
  * shows everything new since the last one (the adapter's `write` reads the latest state when it
@@ -12,10 +20,7 @@ import { BudgetWaitError } from './write-budget';
  * workspace's budget turning a write away delays only the next streaming write.
  */
 export class PacedWriter {
-  readonly #intervalMs: number;
-  readonly #now: () => number;
-  readonly #write: () => Promise<void>;
-  readonly #logger: Logger;
+  readonly #o: PacedWriterOptions;
   #lastAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #inflight: Promise<void> | undefined;
@@ -27,22 +32,8 @@ export class PacedWriter {
   /** The workspace's budget turned a streaming write away: the next one waits until this. */
   #budgetUntil = 0;
 
-  constructor(options: {
-    intervalMs: number;
-    now: () => number;
-    /** Writes what is new; may throw (the failure is judged here and paces the next write). */
-    write: () => Promise<void>;
-    logger: Logger;
-  }) {
-    this.#intervalMs = options.intervalMs;
-    this.#now = options.now;
-    this.#write = options.write;
-    this.#logger = options.logger;
-  }
-
-  /** Whether a write has been answered yet (success or not). */
-  get started(): boolean {
-    return this.#lastAt !== undefined;
+  constructor(options: PacedWriterOptions) {
+    this.#o = options;
   }
 
   /** Something new to show: it is written at its turn (at once when the turn has come). */
@@ -65,15 +56,15 @@ export class PacedWriter {
 
   /** How long the final write waits to keep to the spacing and Slack's `Retry-After`: 0 if none yet. */
   turnMs(): number {
-    if (this.#lastAt === undefined) return Math.max(0, this.#rateLimitedUntil - this.#now());
-    const readyAt = Math.max(this.#lastAt + this.#intervalMs, this.#rateLimitedUntil);
-    return Math.max(0, readyAt - this.#now());
+    const now = Date.now();
+    const next = this.#lastAt === undefined ? now : this.#lastAt + this.#o.intervalMs;
+    return Math.max(0, next - now, this.#rateLimitedUntil - now);
   }
 
   #schedule(): void {
     if (this.#closed || this.#timer || this.#inflight || !this.#dirty) return;
-    const now = this.#now();
-    const next = this.#lastAt === undefined ? now : this.#lastAt + this.#intervalMs;
+    const now = Date.now();
+    const next = this.#lastAt === undefined ? now : this.#lastAt + this.#o.intervalMs;
     const readyAt = Math.max(next, this.#rateLimitedUntil, this.#budgetUntil);
     if (readyAt <= now) {
       this.#flush();
@@ -88,11 +79,12 @@ export class PacedWriter {
   #flush(): void {
     if (this.#closed || !this.#dirty) return;
     this.#dirty = false;
-    this.#lastAt = this.#now();
-    this.#inflight = this.#write()
+    this.#lastAt = Date.now();
+    this.#inflight = this.#o
+      .write()
       .catch((error) => this.#failed(error))
       .finally(() => {
-        this.#lastAt = this.#now();
+        this.#lastAt = Date.now();
         this.#inflight = undefined;
         this.#schedule();
       });
@@ -102,19 +94,19 @@ export class PacedWriter {
   #failed(error: unknown): void {
     // What was not written is still to be written.
     this.#dirty = true;
-    const now = this.#now();
+    const now = Date.now();
     if (error instanceof BudgetWaitError) {
       this.#budgetUntil = now + error.waitMs;
       return;
     }
     if (error instanceof SlackCallError && error.retryAfterSeconds !== undefined) {
       this.#rateLimitedUntil = now + error.retryAfterSeconds * 1000;
-      this.#logger.warn('Slack rate limited a streaming write; pausing', {
+      this.#o.logger.warn('Slack rate limited a streaming write; pausing', {
         method: error.method,
         retryAfterSeconds: error.retryAfterSeconds,
       });
       return;
     }
-    this.#logger.warn('streaming write failed', { error: error as Error });
+    this.#o.logger.warn('streaming write failed', { error: error as Error });
   }
 }

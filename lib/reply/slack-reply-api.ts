@@ -25,13 +25,10 @@ export interface FoundReply {
   tag?: ReplyTag;
 }
 
-/** A thinking step as a task card of a native stream (`task_update` chunk). */
-export type TaskCard = StepUpdate;
-
-/** What one write to a native stream adds: task cards (first) and Markdown text. */
+/** What one write to a native stream adds: task cards (`task_update` chunks, first) and Markdown text. */
 export interface StreamContent {
   markdown?: string;
-  tasks?: readonly TaskCard[];
+  tasks?: readonly StepUpdate[];
 }
 
 /** What the reply adapters need from Slack: thread messages, native streams and the thread status. */
@@ -214,29 +211,26 @@ export function slackWrites(client: WebClient): SlackWrites {
           }),
         ).catch((error: SlackCallError) => {
           // No such thread: nothing of ours is in it.
-          if (error.slackError === 'thread_not_found')
-            return { ok: true, messages: [], has_more: false } as Awaited<
-              ReturnType<typeof client.conversations.replies>
-            >;
+          if (error.slackError === 'thread_not_found') return undefined;
           throw error;
         });
-        for (const m of res.messages ?? []) {
+        for (const m of res?.messages ?? []) {
           if (!m.ts || m.ts === threadTs || compareTs(m.ts, afterTs) <= 0) continue;
-          const tag = readTag(m.metadata as { event_type?: string; event_payload?: Record<string, unknown> });
+          const tag = readTag(m.metadata as Metadata | undefined);
           if (tag) found.push({ ts: m.ts, tag });
           else if (botUserId !== undefined && m.user === botUserId && !m.metadata) found.push({ ts: m.ts });
         }
-        cursor = res.response_metadata?.next_cursor || undefined;
-        if (!res.has_more || !cursor) break;
+        cursor = res?.response_metadata?.next_cursor || undefined;
+        if (!res?.has_more || !cursor) break;
       }
       return found.sort((a, b) => compareTs(a.ts, b.ts));
     },
   };
 }
 
-function readTag(
-  m: { event_type?: string; event_payload?: Record<string, unknown> } | undefined,
-): ReplyTag | undefined {
+type Metadata = { event_type?: string; event_payload?: Record<string, unknown> };
+
+function readTag(m: Metadata | undefined): ReplyTag | undefined {
   if (m?.event_type !== REPLY_EVENT_TYPE) return undefined;
   const { event_id: eventId, chunk } = m.event_payload ?? {};
   if (typeof eventId !== 'string' || typeof chunk !== 'number') return undefined;

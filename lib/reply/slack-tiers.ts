@@ -7,15 +7,12 @@
  * The tiers are floors for planning ("20+ per minute"): the budget uses them in full, never halved.
  */
 
-/** Who a method's limit is counted for. */
-export type LimitScope = 'team' | 'channel';
-
 /** The documented limit of one method. */
 export interface MethodLimit {
   /** Calls in any 60-second span. */
   perMinute: number;
   /** `team`: per workspace; `channel`: per workspace and channel (`chat.postMessage`). */
-  scope: LimitScope;
+  scope: 'team' | 'channel';
   /** A shorter span with its own cap, for a method documented as "about one a second". */
   burst?: { count: number; ms: number };
 }

@@ -1,6 +1,5 @@
 import { neutraliseMentions } from '../slack/mentions';
 import type { StepUpdate } from './answer-reply';
-import type { TaskCard } from './slack-reply-api';
 import { TASK_SOURCES, TASK_TEXT_CHARS } from './stream-limits';
 
 /**
@@ -11,7 +10,7 @@ import { TASK_SOURCES, TASK_TEXT_CHARS } from './stream-limits';
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 /** The step as a `task_update` chunk, within Slack's limits. */
-export function taskCard(step: StepUpdate): TaskCard {
+export function taskCard(step: StepUpdate): StepUpdate {
   const sources = cardSources(step);
   return {
     id: step.id,
@@ -27,7 +26,7 @@ export function taskCard(step: StepUpdate): TaskCard {
  * A card's sources as Slack takes them: each with a URL and a text that is not blank (Slack refuses
  * the whole chunk, and with it the stream's write, otherwise: `invalid_chunks`).
  */
-function cardSources(step: StepUpdate): NonNullable<TaskCard['sources']> {
+function cardSources(step: StepUpdate): NonNullable<StepUpdate['sources']> {
   return (step.sources ?? [])
     .filter((s) => s.url.trim() !== '')
     .slice(0, TASK_SOURCES)

@@ -1,6 +1,6 @@
 /**
  * What Slack's native stream answers and holds: the refusals that mean streaming is unavailable,
- * the answers that end a stream message, and how much text one stream message takes.
+ * the answers that end a stream message, and the limits of a task card.
  * https://docs.slack.dev/reference/methods/chat.startStream, chat.appendStream, chat.stopStream
  */
 

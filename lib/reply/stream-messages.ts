@@ -1,10 +1,10 @@
 import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
 import { withinTime } from '../slack/web-api-call';
-import type { ReplyAdapterOptions } from './answer-reply';
-import { type WriteOptions, writeToSlack } from './budgeted-write';
+import type { ReplyAdapterOptions, StepUpdate } from './answer-reply';
+import { writeToSlack } from './budgeted-write';
 import { isOwnMessage } from './own-messages';
-import type { StreamContent, TaskCard } from './slack-reply-api';
+import type { StreamContent } from './slack-reply-api';
 import { ENDED, STOPPED_BY_USER } from './stream-limits';
 import { fitInMessage } from './stream-split';
 import type { StreamEvent } from './stream-state';
@@ -23,7 +23,10 @@ interface StreamMessage {
 
 /** What the messages need from the reply that owns them. */
 export interface StreamMessagesOptions extends ReplyAdapterOptions {
-  /** Outside DMs: the asking user and that user's team (see stream-reply.ts). */
+  /**
+   * Outside DMs: the asking user and that user's team
+   * (https://docs.slack.dev/reference/methods/chat.startStream).
+   */
   recipient?: { userId: string; teamId: string } | undefined;
   /**
    * Auto mode: how long a stream's start may wait for the workspace's budget before the reply takes
@@ -35,7 +38,7 @@ export interface StreamMessagesOptions extends ReplyAdapterOptions {
   /** Something happened to the reply (the user's Stop, a lost start found). */
   onEvent: (event: StreamEvent<never>) => void;
   /** A `chat.startStream` failed: true when the reply moved or refused; false to rethrow. */
-  onStartFailed: (error: SlackCallError, firstMessage: boolean, final: boolean) => Promise<boolean>;
+  onStartFailed: (error: SlackCallError, firstMessage: boolean) => Promise<boolean>;
 }
 
 /**
@@ -79,7 +82,7 @@ export class StreamMessages {
   }
 
   /** The cards that changed since they were last written. */
-  changed(cards: TaskCard[]): TaskCard[] {
+  changed(cards: StepUpdate[]): StepUpdate[] {
     return cards.filter((t) => this.#sentCards.get(t.id) !== JSON.stringify(t));
   }
 
@@ -87,7 +90,7 @@ export class StreamMessages {
    * Writes `cards` and then `text` after what the reply shows.
    * @returns false when the reply stopped streaming (moved, stopped, refused, or its start was lost).
    */
-  async deliver(cards: TaskCard[], text: string, final: boolean): Promise<boolean> {
+  async deliver(cards: StepUpdate[], text: string, final: boolean): Promise<boolean> {
     let rest = text;
     let tasks = cards;
     while (rest !== '' || tasks.length > 0) {
@@ -118,7 +121,7 @@ export class StreamMessages {
    * Writes the rest of the answer and stops the last message with the feedback buttons.
    * @returns whether every message is known to show exactly what was sent.
    */
-  async finish(tail: string, cards: TaskCard[], feedback: boolean): Promise<boolean> {
+  async finish(tail: string, cards: StepUpdate[], feedback: boolean): Promise<boolean> {
     const blocks = feedback ? [feedbackBlock()] : undefined;
     let body = tail || (this.#msgs.length === 0 ? '…' : '');
     let tasks = cards;
@@ -247,16 +250,15 @@ export class StreamMessages {
 
   /** Starts a stream message; a refusal is the reply's to decide on. */
   async #start(content: StreamContent, final: boolean): Promise<boolean> {
-    const { slack, channel, threadTs, recipient } = this.#o;
+    const { slack, channel, threadTs, recipient, startWaitMs } = this.#o;
     // A round of several calls shows its cards together, as a plan.
     const plan = (content.tasks?.length ?? 0) > 1;
-    const { startWaitMs } = this.#o;
     try {
       const ts = await this.#call(
         final || startWaitMs !== undefined,
         'chat.startStream',
         () => slack.startStream({ channel, threadTs, content, plan, ...(recipient ? { recipient } : {}) }),
-        startWaitMs !== undefined && !final ? { maxWaitMs: startWaitMs } : {},
+        final ? undefined : startWaitMs,
       );
       this.#msgs.push({ ts, text: content.markdown ?? '', exact: true, open: true });
       this.#sent(content.tasks);
@@ -272,7 +274,7 @@ export class StreamMessages {
         this.#o.onEvent({ type: 'uncertain', why: 'lost_start' });
         return false;
       }
-      if (await this.#o.onStartFailed(error, this.#msgs.length === 0, final)) return false;
+      if (await this.#o.onStartFailed(error, this.#msgs.length === 0)) return false;
       throw error;
     }
   }
@@ -338,18 +340,13 @@ export class StreamMessages {
    * priority of a final write: it shows the first text). A write whose outcome is unknown is never
    * repeated (an append would show twice): the final write repairs it instead.
    */
-  #call<T>(
-    final: boolean,
-    method: string,
-    fn: () => Promise<T>,
-    extra: Partial<WriteOptions> = {},
-  ): Promise<T> {
+  #call<T>(final: boolean, method: string, fn: () => Promise<T>, maxWaitMs?: number): Promise<T> {
     return writeToSlack(this.#o, method, fn, {
       final,
       priority: final || method === 'chat.startStream' ? 'final' : 'streaming',
       safeToRetry: (error) => !error.uncertain,
       marginMs: 1_000,
-      ...extra,
+      maxWaitMs,
     });
   }
 }

@@ -6,14 +6,11 @@ import type { EditReply } from './edit-reply';
 import { PacedWriter } from './paced-writer';
 import { taskCard } from './step-render';
 import { HERE_UNAVAILABLE, STOPPED_BY_USER, WORKSPACE_UNAVAILABLE } from './stream-limits';
-import { StreamMessages } from './stream-messages';
-import { nextStreamState, type StreamEvent, type StreamState } from './stream-state';
+import { StreamMessages, type StreamMessagesOptions } from './stream-messages';
+import { type MoveWhy, nextStreamState, type StreamEvent, type StreamState } from './stream-state';
 import { BudgetWaitError } from './write-budget';
 
-/**
- * In `auto` mode, an answer waits at most this long for the workspace's stream budget before taking the edit
- * path.
- */
+/** In `auto` mode, how long a stream's start may wait for the budget before the edit path takes over. */
 export const STREAM_START_WAIT_MS = 1_000;
 
 /**
@@ -24,14 +21,9 @@ export const STREAM_START_WAIT_MS = 1_000;
 export const STOP_CHECK_MS = 2_500;
 
 /** Options of a {@link StreamReply}; `intervalMs` spaces appends (`chat.appendStream` is Tier 4). */
-export interface StreamReplyOptions extends ReplyAdapterOptions {
-  /**
-   * Outside DMs: the asking user and that user's team
-   * (https://docs.slack.dev/reference/methods/chat.startStream).
-   */
-  recipient?: { userId: string; teamId: string } | undefined;
+export interface StreamReplyOptions extends ReplyAdapterOptions, Pick<StreamMessagesOptions, 'recipient'> {
   /** Shown under the thread until the first write (`assistant.threads.setStatus`). */
-  status?: { text: string; loadingMessages: string[] } | undefined;
+  status: { text: string; loadingMessages: string[] };
   /**
    * Builds an edit-path reply over `messageTs` (those that may still stream in `streaming`): to
    * rewrite streamed messages exactly, or to post an answer complete before its first write.
@@ -42,13 +34,11 @@ export interface StreamReplyOptions extends ReplyAdapterOptions {
   ) => EditReply;
   /** `auto` mode: when streaming is unavailable or busy here, the answer continues on the edit path. */
   fallback: boolean;
-  /** Streaming refused for the whole workspace; `auto` remembers it. Best effort. */
-  onUnavailable?: (slackError: string) => Promise<void>;
+  /** Streaming refused for the whole workspace; `auto` remembers it. Best effort: never throws. */
+  onUnavailable: (slackError: string) => Promise<void>;
   /** Posts the note shown when native-only streaming is refused. */
   refusedNote: string;
 }
-
-type MoveReason = Extract<StreamEvent<EditReply>, { type: 'move' }>['why'];
 
 /**
  * The native path of {@link AnswerReply}: Slack's AI streaming
@@ -56,14 +46,11 @@ type MoveReason = Extract<StreamEvent<EditReply>, { type: 'move' }>['why'];
  * A loading status first; the first text or step starts a stream (`chat.startStream`), then what is
  * new is appended at most once per `intervalMs` — task cards (`task_update` chunks) before text —
  * and `chat.stopStream` ends it with the feedback buttons (the messages' mechanics: stream-messages.ts).
- * Stop (`stopped_by_user`) aborts {@link stopped} and ends all writing.
- *
- * Where it stands is one {@link StreamState}. The answer moves to the edit path when streaming is
- * refused as unavailable or (auto mode) cannot start within a second, when it is complete before
- * its first write (one post), and to repair what Slack shows when an answer was lost.
+ * Stop (`stopped_by_user`) aborts {@link stopped} and ends all writing. Where it stands, and when
+ * the answer moves to the edit path, is one {@link StreamState}.
  */
 export class StreamReply implements AnswerReply {
-  readonly #o: StreamReplyOptions & { now: () => number };
+  readonly #o: StreamReplyOptions;
   readonly #stop = new AbortController();
   readonly #msgs: StreamMessages;
   #state: StreamState<EditReply> = { kind: 'streaming' };
@@ -81,7 +68,7 @@ export class StreamReply implements AnswerReply {
   #checkStop = false;
 
   constructor(options: StreamReplyOptions) {
-    this.#o = { now: Date.now, ...options };
+    this.#o = options;
     this.#msgs = new StreamMessages({
       ...options,
       startWaitMs: options.fallback ? STREAM_START_WAIT_MS : undefined,
@@ -91,7 +78,6 @@ export class StreamReply implements AnswerReply {
     });
     this.#writer = new PacedWriter({
       intervalMs: options.intervalMs,
-      now: this.#o.now,
       write: () => this.#write(),
       logger: options.logger,
     });
@@ -116,7 +102,6 @@ export class StreamReply implements AnswerReply {
   /** Shows the loading status; where Slack refuses it (auto mode), a placeholder message instead. */
   async open(): Promise<void> {
     const { status } = this.#o;
-    if (!status) return;
     const shown = await this.#setStatus(status.text, status.loadingMessages);
     if (!shown && this.#o.fallback) {
       const edit = this.#o.edit([], { placeholder: true });
@@ -140,10 +125,9 @@ export class StreamReply implements AnswerReply {
       return;
     }
     this.#steps.set(update.id, update);
-    const { status } = this.#o;
     // Until the stream starts, the status line names what runs (Slack shows "<app> <status>"); not
     // once a write has begun, or a status could reach Slack after the stream and outlive it.
-    if (status && !this.#writing && update.status === 'in_progress') {
+    if (!this.#writing && update.status === 'in_progress') {
       const title = neutraliseMentions(update.title);
       const text = `is ${title.charAt(0).toLowerCase()}${title.slice(1)}`.slice(0, 80);
       this.#status = this.#status.then(() => this.#setStatus(`${text}…`));
@@ -200,7 +184,7 @@ export class StreamReply implements AnswerReply {
     await this.#writer.close();
     await this.#status;
     if (this.#state.kind === 'moved') return this.#state.to.abandon();
-    if (this.#msgs.ts.length === 0 && this.#o.status) await this.#setStatus('');
+    if (this.#msgs.ts.length === 0) await this.#setStatus('');
     // Nothing more will be written: leave no message "streaming" (best effort).
     await this.#msgs.stopAll();
   }
@@ -213,7 +197,7 @@ export class StreamReply implements AnswerReply {
   }
 
   /** Continues on the edit path; what was asked to be shown so far is shown there (unless finishing). */
-  #move(edit: EditReply, why: MoveReason, replay = true): void {
+  #move(edit: EditReply, why: MoveWhy, replay = true): void {
     this.#event({ type: 'move', to: edit, why });
     if (this.#state.kind !== 'moved' || !replay) return;
     for (const step of this.#steps.values()) edit.step(step);
@@ -281,7 +265,7 @@ export class StreamReply implements AnswerReply {
       return true;
     }
     if (first && (WORKSPACE_UNAVAILABLE.has(code) || HERE_UNAVAILABLE.has(code))) {
-      if (WORKSPACE_UNAVAILABLE.has(code)) await this.#o.onUnavailable?.(code).catch(() => undefined);
+      if (WORKSPACE_UNAVAILABLE.has(code)) await this.#o.onUnavailable(code);
       if (fallback) {
         logger.info('native streaming is not available here; continuing on the edit path', {
           slackError: code,
@@ -298,10 +282,9 @@ export class StreamReply implements AnswerReply {
         { cause: error },
       );
       this.#event({ type: 'refuse', error: refusal });
-      const { slack, channel, threadTs } = this.#o;
-      const tag = { eventId: this.#o.eventId, chunk: 0 };
+      const { slack, channel, threadTs, eventId, refusedNote } = this.#o;
       await withinTime('chat.postMessage', this.#o.timeLeftMs(), () =>
-        slack.post({ channel, threadTs, text: this.#o.refusedNote, tag }),
+        slack.post({ channel, threadTs, text: refusedNote, tag: { eventId, chunk: 0 } }),
       ).catch(() => logger.warn('could not post the streaming refusal note'));
       return true;
     }

@@ -5,7 +5,7 @@ import type { SlackCallError } from '../errors';
  * - `streaming`: the answer is written into stream messages (none yet, or the open ones);
  * - `uncertain`: what Slack shows may differ from what we sent (a stream's start or an append lost
  *   its answer, or a retried model call started over): streaming writes stop, and the final write
- *   ends the streams and rewrites them exactly on the edit path (`repairing`);
+ *   ends the streams and rewrites them exactly on the edit path;
  * - `moved`: the answer continues on the edit path (streaming unavailable or busy here, nothing
  *   written before the answer was complete, or a repair): every call is the edit path's;
  * - `refused`: Slack refused to show anything here (native only, or the conversation refuses the
@@ -14,24 +14,20 @@ import type { SlackCallError } from '../errors';
  */
 export type StreamState<Edit> =
   | { kind: 'streaming' }
-  | { kind: 'uncertain'; why: 'lost_start' | 'diverged' }
-  | {
-      kind: 'moved';
-      to: Edit;
-      why: 'unavailable' | 'busy' | 'complete_before_first_write' | 'no_status' | 'repair';
-    }
+  | { kind: 'uncertain'; why: UncertainWhy }
+  | { kind: 'moved'; to: Edit; why: MoveWhy }
   | { kind: 'refused'; error: SlackCallError }
   | { kind: 'stopped' };
 
+type UncertainWhy = 'lost_start' | 'diverged';
+/** Why the answer continues on the edit path. */
+export type MoveWhy = 'unavailable' | 'busy' | 'complete_before_first_write' | 'no_status' | 'repair';
+
 /** What can happen to a stream reply. */
 export type StreamEvent<Edit> =
-  | { type: 'uncertain'; why: 'lost_start' | 'diverged' }
+  | { type: 'uncertain'; why: UncertainWhy }
   | { type: 'start_found' }
-  | {
-      type: 'move';
-      to: Edit;
-      why: 'unavailable' | 'busy' | 'complete_before_first_write' | 'no_status' | 'repair';
-    }
+  | { type: 'move'; to: Edit; why: MoveWhy }
   | { type: 'refuse'; error: SlackCallError }
   | { type: 'user_stopped' };
 

@@ -6,15 +6,6 @@ import type { MomentoCache } from '../store/momento-cache';
 import { type MethodLimit, MINUTE_MS, SLACK_WRITE_LIMITS, STREAMING_SHARE } from './slack-tiers';
 
 /**
- * One budget of Slack writes per workspace and method, shared by every Lambda instance writing
- * there (Slack counts "per API method per workspace per app":
- * https://docs.slack.dev/apis/web-api/rate-limits).
- * Each method's calls are kept in a shared log (a Momento list per workspace and method); a write
- * is admitted when the log holds fewer than the method's limit in the 60 seconds before it, so
- * that no 60-second span ever holds more than the documented number, however the calls fall.
- */
-
-/**
  * `final` writes (a complete answer, a stream's start and stop, a placeholder) may use the whole
  * limit; `streaming` ones (edits and appends of a growing answer) only {@link STREAMING_SHARE} of it.
  */
@@ -28,15 +19,8 @@ export interface WriteRequest {
   priority: WritePriority;
 }
 
-/** The port: asks before each Slack write whether it fits the workspace's shared budget. */
-export interface WriteBudget {
-  /**
-   * Takes one call of `method` from its budget. Never throws: while the shared log is
-   * unreachable it grants everything (each reply's own pacing and Slack's `Retry-After` apply).
-   * @returns 0 when the write may go now, otherwise milliseconds to wait before asking again.
-   */
-  take(request: WriteRequest): Promise<number>;
-}
+/** Asks before each Slack write whether it fits the workspace's shared budget. */
+export type WriteBudget = ReturnType<typeof slidingMinuteBudget>;
 
 /** A shared, ordered log per key: the part of Momento the budget needs. */
 export interface SharedLog {
@@ -56,12 +40,12 @@ export interface WriteBudgetOptions {
   limits?: Readonly<Record<string, MethodLimit>>;
   /** The span Slack counts "per minute" over: 60 s; a benchmark or test may compress it. */
   minuteMs?: number;
-  /** After the log fails, it is not asked again for this long. Default 30 s. */
-  unreachableBackoffMs?: number;
   now?: () => number;
   random?: () => number;
 }
 
+/** After the log fails, it is not asked again for this long. */
+const UNREACHABLE_BACKOFF_MS = 30_000;
 /** Part added to every span the budget counts over (2 s of Slack's minute). */
 const SEND_MARGIN = 1 / 30;
 
@@ -127,30 +111,36 @@ export function budgetKey(request: WriteRequest, limit: MethodLimit): string {
 }
 
 /**
- * {@link WriteBudget} over a {@link SharedLog}: a sliding minute per workspace and method. A write
- * appends itself to the log first, then counts what was logged before it; over the limit, it takes
- * itself out again and waits until the oldest calls in its way have left their minute. Appending
- * first means two writers at the same instant cannot both pass: the later one counts the earlier
- * (at worst both wait). Methods without a limit always go.
+ * One budget of Slack writes per workspace and method, shared by every Lambda instance writing
+ * there (see slack-tiers.ts): a sliding minute over a {@link SharedLog}, so that no 60-second span
+ * ever holds more than the documented number. A write appends itself to the log first, then counts
+ * what was logged before it; over the limit, it takes itself out again and waits until the oldest
+ * calls in its way have left their minute. Appending first means two writers at the same instant
+ * cannot both pass: the later one counts the earlier (at worst both wait). Methods without a limit
+ * always go.
  */
-export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions): WriteBudget {
+export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions) {
   const limits = options.limits ?? SLACK_WRITE_LIMITS;
   const minuteMs = options.minuteMs ?? MINUTE_MS;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const backoffMs = options.unreachableBackoffMs ?? 30_000;
   let unreachableUntil = 0;
 
   const fail = (error: unknown): number => {
     if (now() >= unreachableUntil) {
       options.logger.warn('write budget unavailable; each reply paces itself', { error: error as Error });
     }
-    unreachableUntil = now() + backoffMs;
+    unreachableUntil = now() + UNREACHABLE_BACKOFF_MS;
     return 0;
   };
 
   return {
-    async take(request) {
+    /**
+     * Takes one call of `method` from its budget. Never throws: while the shared log is
+     * unreachable it grants everything (each reply's own pacing and Slack's `Retry-After` apply).
+     * @returns 0 when the write may go now, otherwise milliseconds to wait before asking again.
+     */
+    async take(request: WriteRequest): Promise<number> {
       const limit = limits[request.method];
       if (!limit || now() < unreachableUntil) return 0;
       const key = budgetKey(request, limit);
@@ -198,9 +188,6 @@ export function momentoSharedLog(cache: MomentoCache): SharedLog {
     },
   };
 }
-
-/** No shared budget: every write goes (each reply's own interval and `Retry-After` apply). */
-export const unlimitedWriteBudget: WriteBudget = { take: async () => 0 };
 
 /** One reply's view of the budget: its workspace and channel are bound. */
 export type ReplyBudget = (method: string, priority: WritePriority) => Promise<number>;
