@@ -120,8 +120,8 @@ export async function answerWithTools(
       countTokens: ports?.countTokens ?? (() => Promise.resolve((text: string) => Buffer.byteLength(text))),
       resultTokens: ports?.resultTokens ?? 1_000,
       model,
-      support: ports?.availability ? { refused: (m) => ports.availability!.markOff(m) } : undefined,
-      limits: { maxSteps: ports?.settings.maxSteps ?? 4 },
+      availability: ports?.availability,
+      maxSteps: ports?.settings.maxSteps,
     },
   );
 }

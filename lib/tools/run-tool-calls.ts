@@ -5,10 +5,8 @@ import type { AnswerReply, StepUpdate } from '../reply/answer-reply';
 import { clip, STEP_TEXT_LIMIT, STEP_TITLE_LIMIT, type Tool, type ToolOutcome } from './tool';
 import { fenceUntrusted } from './untrusted';
 
-/** How long one call may take. */
-export interface ToolRunLimits {
-  toolTimeoutMs: number;
-}
+/** A lookup that takes longer is stopped (read_link's own limit is the same). */
+const TOOL_TIMEOUT_MS = 10_000;
 
 /** What one call left: its `tool` message for the model and its trace for memory. */
 export interface ToolCallResult {
@@ -22,7 +20,7 @@ const MAX_SOURCES = 10;
 
 /**
  * Runs one round's tool calls in parallel, each as a step of the reply (`in_progress`, then
- * `complete` or `error`), each bounded by `toolTimeoutMs`, the round's `deadline` and the reply's
+ * `complete` or `error`), each bounded by {@link TOOL_TIMEOUT_MS}, the round's `deadline` and the reply's
  * Stop: the call's signal aborts its requests, and the round never waits past the bound even for a
  * tool that ignored its signal. A call that fails is an `error` step and a result saying so; the
  * answer goes on. Results are cut to `resultTokens` with a marker and fenced as untrusted data.
@@ -35,7 +33,6 @@ export async function runToolCalls(
     tools: readonly Tool[];
     reply: AnswerReply;
     logger: Logger;
-    limits: ToolRunLimits;
     /** Epoch ms by which every call of the round must have returned. */
     deadline: number;
     countTokens: () => Promise<TokenCounter>;
@@ -77,7 +74,7 @@ async function runOne(
   const title = clip(tool.title(args), STEP_TITLE_LIMIT);
   reply.step({ id: stepId, title, status: 'in_progress' });
 
-  const ms = Math.max(0, Math.min(ports.limits.toolTimeoutMs, ports.deadline - Date.now()));
+  const ms = Math.max(0, Math.min(TOOL_TIMEOUT_MS, ports.deadline - Date.now()));
   const abort = new AbortController();
   const stop = () => abort.abort(new Error('stopped'));
   if (reply.stopped.aborted) stop();
