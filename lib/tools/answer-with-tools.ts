@@ -75,7 +75,7 @@ export async function toolsForAnswer(
           names: ports.names,
           resolve: ports.resolve,
           allowHosts: new Set(settings.readLinkAllowHosts),
-          ...(ports.isBlocked ? { isBlocked: ports.isBlocked } : {}),
+          isBlocked: ports.isBlocked,
         },
       ),
     );

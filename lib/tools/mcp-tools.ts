@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { McpServerSetting } from '../config-variables';
 import type { Logger } from '../logger';
-import type { Tool, ToolOutcome } from './tool';
+import { failed, type Tool, type ToolOutcome } from './tool';
 
 /** `tools/list` answers are kept this long per instance: a server's new tools arrive within it. */
 export const MCP_LIST_TTL_MS = 5 * 60_000;
@@ -105,13 +105,8 @@ export function mcpToolSource(
           const text = ((result.content as Array<{ type: string; text?: string }> | undefined) ?? [])
             .flatMap((part) => (part.type === 'text' && part.text ? [part.text] : []))
             .join('\n');
-          if (result.isError) {
-            return {
-              ok: false,
-              content: `The tool reported an error: ${text}`,
-              output: 'The tool reported an error',
-            };
-          }
+          if (result.isError)
+            return failed(`The tool reported an error: ${text}`, 'The tool reported an error');
           return { ok: true, content: text || '(no text)', output: `${text.length} characters` };
         } catch (error) {
           if (context.signal.aborted) throw error;
@@ -119,11 +114,7 @@ export function mcpToolSource(
             server: server.name,
             errorName: (error as Error)?.name,
           });
-          return {
-            ok: false,
-            content: 'The tool could not be reached. Answer without it.',
-            output: 'Could not be reached',
-          };
+          return failed('The tool could not be reached. Answer without it.', 'Could not be reached');
         } finally {
           await client?.close().catch(() => undefined);
         }

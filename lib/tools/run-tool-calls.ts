@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { cutToTokens } from '../llm/cut-to-tokens';
 import type { ChatMessage, TokenCounter, ToolCall } from '../llm/prompt';
 import type { AnswerReply, StepUpdate } from '../reply/answer-reply';
-import { clip, STEP_TEXT_LIMIT, STEP_TITLE_LIMIT, type Tool, type ToolOutcome } from './tool';
+import { clip, failed, STEP_TEXT_LIMIT, STEP_TITLE_LIMIT, type Tool, type ToolOutcome } from './tool';
 import { fenceUntrusted } from './untrusted';
 
 /** A lookup that takes longer is stopped (read_link's own limit is the same). */
@@ -91,7 +91,7 @@ async function runOne(
       }),
     ]);
   } catch (error) {
-    outcome = failed(abort.signal, error, tool.name, logger);
+    outcome = endedWithout(abort.signal, error, tool.name, logger);
   } finally {
     clearTimeout(timer);
     reply.stopped.removeEventListener('abort', stop);
@@ -126,22 +126,17 @@ async function runOne(
 }
 
 /** Why a call ended without an outcome: Stop, its time, or a bug in the tool. */
-function failed(signal: AbortSignal, error: unknown, tool: string, logger: Logger): ToolOutcome {
+function endedWithout(signal: AbortSignal, error: unknown, tool: string, logger: Logger): ToolOutcome {
   const why = signal.aborted ? (signal.reason as Error)?.message : undefined;
-  if (why === 'stopped') return { ok: false, content: 'The user stopped the answer.', output: 'Stopped' };
+  if (why === 'stopped') return failed('The user stopped the answer.', 'Stopped');
   if (why === 'timeout') {
     logger.warn('a tool call ran out of time', { tool });
-    return {
-      ok: false,
-      content: 'The lookup took too long and was stopped. Answer without it, and say so.',
-      output: 'Took too long; stopped',
-    };
+    return failed(
+      'The lookup took too long and was stopped. Answer without it, and say so.',
+      'Took too long; stopped',
+    );
   }
   // Only the error's name: its message may quote what the tool read.
   logger.error('a tool call failed', { tool, errorName: (error as Error)?.name ?? typeof error });
-  return {
-    ok: false,
-    content: 'The lookup failed. Answer without it, and say so.',
-    output: 'Failed',
-  };
+  return failed('The lookup failed. Answer without it, and say so.', 'Failed');
 }

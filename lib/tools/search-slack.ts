@@ -2,8 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { UserNames } from '../context/user-names';
 import type { Logger } from '../logger';
 import { slackCall, slackErrorCode } from '../slack/web-api-call';
-import { abortableClient } from './abortable-client';
-import { stringArg, type Tool, type ToolOutcome } from './tool';
+import { abortableClient, failed, stringArg, type Tool, type ToolOutcome } from './tool';
 
 /** The model gets at most this many messages (the method returns up to 20 a page). */
 export const SEARCH_RESULTS = 10;
@@ -87,9 +86,9 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
     trace: (args) => `searched Slack: ${stringArg(args, 'query') ?? ''}`,
     async run(args, context) {
       const query = stringArg(args, 'query');
-      if (!query) return refusal('The search needs a `query`.', 'No query');
+      if (!query) return failed('The search needs a `query`.', 'No query');
       if (!scope.actionToken) {
-        return refusal(
+        return failed(
           'Slack search is not available for this question: Slack sent no action token with it. Answer ' +
             'without searching.',
           'Not available for this question',
@@ -148,10 +147,6 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
   };
 }
 
-function refusal(content: string, output: string): ToolOutcome {
-  return { ok: false, content, output };
-}
-
 /** Slack refused the search: tell the model, WARN once per code in this instance. */
 function unavailable(code: string, logger: Logger): ToolOutcome {
   if (!warned.has(code)) {
@@ -164,13 +159,10 @@ function unavailable(code: string, logger: Logger): ToolOutcome {
       : code === 'missing_scope'
         ? 'the app lacks the search:read scopes (reinstall it with the current manifest)'
         : `Slack refused the search (${code})`;
-  return {
-    ok: false,
-    content:
-      `Slack search is not available: ${why}. Answer without searching, and say that you could not ` +
-      `search.`,
-    output: code === 'ratelimited' ? 'Rate limited by Slack' : `Not available (${code})`,
-  };
+  return failed(
+    `Slack search is not available: ${why}. Answer without searching, and say that you could not search.`,
+    code === 'ratelimited' ? 'Rate limited by Slack' : `Not available (${code})`,
+  );
 }
 
 /** `YYYY-MM-DD` → epoch seconds (UTC midnight), the method's `before`/`after`. */
