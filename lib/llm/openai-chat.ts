@@ -47,8 +47,8 @@ export interface ChatModel {
   /**
    * Streams an answer; `onText` receives the whole text so far after each new piece.
    * @param limits `deadlineMs`: give up this many milliseconds from now, whole stream included;
-   *   `idleMs`: give up when no piece arrives for this long; `signal`: abort at once (no more tokens
-   *   are paid for) and return the text so far with `finishReason: 'stopped'`.
+   *   `signal`: abort at once (no more tokens are paid for) and return the text so far with
+   *   `finishReason: 'stopped'`. A stream silent for {@link IDLE_MS} is given up too.
    * @param tools functions the model may call; their calls come back in `toolCalls`.
    * @throws {LlmError} sorted into retryable (429, 5xx, connection, broken or stalled stream) and not;
    *   {@link ToolsRefusedError} when the server refuses `tools`.
@@ -56,14 +56,14 @@ export interface ChatModel {
   stream(
     messages: ChatMessage[],
     onText: (textSoFar: string) => void,
-    limits: { deadlineMs: number; idleMs?: number; signal?: AbortSignal },
+    limits: { deadlineMs: number; signal?: AbortSignal },
     overrides?: ChatOverrides,
     tools?: ToolOffer,
   ): Promise<ChatAnswer>;
 }
 
 /** A stream that sends nothing for this long is taken as stalled. */
-export const DEFAULT_IDLE_MS = 60_000;
+const IDLE_MS = 60_000;
 
 /**
  * OpenAI's Chat Completions API (or any compatible server) as a {@link ChatModel}.
@@ -89,7 +89,7 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
       let idle: NodeJS.Timeout | undefined;
       const armIdle = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => abort.abort(new Error('stalled')), limits.idleMs ?? DEFAULT_IDLE_MS);
+        idle = setTimeout(() => abort.abort(new Error('stalled')), IDLE_MS);
       };
       try {
         armIdle();

@@ -43,11 +43,6 @@ export function contentText(content: ChatMessage['content']): string {
     : content.map((p) => (p.type === 'text' ? p.text : '')).join('');
 }
 
-/** Image parts in a message's content. */
-export function imageParts(content: ChatMessage['content']): number {
-  return typeof content === 'string' ? 0 : content.filter((p) => p.type === 'image_url').length;
-}
-
 /**
  * A rough token cost of one image when the server reports no usage: OpenAI bills a low-detail
  * image at 85 tokens and a high-detail one at 85 + 170 per 512 px tile
@@ -67,6 +62,12 @@ export type TokenCounter = (text: string, limit?: number) => number;
  * (https://cookbook.openai.com/examples/how_to_count_tokens_with_tiktoken).
  */
 const TOKENS_PER_MESSAGE = 4;
+
+/** A message's tokens in the chat format, each image at {@link IMAGE_TOKENS_ESTIMATE}. */
+export function messageTokens(m: ChatMessage, count: TokenCounter): number {
+  const images = typeof m.content === 'string' ? 0 : m.content.filter((p) => p.type === 'image_url').length;
+  return TOKENS_PER_MESSAGE + count(contentText(m.content)) + images * IMAGE_TOKENS_ESTIMATE;
+}
 
 /**
  * Removes the bot's own mention from a question: `<@U123>` and `<@U123|name>`
