@@ -10,9 +10,6 @@ export const MCP_RETRY_AFTER_MS = 60_000;
 /** `tools/list` may take this long before an answer starts without that server's tools. */
 export const MCP_LIST_TIMEOUT_MS = 3_000;
 
-/** Reads a header value that names an SSM SecureString (`ssm:<name>`); others are used as written. */
-export type HeaderResolver = (value: string) => Promise<string>;
-
 interface Listed {
   at: number;
   tools: Array<{ name: string; description?: string; inputSchema: Record<string, unknown> }>;
@@ -34,9 +31,8 @@ export interface McpToolSource {
  */
 export function mcpToolSource(
   servers: readonly McpServerSetting[],
-  options: { resolveHeader: HeaderResolver; now?: () => number },
+  options: { resolveHeader: (value: string) => Promise<string> },
 ): McpToolSource {
-  const now = options.now ?? Date.now;
   const lists = new Map<string, Listed>();
   const down = new Map<string, number>();
   const warned = new Set<string>();
@@ -59,19 +55,19 @@ export function mcpToolSource(
 
   const list = async (server: McpServerSetting, logger: Logger): Promise<Listed | undefined> => {
     const cached = lists.get(server.name);
-    if (cached && now() - cached.at < MCP_LIST_TTL_MS) return cached;
-    if ((down.get(server.name) ?? 0) > now()) return undefined;
+    if (cached && Date.now() - cached.at < MCP_LIST_TTL_MS) return cached;
+    if ((down.get(server.name) ?? 0) > Date.now()) return undefined;
     const signal = AbortSignal.timeout(MCP_LIST_TIMEOUT_MS);
     let client: Client | undefined;
     try {
       client = await connect(server, signal);
       const { tools } = await client.listTools(undefined, { signal });
-      const listed: Listed = { at: now(), tools: tools as Listed['tools'] };
+      const listed: Listed = { at: Date.now(), tools: tools as Listed['tools'] };
       lists.set(server.name, listed);
       warned.delete(server.name);
       return listed;
     } catch (error) {
-      down.set(server.name, now() + MCP_RETRY_AFTER_MS);
+      down.set(server.name, Date.now() + MCP_RETRY_AFTER_MS);
       if (!warned.has(server.name)) {
         warned.add(server.name);
         logger.warn('an MCP server could not be listed; answering without its tools', {
