@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { cutToTokens } from '../llm/cut-to-tokens';
 import type { ChatMessage, TokenCounter, ToolCall } from '../llm/prompt';
 import type { AnswerReply, StepUpdate } from '../reply/answer-reply';
-import { clip, failed, STEP_TEXT_LIMIT, STEP_TITLE_LIMIT, type Tool, type ToolOutcome } from './tool';
+import { failed, type Tool, type ToolOutcome } from './tool';
 import { fenceUntrusted } from './untrusted';
 
 /** A lookup that takes longer is stopped (read_link's own limit is the same). */
@@ -17,12 +17,16 @@ export interface ToolCallResult {
 
 /** Slack shows a card's sources as links; a handful is enough. */
 const MAX_SOURCES = 10;
+/** Slack's documented limit for a task card's `details` and `output` (see lib/reply). */
+const STEP_TEXT_LIMIT = 256;
+/** Titles stay short: one line on a phone. */
+const STEP_TITLE_LIMIT = 80;
 
 /**
  * Runs one round's tool calls in parallel, each as a step of the reply (`in_progress`, then
- * `complete` or `error`), each bounded by {@link TOOL_TIMEOUT_MS}, the round's `deadline` and the reply's
- * Stop: the call's signal aborts its requests, and the round never waits past the bound even for a
- * tool that ignored its signal. A call that fails is an `error` step and a result saying so; the
+ * `complete` or `error`), each bounded by {@link TOOL_TIMEOUT_MS}, the round's `deadline` and the
+ * reply's Stop: the call's signal aborts its requests, and the round never waits past the bound even
+ * for a tool that ignored its signal. A call that fails is an `error` step and a result saying so; the
  * answer goes on. Results are cut to `resultTokens` with a marker and fenced as untrusted data.
  * Logs carry tool names, lengths and times, never arguments or results.
  */
@@ -139,4 +143,14 @@ function endedWithout(signal: AbortSignal, error: unknown, tool: string, logger:
   // Only the error's name: its message may quote what the tool read.
   logger.error('a tool call failed', { tool, errorName: (error as Error)?.name ?? typeof error });
   return failed('The lookup failed. Answer without it, and say so.', 'Failed');
+}
+
+/** `text` cut to `max` characters with an ellipsis, never inside a surrogate pair. */
+function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  let end = max - 1;
+  const code = flat.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return `${flat.slice(0, end)}…`;
 }

@@ -50,21 +50,6 @@ export function failed(content: string, output: string): ToolOutcome {
   return { ok: false, content, output };
 }
 
-/** Slack's documented limit for a task card's `details` and `output` (see lib/reply). */
-export const STEP_TEXT_LIMIT = 256;
-/** Titles stay short: one line on a phone. */
-export const STEP_TITLE_LIMIT = 80;
-
-/** `text` cut to `max` characters with an ellipsis, never inside a surrogate pair. */
-export function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  let end = max - 1;
-  const code = flat.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return `${flat.slice(0, end)}…`;
-}
-
 /** A string argument, trimmed; `undefined` when absent or not a string. */
 export function stringArg(args: Record<string, unknown>, key: string): string | undefined {
   const value = args[key];
