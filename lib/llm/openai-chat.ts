@@ -20,19 +20,12 @@ export interface ChatAnswer {
 }
 
 /**
- * A function the model may call, as OpenAI's `tools` take it
- * (https://platform.openai.com/docs/api-reference/chat/create#chat-create-tools).
+ * The tools offered on one request, as OpenAI's `tools` take them (`parameters`: a JSON Schema
+ * object, https://platform.openai.com/docs/api-reference/chat/create#chat-create-tools);
+ * `choice: 'none'` makes the model answer in text.
  */
-export interface ToolSpec {
-  name: string;
-  description: string;
-  /** A JSON Schema object for the arguments. */
-  parameters: Record<string, unknown>;
-}
-
-/** The tools offered on one request; `choice: 'none'` makes the model answer in text. */
 export interface ToolOffer {
-  specs: ToolSpec[];
+  specs: Array<{ name: string; description: string; parameters: Record<string, unknown> }>;
   choice?: 'auto' | 'none';
 }
 
@@ -83,6 +76,7 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
       // stream, so the invocation ends with time left to tell the user instead of being killed.
       const abort = new AbortController();
       const stop = () => abort.abort(new Error('stopped'));
+      const abortedBy = () => (abort.signal.reason as Error | undefined)?.message;
       if (limits.signal?.aborted) return { text, finishReason: 'stopped' };
       limits.signal?.addEventListener('abort', stop, { once: true });
       const deadline = setTimeout(() => abort.abort(new Error('deadline')), Math.max(0, limits.deadlineMs));
@@ -139,12 +133,11 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
           }
         }
       } catch (cause) {
-        if (abort.signal.aborted && (abort.signal.reason as Error).message === 'stopped') {
-          return { text, finishReason: 'stopped' };
-        }
-        if (abort.signal.aborted) {
-          const why = (abort.signal.reason as Error).message === 'stalled' ? 'stalled' : 'ran out of time';
-          throw new LlmError(`the model stream ${why}`, { retryable: true, partialText: text }, { cause });
+        const why = abortedBy();
+        if (why === 'stopped') return { text, finishReason: 'stopped' };
+        if (why) {
+          const what = why === 'stalled' ? 'stalled' : 'ran out of time';
+          throw new LlmError(`the model stream ${what}`, { retryable: true, partialText: text }, { cause });
         }
         throw toLlmError(cause, text, Boolean(tools?.specs.length));
       } finally {
@@ -152,9 +145,7 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
         clearTimeout(idle);
         limits.signal?.removeEventListener('abort', stop);
       }
-      if (abort.signal.aborted && (abort.signal.reason as Error).message === 'stopped') {
-        return { text, finishReason: 'stopped' };
-      }
+      if (abortedBy() === 'stopped') return { text, finishReason: 'stopped' };
       if (finishReason === 'content_filter') {
         throw new LlmError('the answer was stopped by the content filter', {
           retryable: false,
@@ -238,5 +229,24 @@ function toLlmError(cause: unknown, partialText: string, offeredTools = false): 
     `the model stream broke: ${(cause as Error)?.message ?? cause}`,
     { retryable: true, partialText },
     { cause },
+  );
+}
+
+/**
+ * Whether the model refused the request because of an image in it. OpenAI answers such a request
+ * with HTTP 400 `invalid_request_error` and a code or message about the image:
+ * `invalid_image_format` ("You uploaded an unsupported image…",
+ * https://github.com/STranslate/STranslate/issues/277), `invalid_base64` ("Invalid base64
+ * image_url.", https://github.com/Azure/azure-sdk-for-java/issues/41670), or `invalid_value` with
+ * `param` naming `…image_url…` (https://github.com/openai/openai-python/issues/1483). The whole
+ * request fails for one image: asking again without the images can answer the question.
+ */
+export function isImageRefusal(error: LlmError): boolean {
+  const cause = error.cause;
+  if (error.status !== 400 || !(cause instanceof OpenAI.APIError)) return false;
+  return (
+    /image/i.test(`${cause.code ?? ''} ${cause.param ?? ''}`) ||
+    cause.code === 'invalid_base64' ||
+    /\bimage/i.test(cause.message)
   );
 }
