@@ -78,8 +78,6 @@ export async function runAgent(
     answer: { ...answer, text: join(shown, answer.text), usage: add(usage, answer.usage) },
     trace,
   });
-  const specs = (list: readonly Tool[]) =>
-    list.map(({ name, description, parameters }) => ({ name, description, parameters }));
 
   for (let step = 1; ; step++) {
     const timeForTools = deps.remainingMs() - deps.reserveMs - ANSWER_TIME_MS;
@@ -87,9 +85,9 @@ export async function runAgent(
       tools.length > 0 && step < maxSteps && calls < MAX_TOOL_CALLS_PER_ANSWER && timeForTools > 0;
     // After a round of tools the conversation holds tool calls: keep `tools`, ask for text only.
     const offer: ToolOffer | undefined = mayCall
-      ? { specs: specs(tools) }
+      ? { specs: tools }
       : toolRounds > 0
-        ? { specs: specs(tools), choice: 'none' }
+        ? { specs: tools, choice: 'none' }
         : undefined;
     // The same conversation with the images named, should the model refuse one of them.
     const withoutImages =

@@ -106,20 +106,14 @@ export async function answerWithTools(
   const tools = ports
     ? await toolsForAnswer(input.job, input.messages, input.overrides, ports, deps.logger)
     : [];
-  const model = input.overrides?.model ?? ports?.model ?? '';
   return runAgent(
-    {
-      messages: input.messages,
-      withoutImages: input.withoutImages,
-      reply: input.reply,
-      overrides: input.overrides,
-      tools,
-    },
+    { ...input, tools },
     {
       ...deps,
+      // Without ports there are no tools: no result is ever counted.
       countTokens: ports?.countTokens ?? (() => Promise.resolve((text: string) => Buffer.byteLength(text))),
       resultTokens: ports?.resultTokens ?? 1_000,
-      model,
+      model: input.overrides?.model ?? ports?.model ?? '',
       availability: ports?.availability,
       maxSteps: ports?.settings.maxSteps,
     },
