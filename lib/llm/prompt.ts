@@ -76,16 +76,12 @@ export function messageTokens(m: ChatMessage, count: TokenCounter): number {
  */
 export function stripBotMention(text: string, botUserId?: string): string {
   const pattern = botUserId
-    ? new RegExp(`<@${escapeRegExp(botUserId)}(?:\\|[^>]{0,80})?>`, 'g')
+    ? new RegExp(`<@${botUserId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:\\|[^>]{0,80})?>`, 'g')
     : /^\s*<@[A-Z0-9]+(?:\|[^>]{0,80})?>/;
   return text
     .replace(pattern, ' ')
     .replace(/[ \t]{2,}/g, ' ')
     .trim();
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** What {@link buildPrompt} made: the messages, and which history turns they hold. */
@@ -130,9 +126,9 @@ export async function buildPrompt(input: {
 }
 
 /** A turn that does not fit and would take more than this share of the budget is oversized. */
-export const OVERSIZED_SHARE = 0.5;
+const OVERSIZED_SHARE = 0.5;
 /** An oversized turn is shown cut only if at least this many tokens of it would fit. */
-export const MIN_CUT_TOKENS = 64;
+const MIN_CUT_TOKENS = 64;
 /** Room kept for the marker after a cut turn (`[… cut here: …]` is about 20 tokens). */
 const CUT_MARKER_TOKENS = 32;
 
@@ -147,7 +143,7 @@ const CUT_MARKER_TOKENS = 32;
  *   (when at least {@link MIN_CUT_TOKENS} of it fit), at its place in the thread;
  * - the history never opens on an answer whose question was dropped.
  */
-export function fitHistory(
+function fitHistory(
   history: Turn[],
   budget: number,
   count: TokenCounter,
@@ -193,7 +189,7 @@ export async function o200kTokenCounter(): Promise<TokenCounter> {
 }
 
 /** Texts are counted in slices of at most this many characters. */
-export const COUNT_SLICE_CHARS = 500;
+const COUNT_SLICE_CHARS = 500;
 /** One counter counts this many characters exactly; past that, texts count as their UTF-8 bytes. */
 export const EXACT_COUNT_CHARS = 12_000;
 

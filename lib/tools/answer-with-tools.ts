@@ -87,7 +87,7 @@ export async function toolsForAnswer(
 
 /**
  * Step 4 of the answer: the model streamed into the reply, with the tools it may call
- * ({@link runAgent}); without tools, exactly the one streamed call it was before.
+ * ({@link runAgent}); without tools, exactly one streamed call.
  */
 export async function answerWithTools(
   input: {

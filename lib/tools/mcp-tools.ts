@@ -4,11 +4,11 @@ import type { Logger } from '../logger';
 import { failed, type Tool, type ToolOutcome } from './tool';
 
 /** `tools/list` answers are kept this long per instance: a server's new tools arrive within it. */
-export const MCP_LIST_TTL_MS = 5 * 60_000;
+const MCP_LIST_TTL_MS = 5 * 60_000;
 /** An unreachable server is not asked again for this long (its tools are left out meanwhile). */
-export const MCP_RETRY_AFTER_MS = 60_000;
+const MCP_RETRY_AFTER_MS = 60_000;
 /** `tools/list` may take this long before an answer starts without that server's tools. */
-export const MCP_LIST_TIMEOUT_MS = 3_000;
+const MCP_LIST_TIMEOUT_MS = 3_000;
 
 interface Listed {
   at: number;

@@ -9,7 +9,7 @@ import { fenceUntrusted } from './untrusted';
 const TOOL_TIMEOUT_MS = 10_000;
 
 /** What one call left: its `tool` message for the model and its trace for memory. */
-export interface ToolCallResult {
+interface ToolCallResult {
   message: ChatMessage;
   /** e.g. `searched Slack: deploy freeze`; absent for a call of no known tool. */
   trace?: string;

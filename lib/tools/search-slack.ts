@@ -5,7 +5,7 @@ import { slackCall, slackErrorCode } from '../slack/web-api-call';
 import { abortableClient, failed, stringArg, type Tool, type ToolOutcome } from './tool';
 
 /** The model gets at most this many messages (the method returns up to 20 a page). */
-export const SEARCH_RESULTS = 10;
+const SEARCH_RESULTS = 10;
 
 const CHANNEL_TYPES = ['public_channel', 'private_channel', 'mpim', 'im'] as const;
 
@@ -38,7 +38,7 @@ export interface SearchScope {
  * channels elsewhere; narrowed to what the model asked for within that. Always sent explicitly:
  * the method's own default is not what either case needs.
  */
-export function searchedChannelTypes(requested: unknown, answerIsPrivate: boolean): string[] {
+function searchedChannelTypes(requested: unknown, answerIsPrivate: boolean): string[] {
   const allowed: readonly string[] = answerIsPrivate ? CHANNEL_TYPES : ['public_channel'];
   const asked = Array.isArray(requested) ? requested.filter((t) => allowed.includes(t as string)) : [];
   return asked.length > 0 ? (asked as string[]) : [...allowed];
