@@ -94,9 +94,6 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
           'Not available for this question',
         );
       }
-      const types = searchedChannelTypes(args.channel_types, scope.answerIsPrivate);
-      const after = epochOf(args.after);
-      const before = epochOf(args.before);
       let response: { results?: { messages?: SearchMessage[] } };
       try {
         response = (await slackCall('assistant.search.context', () =>
@@ -104,9 +101,10 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
             query,
             action_token: scope.actionToken,
             content_types: 'messages',
-            channel_types: types.join(','),
-            ...(after !== undefined ? { after } : {}),
-            ...(before !== undefined ? { before } : {}),
+            channel_types: searchedChannelTypes(args.channel_types, scope.answerIsPrivate).join(','),
+            // The Web API client leaves out parameters that are undefined.
+            after: epochOf(args.after),
+            before: epochOf(args.before),
             limit: SEARCH_RESULTS,
           }),
         )) as typeof response;
