@@ -198,8 +198,7 @@ function toOpenAiMessage(m: ChatMessage): OpenAI.ChatCompletionMessageParam {
 const TOOLS_REFUSAL = /\btools?\b|tool[_ ]choice|function[_ ]call/i;
 
 /** Sorts what the OpenAI SDK throws. */
-function toLlmError(cause: unknown, partialText: string, offeredTools = false): LlmError {
-  if (cause instanceof LlmError) return cause;
+function toLlmError(cause: unknown, partialText: string, offeredTools: boolean): LlmError {
   if (offeredTools && cause instanceof OpenAI.BadRequestError && TOOLS_REFUSAL.test(cause.message)) {
     return new ToolsRefusedError(`the model API refused tools: ${cause.message}`, { cause });
   }
