@@ -12,7 +12,10 @@ import { TOOLS_SYSTEM_NOTE } from './untrusted';
 /** How the loop ended: as {@link StreamOutcome}, with the one-line traces of the tools it used. */
 export type AgentOutcome = StreamOutcome & { trace: string[] };
 
-/** Tool calls of one answer, over all its rounds. Slack's thinking steps read best in a handful. */
+/**
+ * Tool calls of one answer, over all its rounds: Slack's thinking steps read best in a handful;
+ * OpenAI's parallel calls rarely pass 3.
+ */
 const MAX_TOOL_CALLS_PER_ANSWER = 8;
 /** Kept for the model's answer after a round of tools; less than this left, no more tools. */
 const ANSWER_TIME_MS = 10_000;
