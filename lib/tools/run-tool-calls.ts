@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { cutToTokens } from '../llm/cut-to-tokens';
 import type { ChatMessage, TokenCounter, ToolCall } from '../llm/prompt';
-import type { AnswerReply, StepUpdate } from '../reply/answer-reply';
+import type { AnswerReply } from '../reply/answer-reply';
 import { failed, type Tool, type ToolOutcome } from './tool';
 import { fenceUntrusted } from './untrusted';
 
@@ -100,21 +100,16 @@ async function runOne(
     clearTimeout(timer);
     reply.stopped.removeEventListener('abort', stop);
   }
-  const update: StepUpdate = {
+  const sources = (outcome.sources ?? [])
+    .slice(0, MAX_SOURCES)
+    .map((s) => ({ url: s.url, text: clip(s.text, STEP_TEXT_LIMIT) }));
+  reply.step({
     id: stepId,
     title,
     status: outcome.ok ? 'complete' : 'error',
     output: clip(outcome.output, STEP_TEXT_LIMIT),
-    ...(outcome.sources?.length
-      ? {
-          sources: outcome.sources.slice(0, MAX_SOURCES).map((s) => ({
-            url: s.url,
-            text: clip(s.text, STEP_TEXT_LIMIT),
-          })),
-        }
-      : {}),
-  };
-  reply.step(update);
+    ...(sources.length ? { sources } : {}),
+  });
   const content = await cutToTokens(outcome.content, ports.resultTokens, ports.countTokens);
   logger.info('tool call', {
     tool: tool.name,
