@@ -126,19 +126,13 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
           `${m.permalink ?? ''}\n   ${(m.content ?? '').replace(/\n/g, '\n   ')}`
         );
       });
+      const count = `${found.length} message${found.length === 1 ? '' : 's'} found`;
       return {
         ok: true,
-        content: `${found.length} message${found.length === 1 ? '' : 's'} found:\n${lines.join('\n')}`,
-        output: `${found.length} message${found.length === 1 ? '' : 's'} found`,
-        sources: found.flatMap((m) =>
-          m.permalink
-            ? [
-                {
-                  url: m.permalink,
-                  text: `${named.get(m.author_user_id ?? '') ?? 'Message'}, ${dateOf(m.message_ts)}`,
-                },
-              ]
-            : [],
+        content: `${count}:\n${lines.join('\n')}`,
+        output: count,
+        sources: found.flatMap(({ permalink: url, author_user_id: user, message_ts: ts }) =>
+          url ? [{ url, text: `${named.get(user ?? '') ?? 'Message'}, ${dateOf(ts)}` }] : [],
         ),
       };
     },
