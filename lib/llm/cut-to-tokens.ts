@@ -39,7 +39,7 @@ export function truncateToTokens(
 }
 
 /** Ends a text that was cut (a tool's result), so the model knows there was more. */
-export const CUT_MARKER = '\n[… cut here: the rest did not fit.]';
+const CUT_MARKER = '\n[… cut here: the rest did not fit.]';
 
 /**
  * `text` cut to at most `maxTokens` tokens with {@link CUT_MARKER} when anything was dropped. A

@@ -2,10 +2,9 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '../logger';
 import { recordModelStream } from '../metrics';
 import type { ChatModel } from './openai-chat';
-import { contentText, IMAGE_TOKENS_ESTIMATE, imageParts, type TokenCounter } from './prompt';
+import { messageTokens, type TokenCounter } from './prompt';
 
-/** OpenAI's chat format: ~4 tokens around each message, 3 to prime the reply (see prompt.ts). */
-const TOKENS_PER_MESSAGE = 4;
+/** OpenAI's chat format primes the reply with 3 tokens (see prompt.ts). */
 const REPLY_PRIMING_TOKENS = 3;
 
 /**
@@ -16,15 +15,14 @@ const REPLY_PRIMING_TOKENS = 3;
  */
 export function measuredChatModel(
   inner: ChatModel,
-  ports: { metrics: Metrics; countTokens: () => Promise<TokenCounter>; logger: Logger; now?: () => number },
+  ports: { metrics: Metrics; countTokens: () => Promise<TokenCounter>; logger: Logger },
 ): ChatModel {
-  const now = ports.now ?? (() => performance.now());
   return {
     async stream(messages, onText, limits, overrides, tools) {
-      const started = now();
+      const started = performance.now();
       let firstTokenMs: number | undefined;
       const observe = (soFar: string) => {
-        firstTokenMs ??= now() - started;
+        firstTokenMs ??= performance.now() - started;
         onText(soFar);
       };
       try {
@@ -34,25 +32,17 @@ export function measuredChatModel(
           const count = await ports.countTokens();
           usage = {
             promptTokens:
-              REPLY_PRIMING_TOKENS +
-              messages.reduce(
-                (sum, m) =>
-                  sum +
-                  TOKENS_PER_MESSAGE +
-                  count(contentText(m.content)) +
-                  imageParts(m.content) * IMAGE_TOKENS_ESTIMATE,
-                0,
-              ),
+              REPLY_PRIMING_TOKENS + messages.reduce((sum, m) => sum + messageTokens(m, count), 0),
             completionTokens: count(
               answer.text + (answer.toolCalls ?? []).map((c) => c.name + c.arguments).join(''),
             ),
           };
           ports.logger.debug('the model sent no usage; tokens estimated', { ...usage });
         }
-        recordModelStream(ports.metrics, { firstTokenMs, completeMs: now() - started, ...usage });
+        recordModelStream(ports.metrics, { firstTokenMs, completeMs: performance.now() - started, ...usage });
         return { ...answer, usage };
       } catch (error) {
-        recordModelStream(ports.metrics, { firstTokenMs, completeMs: now() - started });
+        recordModelStream(ports.metrics, { firstTokenMs, completeMs: performance.now() - started });
         throw error;
       }
     },

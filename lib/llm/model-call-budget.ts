@@ -15,8 +15,7 @@
  *
  * With the defaults: 2 × (4 + 2 − 1) × 5 = 50 requests, the cap. A flood of N events can
  * therefore never cost more than 50 × N requests, whatever fails; config refuses an
- * `AGENT_MAX_STEPS` or `QUEUE_MAX_RECEIVE_COUNT` that would exceed it (lib/config.ts). Without
- * tools an answer is one call, and the worst case is the 20 requests it was before tools.
+ * `AGENT_MAX_STEPS` or `QUEUE_MAX_RECEIVE_COUNT` that would exceed it (lib/config.ts).
  */
 export const MAX_MODEL_CALLS_PER_EVENT = 50;
 
@@ -31,21 +30,10 @@ export const MODEL_CALL_BUDGET = {
   attemptsPerInvocation: 2,
 } as const;
 
-/** Model calls one invocation may make: the loop's rounds and its retries. */
-export function modelCallsPerInvocation(
-  maxSteps = DEFAULT_AGENT_MAX_STEPS,
-  budget = MODEL_CALL_BUDGET,
-): number {
-  return maxSteps + budget.attemptsPerInvocation - 1;
-}
-
-/** Requests one event may cost with these factors, `maxReceiveCount` receives and `maxSteps` rounds. */
-export function modelCallsPerEvent(
-  maxReceiveCount: number,
-  maxSteps = DEFAULT_AGENT_MAX_STEPS,
-  budget = MODEL_CALL_BUDGET,
-): number {
-  return (budget.sdkMaxRetries + 1) * modelCallsPerInvocation(maxSteps, budget) * maxReceiveCount;
+/** Requests one event may cost with `maxReceiveCount` receives and `maxSteps` rounds. */
+export function modelCallsPerEvent(maxReceiveCount: number, maxSteps = DEFAULT_AGENT_MAX_STEPS): number {
+  const perInvocation = maxSteps + MODEL_CALL_BUDGET.attemptsPerInvocation - 1;
+  return (MODEL_CALL_BUDGET.sdkMaxRetries + 1) * perInvocation * maxReceiveCount;
 }
 
 /** The largest `maxReceiveCount` that keeps an event within {@link MAX_MODEL_CALLS_PER_EVENT}: 5. */

@@ -20,19 +20,12 @@ export interface ChatAnswer {
 }
 
 /**
- * A function the model may call, as OpenAI's `tools` take it
- * (https://platform.openai.com/docs/api-reference/chat/create#chat-create-tools).
+ * The tools offered on one request, as OpenAI's `tools` take them (`parameters`: a JSON Schema
+ * object, https://platform.openai.com/docs/api-reference/chat/create#chat-create-tools);
+ * `choice: 'none'` makes the model answer in text.
  */
-export interface ToolSpec {
-  name: string;
-  description: string;
-  /** A JSON Schema object for the arguments. */
-  parameters: Record<string, unknown>;
-}
-
-/** The tools offered on one request; `choice: 'none'` makes the model answer in text. */
 export interface ToolOffer {
-  specs: ToolSpec[];
+  specs: Array<{ name: string; description: string; parameters: Record<string, unknown> }>;
   choice?: 'auto' | 'none';
 }
 
@@ -47,8 +40,8 @@ export interface ChatModel {
   /**
    * Streams an answer; `onText` receives the whole text so far after each new piece.
    * @param limits `deadlineMs`: give up this many milliseconds from now, whole stream included;
-   *   `idleMs`: give up when no piece arrives for this long; `signal`: abort at once (no more tokens
-   *   are paid for) and return the text so far with `finishReason: 'stopped'`.
+   *   `signal`: abort at once (no more tokens are paid for) and return the text so far with
+   *   `finishReason: 'stopped'`. A stream silent for {@link IDLE_MS} is given up too.
    * @param tools functions the model may call; their calls come back in `toolCalls`.
    * @throws {LlmError} sorted into retryable (429, 5xx, connection, broken or stalled stream) and not;
    *   {@link ToolsRefusedError} when the server refuses `tools`.
@@ -56,14 +49,14 @@ export interface ChatModel {
   stream(
     messages: ChatMessage[],
     onText: (textSoFar: string) => void,
-    limits: { deadlineMs: number; idleMs?: number; signal?: AbortSignal },
+    limits: { deadlineMs: number; signal?: AbortSignal },
     overrides?: ChatOverrides,
     tools?: ToolOffer,
   ): Promise<ChatAnswer>;
 }
 
 /** A stream that sends nothing for this long is taken as stalled. */
-export const DEFAULT_IDLE_MS = 60_000;
+const IDLE_MS = 60_000;
 
 /**
  * OpenAI's Chat Completions API (or any compatible server) as a {@link ChatModel}.
@@ -83,13 +76,14 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
       // stream, so the invocation ends with time left to tell the user instead of being killed.
       const abort = new AbortController();
       const stop = () => abort.abort(new Error('stopped'));
+      const abortedBy = () => (abort.signal.reason as Error | undefined)?.message;
       if (limits.signal?.aborted) return { text, finishReason: 'stopped' };
       limits.signal?.addEventListener('abort', stop, { once: true });
       const deadline = setTimeout(() => abort.abort(new Error('deadline')), Math.max(0, limits.deadlineMs));
       let idle: NodeJS.Timeout | undefined;
       const armIdle = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => abort.abort(new Error('stalled')), limits.idleMs ?? DEFAULT_IDLE_MS);
+        idle = setTimeout(() => abort.abort(new Error('stalled')), IDLE_MS);
       };
       try {
         armIdle();
@@ -139,12 +133,11 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
           }
         }
       } catch (cause) {
-        if (abort.signal.aborted && (abort.signal.reason as Error).message === 'stopped') {
-          return { text, finishReason: 'stopped' };
-        }
-        if (abort.signal.aborted) {
-          const why = (abort.signal.reason as Error).message === 'stalled' ? 'stalled' : 'ran out of time';
-          throw new LlmError(`the model stream ${why}`, { retryable: true, partialText: text }, { cause });
+        const why = abortedBy();
+        if (why === 'stopped') return { text, finishReason: 'stopped' };
+        if (why) {
+          const what = why === 'stalled' ? 'stalled' : 'ran out of time';
+          throw new LlmError(`the model stream ${what}`, { retryable: true, partialText: text }, { cause });
         }
         throw toLlmError(cause, text, Boolean(tools?.specs.length));
       } finally {
@@ -152,9 +145,7 @@ export function openAiChat(client: OpenAI, options: { model: string; temperature
         clearTimeout(idle);
         limits.signal?.removeEventListener('abort', stop);
       }
-      if (abort.signal.aborted && (abort.signal.reason as Error).message === 'stopped') {
-        return { text, finishReason: 'stopped' };
-      }
+      if (abortedBy() === 'stopped') return { text, finishReason: 'stopped' };
       if (finishReason === 'content_filter') {
         throw new LlmError('the answer was stopped by the content filter', {
           retryable: false,
@@ -207,8 +198,7 @@ function toOpenAiMessage(m: ChatMessage): OpenAI.ChatCompletionMessageParam {
 const TOOLS_REFUSAL = /\btools?\b|tool[_ ]choice|function[_ ]call/i;
 
 /** Sorts what the OpenAI SDK throws. */
-function toLlmError(cause: unknown, partialText: string, offeredTools = false): LlmError {
-  if (cause instanceof LlmError) return cause;
+function toLlmError(cause: unknown, partialText: string, offeredTools: boolean): LlmError {
   if (offeredTools && cause instanceof OpenAI.BadRequestError && TOOLS_REFUSAL.test(cause.message)) {
     return new ToolsRefusedError(`the model API refused tools: ${cause.message}`, { cause });
   }
@@ -238,5 +228,24 @@ function toLlmError(cause: unknown, partialText: string, offeredTools = false): 
     `the model stream broke: ${(cause as Error)?.message ?? cause}`,
     { retryable: true, partialText },
     { cause },
+  );
+}
+
+/**
+ * Whether the model refused the request because of an image in it. OpenAI answers such a request
+ * with HTTP 400 `invalid_request_error` and a code or message about the image:
+ * `invalid_image_format` ("You uploaded an unsupported image…",
+ * https://github.com/STranslate/STranslate/issues/277), `invalid_base64` ("Invalid base64
+ * image_url.", https://github.com/Azure/azure-sdk-for-java/issues/41670), or `invalid_value` with
+ * `param` naming `…image_url…` (https://github.com/openai/openai-python/issues/1483). The whole
+ * request fails for one image: asking again without the images can answer the question.
+ */
+export function isImageRefusal(error: LlmError): boolean {
+  const cause = error.cause;
+  if (error.status !== 400 || !(cause instanceof OpenAI.APIError)) return false;
+  return (
+    /image/i.test(`${cause.code ?? ''} ${cause.param ?? ''}`) ||
+    cause.code === 'invalid_base64' ||
+    /\bimage/i.test(cause.message)
   );
 }

@@ -43,11 +43,6 @@ export function contentText(content: ChatMessage['content']): string {
     : content.map((p) => (p.type === 'text' ? p.text : '')).join('');
 }
 
-/** Image parts in a message's content. */
-export function imageParts(content: ChatMessage['content']): number {
-  return typeof content === 'string' ? 0 : content.filter((p) => p.type === 'image_url').length;
-}
-
 /**
  * A rough token cost of one image when the server reports no usage: OpenAI bills a low-detail
  * image at 85 tokens and a high-detail one at 85 + 170 per 512 px tile
@@ -68,6 +63,12 @@ export type TokenCounter = (text: string, limit?: number) => number;
  */
 const TOKENS_PER_MESSAGE = 4;
 
+/** A message's tokens in the chat format, each image at {@link IMAGE_TOKENS_ESTIMATE}. */
+export function messageTokens(m: ChatMessage, count: TokenCounter): number {
+  const images = typeof m.content === 'string' ? 0 : m.content.filter((p) => p.type === 'image_url').length;
+  return TOKENS_PER_MESSAGE + count(contentText(m.content)) + images * IMAGE_TOKENS_ESTIMATE;
+}
+
 /**
  * Removes the bot's own mention from a question: `<@U123>` and `<@U123|name>`
  * (https://api.slack.com/reference/surfaces/formatting#mentioning-users). When the bot's id is
@@ -75,16 +76,12 @@ const TOKENS_PER_MESSAGE = 4;
  */
 export function stripBotMention(text: string, botUserId?: string): string {
   const pattern = botUserId
-    ? new RegExp(`<@${escapeRegExp(botUserId)}(?:\\|[^>]{0,80})?>`, 'g')
+    ? new RegExp(`<@${botUserId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:\\|[^>]{0,80})?>`, 'g')
     : /^\s*<@[A-Z0-9]+(?:\|[^>]{0,80})?>/;
   return text
     .replace(pattern, ' ')
     .replace(/[ \t]{2,}/g, ' ')
     .trim();
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** What {@link buildPrompt} made: the messages, and which history turns they hold. */
@@ -129,9 +126,9 @@ export async function buildPrompt(input: {
 }
 
 /** A turn that does not fit and would take more than this share of the budget is oversized. */
-export const OVERSIZED_SHARE = 0.5;
+const OVERSIZED_SHARE = 0.5;
 /** An oversized turn is shown cut only if at least this many tokens of it would fit. */
-export const MIN_CUT_TOKENS = 64;
+const MIN_CUT_TOKENS = 64;
 /** Room kept for the marker after a cut turn (`[… cut here: …]` is about 20 tokens). */
 const CUT_MARKER_TOKENS = 32;
 
@@ -146,7 +143,7 @@ const CUT_MARKER_TOKENS = 32;
  *   (when at least {@link MIN_CUT_TOKENS} of it fit), at its place in the thread;
  * - the history never opens on an answer whose question was dropped.
  */
-export function fitHistory(
+function fitHistory(
   history: Turn[],
   budget: number,
   count: TokenCounter,
@@ -192,7 +189,7 @@ export async function o200kTokenCounter(): Promise<TokenCounter> {
 }
 
 /** Texts are counted in slices of at most this many characters. */
-export const COUNT_SLICE_CHARS = 500;
+const COUNT_SLICE_CHARS = 500;
 /** One counter counts this many characters exactly; past that, texts count as their UTF-8 bytes. */
 export const EXACT_COUNT_CHARS = 12_000;
 

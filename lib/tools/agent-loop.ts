@@ -1,48 +1,36 @@
 import { LlmError, ToolsRefusedError } from '../errors';
+import { DEFAULT_AGENT_MAX_STEPS } from '../llm/model-call-budget';
 import type { ChatAnswer, ChatModel, ChatOverrides, ToolOffer } from '../llm/openai-chat';
 import type { ChatMessage, TokenCounter, ToolCall } from '../llm/prompt';
 import type { AnswerReply } from '../reply/answer-reply';
+import type { RememberedRefusals } from '../store/refusals';
 import { type ModelCallDeps, type StreamOutcome, streamModel } from '../worker/stream-model';
-import { runToolCalls, type ToolRunLimits } from './run-tool-calls';
+import { runToolCalls } from './run-tool-calls';
 import type { Tool } from './tool';
 import { TOOLS_SYSTEM_NOTE } from './untrusted';
 
 /** How the loop ended: as {@link StreamOutcome}, with the one-line traces of the tools it used. */
 export type AgentOutcome = StreamOutcome & { trace: string[] };
 
-/** The loop's bounds. */
-export interface AgentLimits extends ToolRunLimits {
-  /** `AGENT_MAX_STEPS`: model calls that make one answer; the last one is asked for text only. */
-  maxSteps: number;
-  /** Tool calls one answer may run, over all its rounds. */
-  maxCalls: number;
-  /** Kept for the model's answer after a round of tools; less than this left, no more tools. */
-  answerTimeMs: number;
-}
-
-/** Slack's thinking steps read best in a handful; OpenAI's parallel calls rarely pass 3. */
-export const MAX_TOOL_CALLS_PER_ANSWER = 8;
-/** A lookup that takes longer is stopped (read_link's own limit is the same). */
-export const TOOL_TIMEOUT_MS = 10_000;
-/** What a model's answer after the tools needs at least, of the invocation's time. */
-export const ANSWER_TIME_MS = 10_000;
-
-/** Whether the model API takes `tools`; a refusal is remembered (lib/store/refusals.ts). */
-export interface ToolsSupport {
-  refused(model: string): Promise<void>;
-}
+/**
+ * Tool calls of one answer, over all its rounds: Slack's thinking steps read best in a handful;
+ * OpenAI's parallel calls rarely pass 3.
+ */
+const MAX_TOOL_CALLS_PER_ANSWER = 8;
+/** Kept for the model's answer after a round of tools; less than this left, no more tools. */
+const ANSWER_TIME_MS = 10_000;
 
 /**
  * Answers with tools: streams the model into the reply; when it asks for tools, runs the calls of
- * that round in parallel (each bounded by {@link TOOL_TIMEOUT_MS} and the time left), gives their
- * fenced results back as `tool` messages and asks again, at most `maxSteps` calls in all (the last
- * one asked for text only, `tool_choice: none`) and `maxCalls` tool calls. Every model call is a
- * call of {@link streamModel}: the invocation's deadline and reserve hold for each, Stop aborts the
- * model and every running tool call, and retries of a failed call come from one budget for the
- * whole loop (lib/llm/model-call-budget.ts). Usage is summed over the calls.
+ * that round in parallel (each bounded by its own time and the time left), gives their fenced
+ * results back as `tool` messages and asks again, at most `maxSteps` calls in all (the last one
+ * asked for text only, `tool_choice: none`) and {@link MAX_TOOL_CALLS_PER_ANSWER} tool calls. Every
+ * model call is a call of {@link streamModel}: the invocation's deadline and reserve hold for each,
+ * Stop aborts the model and every running tool call, and retries of a failed call come from one
+ * budget for the whole loop (lib/llm/model-call-budget.ts). Usage is summed over the calls.
  *
  * A server that refuses `tools` (a 400 about them) is answered without tools at once, and
- * `support.refused` remembers it. Without tools this is exactly one {@link streamModel}.
+ * `availability` remembers it. Without tools this is exactly one {@link streamModel}.
  *
  * The text of every round is shown in order; a round's text before its tool calls stays shown.
  */
@@ -61,18 +49,13 @@ export async function runAgent(
     resultTokens: number;
     /** The model the calls go to (for remembering a refusal of `tools`). */
     model: string;
-    support?: ToolsSupport | undefined;
-    limits?: Partial<AgentLimits>;
+    /** Models whose API refused `tools` (lib/store/refusals.ts). */
+    availability?: RememberedRefusals | undefined;
+    /** `AGENT_MAX_STEPS`: model calls that make one answer; the last one is asked for text only. */
+    maxSteps?: number | undefined;
   },
 ): Promise<AgentOutcome> {
-  const limits: AgentLimits = {
-    maxSteps: 4,
-    maxCalls: MAX_TOOL_CALLS_PER_ANSWER,
-    toolTimeoutMs: TOOL_TIMEOUT_MS,
-    answerTimeMs: ANSWER_TIME_MS,
-    ...deps.limits,
-  };
-  const { logger } = deps;
+  const { logger, maxSteps = DEFAULT_AGENT_MAX_STEPS } = deps;
   const { reply } = input;
   let tools = [...input.tools];
   const opening = (base: ChatMessage[]) => (tools.length > 0 ? withToolsNote(base) : [...base]);
@@ -80,7 +63,7 @@ export async function runAgent(
   let imagesDropped = false;
   const trace: string[] = [];
   let shown = '';
-  let usage = { promptTokens: 0, completionTokens: 0 };
+  let usage: Usage = { promptTokens: 0, completionTokens: 0 };
   let calls = 0;
   let modelCalls = 0;
   let succeeded = 0;
@@ -98,17 +81,16 @@ export async function runAgent(
     answer: { ...answer, text: join(shown, answer.text), usage: add(usage, answer.usage) },
     trace,
   });
-  const specs = (list: readonly Tool[]) =>
-    list.map(({ name, description, parameters }) => ({ name, description, parameters }));
 
   for (let step = 1; ; step++) {
-    const timeForTools = deps.remainingMs() - deps.reserveMs - limits.answerTimeMs;
-    const mayCall = tools.length > 0 && step < limits.maxSteps && calls < limits.maxCalls && timeForTools > 0;
+    const timeForTools = deps.remainingMs() - deps.reserveMs - ANSWER_TIME_MS;
+    const mayCall =
+      tools.length > 0 && step < maxSteps && calls < MAX_TOOL_CALLS_PER_ANSWER && timeForTools > 0;
     // After a round of tools the conversation holds tool calls: keep `tools`, ask for text only.
     const offer: ToolOffer | undefined = mayCall
-      ? { specs: specs(tools) }
+      ? { specs: tools }
       : toolRounds > 0
-        ? { specs: specs(tools), choice: 'none' }
+        ? { specs: tools, choice: 'none' }
         : undefined;
     // The same conversation with the images named, should the model refuse one of them.
     const withoutImages =
@@ -128,7 +110,7 @@ export async function runAgent(
       const error = streamed.failure;
       if (error instanceof ToolsRefusedError && toolRounds === 0) {
         logger.warn('the model API refused tools; answering without them', { model: deps.model });
-        await deps.support?.refused(deps.model).catch(() => undefined);
+        await deps.availability?.markOff(deps.model).catch(() => undefined);
         tools = [];
         messages.splice(0, messages.length, ...((imagesDropped && input.withoutImages) || input.messages));
         if (modelCalls - succeeded < deps.attempts) continue;
@@ -138,26 +120,18 @@ export async function runAgent(
     }
     succeeded++;
     const answer = streamed.answer;
-    if (
-      answer.finishReason === 'stopped' ||
-      !answer.toolCalls?.length ||
-      offer?.choice !== undefined ||
-      !offer
-    ) {
-      return result(answer);
-    }
+    if (!mayCall || answer.finishReason === 'stopped' || !answer.toolCalls?.length) return result(answer);
     // A round of tools: keep what the model wrote before them, run the calls, ask again.
     toolRounds++;
     usage = add(usage, answer.usage);
     shown = join(shown, answer.text);
     messages.push({ role: 'assistant', content: answer.text, toolCalls: answer.toolCalls });
-    const allowed = answer.toolCalls.slice(0, limits.maxCalls - calls);
+    const allowed = answer.toolCalls.slice(0, MAX_TOOL_CALLS_PER_ANSWER - calls);
     calls += allowed.length;
     const results = await runToolCalls(allowed, step, {
       tools,
       reply,
       logger,
-      limits,
       deadline: Date.now() + Math.max(0, timeForTools),
       countTokens: deps.countTokens,
       resultTokens: deps.resultTokens,
@@ -205,10 +179,9 @@ function join(before: string, after: string): string {
   return `${before}\n\n${after}`;
 }
 
-function add(
-  a: { promptTokens: number; completionTokens: number },
-  b: ChatAnswer['usage'],
-): { promptTokens: number; completionTokens: number } {
+type Usage = NonNullable<ChatAnswer['usage']>;
+
+function add(a: Usage, b: ChatAnswer['usage']): Usage {
   return {
     promptTokens: a.promptTokens + (b?.promptTokens ?? 0),
     completionTokens: a.completionTokens + (b?.completionTokens ?? 0),

@@ -75,7 +75,7 @@ export async function toolsForAnswer(
           names: ports.names,
           resolve: ports.resolve,
           allowHosts: new Set(settings.readLinkAllowHosts),
-          ...(ports.isBlocked ? { isBlocked: ports.isBlocked } : {}),
+          isBlocked: ports.isBlocked,
         },
       ),
     );
@@ -87,7 +87,7 @@ export async function toolsForAnswer(
 
 /**
  * Step 4 of the answer: the model streamed into the reply, with the tools it may call
- * ({@link runAgent}); without tools, exactly the one streamed call it was before.
+ * ({@link runAgent}); without tools, exactly one streamed call.
  */
 export async function answerWithTools(
   input: {
@@ -106,22 +106,16 @@ export async function answerWithTools(
   const tools = ports
     ? await toolsForAnswer(input.job, input.messages, input.overrides, ports, deps.logger)
     : [];
-  const model = input.overrides?.model ?? ports?.model ?? '';
   return runAgent(
-    {
-      messages: input.messages,
-      withoutImages: input.withoutImages,
-      reply: input.reply,
-      overrides: input.overrides,
-      tools,
-    },
+    { ...input, tools },
     {
       ...deps,
+      // Without ports there are no tools: no result is ever counted.
       countTokens: ports?.countTokens ?? (() => Promise.resolve((text: string) => Buffer.byteLength(text))),
       resultTokens: ports?.resultTokens ?? 1_000,
-      model,
-      support: ports?.availability ? { refused: (m) => ports.availability!.markOff(m) } : undefined,
-      limits: { maxSteps: ports?.settings.maxSteps ?? 4 },
+      model: input.overrides?.model ?? ports?.model ?? '',
+      availability: ports?.availability,
+      maxSteps: ports?.settings.maxSteps,
     },
   );
 }

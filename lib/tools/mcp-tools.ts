@@ -1,17 +1,14 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { McpServerSetting } from '../config-variables';
 import type { Logger } from '../logger';
-import type { Tool, ToolOutcome } from './tool';
+import { failed, type Tool, type ToolOutcome } from './tool';
 
 /** `tools/list` answers are kept this long per instance: a server's new tools arrive within it. */
-export const MCP_LIST_TTL_MS = 5 * 60_000;
+const MCP_LIST_TTL_MS = 5 * 60_000;
 /** An unreachable server is not asked again for this long (its tools are left out meanwhile). */
-export const MCP_RETRY_AFTER_MS = 60_000;
+const MCP_RETRY_AFTER_MS = 60_000;
 /** `tools/list` may take this long before an answer starts without that server's tools. */
-export const MCP_LIST_TIMEOUT_MS = 3_000;
-
-/** Reads a header value that names an SSM SecureString (`ssm:<name>`); others are used as written. */
-export type HeaderResolver = (value: string) => Promise<string>;
+const MCP_LIST_TIMEOUT_MS = 3_000;
 
 interface Listed {
   at: number;
@@ -34,9 +31,8 @@ export interface McpToolSource {
  */
 export function mcpToolSource(
   servers: readonly McpServerSetting[],
-  options: { resolveHeader: HeaderResolver; now?: () => number },
+  options: { resolveHeader: (value: string) => Promise<string> },
 ): McpToolSource {
-  const now = options.now ?? Date.now;
   const lists = new Map<string, Listed>();
   const down = new Map<string, number>();
   const warned = new Set<string>();
@@ -59,19 +55,19 @@ export function mcpToolSource(
 
   const list = async (server: McpServerSetting, logger: Logger): Promise<Listed | undefined> => {
     const cached = lists.get(server.name);
-    if (cached && now() - cached.at < MCP_LIST_TTL_MS) return cached;
-    if ((down.get(server.name) ?? 0) > now()) return undefined;
+    if (cached && Date.now() - cached.at < MCP_LIST_TTL_MS) return cached;
+    if ((down.get(server.name) ?? 0) > Date.now()) return undefined;
     const signal = AbortSignal.timeout(MCP_LIST_TIMEOUT_MS);
     let client: Client | undefined;
     try {
       client = await connect(server, signal);
       const { tools } = await client.listTools(undefined, { signal });
-      const listed: Listed = { at: now(), tools: tools as Listed['tools'] };
+      const listed: Listed = { at: Date.now(), tools: tools as Listed['tools'] };
       lists.set(server.name, listed);
       warned.delete(server.name);
       return listed;
     } catch (error) {
-      down.set(server.name, now() + MCP_RETRY_AFTER_MS);
+      down.set(server.name, Date.now() + MCP_RETRY_AFTER_MS);
       if (!warned.has(server.name)) {
         warned.add(server.name);
         logger.warn('an MCP server could not be listed; answering without its tools', {
@@ -105,13 +101,8 @@ export function mcpToolSource(
           const text = ((result.content as Array<{ type: string; text?: string }> | undefined) ?? [])
             .flatMap((part) => (part.type === 'text' && part.text ? [part.text] : []))
             .join('\n');
-          if (result.isError) {
-            return {
-              ok: false,
-              content: `The tool reported an error: ${text}`,
-              output: 'The tool reported an error',
-            };
-          }
+          if (result.isError)
+            return failed(`The tool reported an error: ${text}`, 'The tool reported an error');
           return { ok: true, content: text || '(no text)', output: `${text.length} characters` };
         } catch (error) {
           if (context.signal.aborted) throw error;
@@ -119,11 +110,7 @@ export function mcpToolSource(
             server: server.name,
             errorName: (error as Error)?.name,
           });
-          return {
-            ok: false,
-            content: 'The tool could not be reached. Answer without it.',
-            output: 'Could not be reached',
-          };
+          return failed('The tool could not be reached. Answer without it.', 'Could not be reached');
         } finally {
           await client?.close().catch(() => undefined);
         }

@@ -2,9 +2,8 @@ import type { WebClient } from '@slack/web-api';
 import type { UserNames } from '../context/user-names';
 import type { ChatMessage } from '../llm/prompt';
 import { contentText } from '../llm/prompt';
-import { abortableClient } from './abortable-client';
 import { FetchRefusedError, type Resolver, safeFetch } from './safe-fetch';
-import { stringArg, type Tool, type ToolOutcome } from './tool';
+import { abortableClient, failed, stringArg, type Tool, type ToolOutcome } from './tool';
 
 /** read_link's limits: text-like pages of at most 2 MB, read within 10 s, at most 3 redirects. */
 export const READ_LINK_LIMITS = { maxBytes: 2 * 1024 * 1024, timeoutMs: 10_000, maxRedirects: 3 } as const;
@@ -108,7 +107,7 @@ export function readLinkTool(
     async run(args, context) {
       const url = normalise(stringArg(args, 'url') ?? '');
       if (!url || !scope.named.has(url)) {
-        return refused(
+        return failed(
           'Only links that people wrote in this conversation can be read, and this one is not among them. ' +
             'Do not guess links.',
           'Not a link from this conversation',
@@ -120,7 +119,7 @@ export function readLinkTool(
         const page = await safeFetch(url, {
           resolve: ports.resolve,
           allowHosts: ports.allowHosts,
-          ...(ports.isBlocked ? { isBlocked: ports.isBlocked } : {}),
+          isBlocked: ports.isBlocked,
           ...READ_LINK_LIMITS,
           signal: context.signal,
         });
@@ -136,7 +135,7 @@ export function readLinkTool(
       } catch (error) {
         if (!(error instanceof FetchRefusedError)) throw error;
         context.logger.warn('read_link refused a page', { reason: error.reason, status: error.status });
-        return refused(
+        return failed(
           `The page was not read: ${error.message}. Answer without it, and say so.`,
           REASONS[error.reason],
         );
@@ -147,7 +146,7 @@ export function readLinkTool(
         href: string,
       ): Promise<ToolOutcome> {
         if (link.channel !== scope.channel || !link.ts) {
-          return refused(
+          return failed(
             'That Slack link points to another conversation: read_link only reads messages of this one. ' +
               'Use search_slack to find it (it sees only what the person asking may see).',
             'Another conversation: use search',
@@ -164,7 +163,7 @@ export function readLinkTool(
         } catch (error) {
           if (context.signal.aborted) throw error;
           const code = (error as { data?: { error?: string } }).data?.error ?? 'request_error';
-          return refused(
+          return failed(
             `Slack did not return that message (${code}). Answer without it.`,
             `Not read (${code})`,
           );
@@ -193,10 +192,6 @@ const REASONS: Record<FetchRefusedError['reason'], string> = {
   timeout: 'Took too long',
   unreachable: 'Could not be reached',
 };
-
-function refused(content: string, output: string): ToolOutcome {
-  return { ok: false, content, output };
-}
 
 /** Readable text of an HTML page: no markup, no images, link targets dropped. */
 function htmlText(html: string): string {

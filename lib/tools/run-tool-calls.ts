@@ -1,17 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { cutToTokens } from '../llm/cut-to-tokens';
 import type { ChatMessage, TokenCounter, ToolCall } from '../llm/prompt';
-import type { AnswerReply, StepUpdate } from '../reply/answer-reply';
-import { clip, STEP_TEXT_LIMIT, STEP_TITLE_LIMIT, type Tool, type ToolOutcome } from './tool';
+import type { AnswerReply } from '../reply/answer-reply';
+import { failed, type Tool, type ToolOutcome } from './tool';
 import { fenceUntrusted } from './untrusted';
 
-/** How long one call may take. */
-export interface ToolRunLimits {
-  toolTimeoutMs: number;
-}
+/** A lookup that takes longer is stopped (read_link's own limit is the same). */
+const TOOL_TIMEOUT_MS = 10_000;
 
 /** What one call left: its `tool` message for the model and its trace for memory. */
-export interface ToolCallResult {
+interface ToolCallResult {
   message: ChatMessage;
   /** e.g. `searched Slack: deploy freeze`; absent for a call of no known tool. */
   trace?: string;
@@ -19,12 +17,16 @@ export interface ToolCallResult {
 
 /** Slack shows a card's sources as links; a handful is enough. */
 const MAX_SOURCES = 10;
+/** Slack's documented limit for a task card's `details` and `output` (see lib/reply). */
+const STEP_TEXT_LIMIT = 256;
+/** Titles stay short: one line on a phone. */
+const STEP_TITLE_LIMIT = 80;
 
 /**
  * Runs one round's tool calls in parallel, each as a step of the reply (`in_progress`, then
- * `complete` or `error`), each bounded by `toolTimeoutMs`, the round's `deadline` and the reply's
- * Stop: the call's signal aborts its requests, and the round never waits past the bound even for a
- * tool that ignored its signal. A call that fails is an `error` step and a result saying so; the
+ * `complete` or `error`), each bounded by {@link TOOL_TIMEOUT_MS}, the round's `deadline` and the
+ * reply's Stop: the call's signal aborts its requests, and the round never waits past the bound even
+ * for a tool that ignored its signal. A call that fails is an `error` step and a result saying so; the
  * answer goes on. Results are cut to `resultTokens` with a marker and fenced as untrusted data.
  * Logs carry tool names, lengths and times, never arguments or results.
  */
@@ -35,7 +37,6 @@ export async function runToolCalls(
     tools: readonly Tool[];
     reply: AnswerReply;
     logger: Logger;
-    limits: ToolRunLimits;
     /** Epoch ms by which every call of the round must have returned. */
     deadline: number;
     countTokens: () => Promise<TokenCounter>;
@@ -77,7 +78,7 @@ async function runOne(
   const title = clip(tool.title(args), STEP_TITLE_LIMIT);
   reply.step({ id: stepId, title, status: 'in_progress' });
 
-  const ms = Math.max(0, Math.min(ports.limits.toolTimeoutMs, ports.deadline - Date.now()));
+  const ms = Math.max(0, Math.min(TOOL_TIMEOUT_MS, ports.deadline - Date.now()));
   const abort = new AbortController();
   const stop = () => abort.abort(new Error('stopped'));
   if (reply.stopped.aborted) stop();
@@ -94,26 +95,21 @@ async function runOne(
       }),
     ]);
   } catch (error) {
-    outcome = failed(abort.signal, error, tool.name, logger);
+    outcome = endedWithout(abort.signal, error, tool.name, logger);
   } finally {
     clearTimeout(timer);
     reply.stopped.removeEventListener('abort', stop);
   }
-  const update: StepUpdate = {
+  const sources = (outcome.sources ?? [])
+    .slice(0, MAX_SOURCES)
+    .map((s) => ({ url: s.url, text: clip(s.text, STEP_TEXT_LIMIT) }));
+  reply.step({
     id: stepId,
     title,
     status: outcome.ok ? 'complete' : 'error',
     output: clip(outcome.output, STEP_TEXT_LIMIT),
-    ...(outcome.sources?.length
-      ? {
-          sources: outcome.sources.slice(0, MAX_SOURCES).map((s) => ({
-            url: s.url,
-            text: clip(s.text, STEP_TEXT_LIMIT),
-          })),
-        }
-      : {}),
-  };
-  reply.step(update);
+    ...(sources.length ? { sources } : {}),
+  });
   const content = await cutToTokens(outcome.content, ports.resultTokens, ports.countTokens);
   logger.info('tool call', {
     tool: tool.name,
@@ -129,22 +125,27 @@ async function runOne(
 }
 
 /** Why a call ended without an outcome: Stop, its time, or a bug in the tool. */
-function failed(signal: AbortSignal, error: unknown, tool: string, logger: Logger): ToolOutcome {
+function endedWithout(signal: AbortSignal, error: unknown, tool: string, logger: Logger): ToolOutcome {
   const why = signal.aborted ? (signal.reason as Error)?.message : undefined;
-  if (why === 'stopped') return { ok: false, content: 'The user stopped the answer.', output: 'Stopped' };
+  if (why === 'stopped') return failed('The user stopped the answer.', 'Stopped');
   if (why === 'timeout') {
     logger.warn('a tool call ran out of time', { tool });
-    return {
-      ok: false,
-      content: 'The lookup took too long and was stopped. Answer without it, and say so.',
-      output: 'Took too long; stopped',
-    };
+    return failed(
+      'The lookup took too long and was stopped. Answer without it, and say so.',
+      'Took too long; stopped',
+    );
   }
   // Only the error's name: its message may quote what the tool read.
   logger.error('a tool call failed', { tool, errorName: (error as Error)?.name ?? typeof error });
-  return {
-    ok: false,
-    content: 'The lookup failed. Answer without it, and say so.',
-    output: 'Failed',
-  };
+  return failed('The lookup failed. Answer without it, and say so.', 'Failed');
+}
+
+/** `text` cut to `max` characters with an ellipsis, never inside a surrogate pair. */
+function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  let end = max - 1;
+  const code = flat.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return `${flat.slice(0, end)}…`;
 }

@@ -56,7 +56,7 @@ export interface SafeFetchOptions {
 }
 
 /** Types read as text: `text/*`, JSON, XML, YAML, JavaScript. */
-export function isTextType(contentType: string): boolean {
+function isTextType(contentType: string): boolean {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   return (
     type.startsWith('text/') ||

@@ -2,11 +2,10 @@ import type { WebClient } from '@slack/web-api';
 import type { UserNames } from '../context/user-names';
 import type { Logger } from '../logger';
 import { call, slackErrorCode } from '../slack/web-api-call';
-import { abortableClient } from './abortable-client';
-import { stringArg, type Tool, type ToolOutcome } from './tool';
+import { abortableClient, failed, stringArg, type Tool, type ToolOutcome } from './tool';
 
 /** The model gets at most this many messages (the method returns up to 20 a page). */
-export const SEARCH_RESULTS = 10;
+const SEARCH_RESULTS = 10;
 
 const CHANNEL_TYPES = ['public_channel', 'private_channel', 'mpim', 'im'] as const;
 
@@ -39,7 +38,7 @@ export interface SearchScope {
  * channels elsewhere; narrowed to what the model asked for within that. Always sent explicitly:
  * the method's own default is not what either case needs.
  */
-export function searchedChannelTypes(requested: unknown, answerIsPrivate: boolean): string[] {
+function searchedChannelTypes(requested: unknown, answerIsPrivate: boolean): string[] {
   const allowed: readonly string[] = answerIsPrivate ? CHANNEL_TYPES : ['public_channel'];
   const asked = Array.isArray(requested) ? requested.filter((t) => allowed.includes(t as string)) : [];
   return asked.length > 0 ? (asked as string[]) : [...allowed];
@@ -87,17 +86,14 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
     trace: (args) => `searched Slack: ${stringArg(args, 'query') ?? ''}`,
     async run(args, context) {
       const query = stringArg(args, 'query');
-      if (!query) return refusal('The search needs a `query`.', 'No query');
+      if (!query) return failed('The search needs a `query`.', 'No query');
       if (!scope.actionToken) {
-        return refusal(
+        return failed(
           'Slack search is not available for this question: Slack sent no action token with it. Answer ' +
             'without searching.',
           'Not available for this question',
         );
       }
-      const types = searchedChannelTypes(args.channel_types, scope.answerIsPrivate);
-      const after = epochOf(args.after);
-      const before = epochOf(args.before);
       let response: { results?: { messages?: SearchMessage[] } };
       try {
         response = (await call('assistant.search.context', () =>
@@ -105,9 +101,10 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
             query,
             action_token: scope.actionToken,
             content_types: 'messages',
-            channel_types: types.join(','),
-            ...(after !== undefined ? { after } : {}),
-            ...(before !== undefined ? { before } : {}),
+            channel_types: searchedChannelTypes(args.channel_types, scope.answerIsPrivate).join(','),
+            // The Web API client leaves out parameters that are undefined.
+            after: epochOf(args.after),
+            before: epochOf(args.before),
             limit: SEARCH_RESULTS,
           }),
         )) as typeof response;
@@ -129,27 +126,17 @@ export function searchSlackTool(client: WebClient, scope: SearchScope, names: Us
           `${m.permalink ?? ''}\n   ${(m.content ?? '').replace(/\n/g, '\n   ')}`
         );
       });
+      const count = `${found.length} message${found.length === 1 ? '' : 's'} found`;
       return {
         ok: true,
-        content: `${found.length} message${found.length === 1 ? '' : 's'} found:\n${lines.join('\n')}`,
-        output: `${found.length} message${found.length === 1 ? '' : 's'} found`,
-        sources: found.flatMap((m) =>
-          m.permalink
-            ? [
-                {
-                  url: m.permalink,
-                  text: `${named.get(m.author_user_id ?? '') ?? 'Message'}, ${dateOf(m.message_ts)}`,
-                },
-              ]
-            : [],
+        content: `${count}:\n${lines.join('\n')}`,
+        output: count,
+        sources: found.flatMap(({ permalink: url, author_user_id: user, message_ts: ts }) =>
+          url ? [{ url, text: `${named.get(user ?? '') ?? 'Message'}, ${dateOf(ts)}` }] : [],
         ),
       };
     },
   };
-}
-
-function refusal(content: string, output: string): ToolOutcome {
-  return { ok: false, content, output };
 }
 
 /** Slack refused the search: tell the model, WARN once per code in this instance. */
@@ -164,13 +151,10 @@ function unavailable(code: string, logger: Logger): ToolOutcome {
       : code === 'missing_scope'
         ? 'the app lacks the search:read scopes (reinstall it with the current manifest)'
         : `Slack refused the search (${code})`;
-  return {
-    ok: false,
-    content:
-      `Slack search is not available: ${why}. Answer without searching, and say that you could not ` +
-      `search.`,
-    output: code === 'ratelimited' ? 'Rate limited by Slack' : `Not available (${code})`,
-  };
+  return failed(
+    `Slack search is not available: ${why}. Answer without searching, and say that you could not search.`,
+    code === 'ratelimited' ? 'Rate limited by Slack' : `Not available (${code})`,
+  );
 }
 
 /** `YYYY-MM-DD` → epoch seconds (UTC midnight), the method's `before`/`after`. */

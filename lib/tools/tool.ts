@@ -1,3 +1,4 @@
+import { LogLevel, WebClient } from '@slack/web-api';
 import type { Logger } from '../logger';
 
 /** The built-in tools; their names are fixed (admins and prompts refer to them). */
@@ -44,23 +45,31 @@ export interface Tool {
   run(args: Record<string, unknown>, context: ToolCallContext): Promise<ToolOutcome>;
 }
 
-/** Slack's documented limit for a task card's `details` and `output` (see lib/reply). */
-export const STEP_TEXT_LIMIT = 256;
-/** Titles stay short: one line on a phone. */
-export const STEP_TITLE_LIMIT = 80;
-
-/** `text` cut to `max` characters with an ellipsis, never inside a surrogate pair. */
-export function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  let end = max - 1;
-  const code = flat.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return `${flat.slice(0, end)}…`;
+/** An outcome with `ok: false`: `content` tells the model why, `output` the step. */
+export function failed(content: string, output: string): ToolOutcome {
+  return { ok: false, content, output };
 }
 
 /** A string argument, trimmed; `undefined` when absent or not a string. */
 export function stringArg(args: Record<string, unknown>, key: string): string | undefined {
   const value = args[key];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/**
+ * A WebClient for one tool call: the same token and API URL as `client` (the job's own), whose
+ * HTTP requests end when `signal` aborts (Stop, or the call's time). `@slack/web-api` 8 takes no
+ * per-call signal, only a `fetch` of our own (https://docs.slack.dev/tools/node-slack-sdk/web-api,
+ * "Custom fetch"), so the call's client wraps the global fetch. Like the worker's client: no client
+ * retries, 429s come back at once.
+ */
+export function abortableClient(client: WebClient, signal: AbortSignal): WebClient {
+  return new WebClient(client.token, {
+    slackApiUrl: client.slackApiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logLevel: LogLevel.ERROR,
+    fetch: (url, init) =>
+      fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+  });
 }

@@ -6,11 +6,8 @@ import { randomBytes } from 'node:crypto';
  * markers carrying a random nonce the data cannot guess, so nothing inside can close the fence;
  * the system prompt says what the fence means ({@link TOOLS_SYSTEM_NOTE}).
  */
-export function fenceUntrusted(
-  tool: string,
-  content: string,
-  nonce = randomBytes(6).toString('hex'),
-): string {
+export function fenceUntrusted(tool: string, content: string): string {
+  const nonce = randomBytes(6).toString('hex');
   const begin = `<<<UNTRUSTED ${tool} RESULT ${nonce}>>>`;
   const end = `<<<END UNTRUSTED ${tool} RESULT ${nonce}>>>`;
   return `${begin}\n${content}\n${end}`;

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { LlmError } from '../errors';
-import { isImageRefusal } from '../llm/image-refusal';
 import type { ChatAnswer, ChatModel, ChatOverrides, ToolOffer } from '../llm/openai-chat';
+import { isImageRefusal } from '../llm/openai-chat';
 import type { ChatMessage } from '../llm/prompt';
 import type { AnswerReply } from '../reply/answer-reply';
 import { RETRYING_NOTICE } from './notices';
