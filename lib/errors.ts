@@ -1,3 +1,5 @@
+import type * as z from 'zod';
+
 /**
  * The project's error hierarchy: one base class, typed subclasses that carry data and `cause`.
  * Callers branch with `instanceof`, never on message text.
@@ -54,6 +56,23 @@ export class BadInputError extends AppError {
     super(`${field}: ${message}`, options);
     this.field = field;
   }
+}
+
+/**
+ * `value` read by `schema`; a misfit throws a {@link BadInputError} naming the path of its first
+ * problem (after `prefix`, when given), or `whole` when the problem is the value itself.
+ */
+export function parseInput<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  whole: string,
+  prefix?: string,
+): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = [...(prefix ? [prefix] : []), ...(issue?.path ?? [])].join('.') || whole;
+  throw new BadInputError(field, issue?.message ?? 'unexpected shape', { cause: result.error });
 }
 
 /** Sending a job to the queue failed; the event was NOT queued. */

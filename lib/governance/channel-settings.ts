@@ -1,7 +1,7 @@
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { load as loadYaml } from 'js-yaml';
 import * as z from 'zod';
-import { BadInputError } from '../errors';
+import { BadInputError, parseInput } from '../errors';
 import type { Logger } from '../logger';
 
 /** What an admin may set per channel; anything unset keeps the deployment's default. */
@@ -58,12 +58,7 @@ export function parseChannelSettings(text: string): Record<string, ChannelSettin
       cause,
     });
   }
-  const result = documentSchema.safeParse(document);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new BadInputError(issue.path.join('.') || 'document', issue.message);
-  }
-  return result.data.channels as Record<string, ChannelSettings>;
+  return parseInput(documentSchema, document, 'document').channels as Record<string, ChannelSettings>;
 }
 
 /**

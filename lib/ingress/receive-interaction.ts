@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
-import { BadInputError } from '../errors';
+import { BadInputError, parseInput } from '../errors';
 import type { FeedbackJob } from '../queue/job';
 import { FEEDBACK_ACTION_ID, isFeedbackValue } from '../slack/feedback-block';
 
@@ -42,13 +42,6 @@ const blockActions = z.looseObject({
   actions: z.array(action).min(1, 'must hold at least one action'),
 });
 
-function firstIssue(error: z.ZodError): BadInputError {
-  const issue = error.issues[0];
-  return new BadInputError(issue?.path.join('.') || 'payload', issue?.message ?? 'unexpected shape', {
-    cause: error,
-  });
-}
-
 /** Whether a request is an interactivity request (a form body) rather than an Events API one (JSON). */
 export function isInteractionRequest(headers: Record<string, string | undefined>, rawBody: Buffer): boolean {
   const type = headers['content-type']?.toLowerCase() ?? '';
@@ -84,13 +77,10 @@ export function parseInteractionBody(rawBody: Buffer): unknown {
  * @throws {BadInputError} naming the field when a `block_actions` payload is malformed.
  */
 export function recordInteraction(payload: unknown, logger: Logger, receivedAt: number): InteractionOutcome {
-  const outer = envelope.safeParse(payload);
-  if (!outer.success) throw firstIssue(outer.error);
-  if (outer.data.type !== 'block_actions') return ignore(logger, `interaction type ${outer.data.type}`);
+  const { type } = parseInput(envelope, payload, 'payload');
+  if (type !== 'block_actions') return ignore(logger, `interaction type ${type}`);
 
-  const parsed = blockActions.safeParse(payload);
-  if (!parsed.success) throw firstIssue(parsed.error);
-  const body = parsed.data;
+  const body = parseInput(blockActions, payload, 'payload');
   const index = body.actions.findIndex((a) => a.action_id === FEEDBACK_ACTION_ID);
   const clicked = body.actions[index];
   if (!clicked) return ignore(logger, 'not a feedback action');

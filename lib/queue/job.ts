@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { BadInputError } from '../errors';
+import { BadInputError, parseInput } from '../errors';
 
 /**
  * A file attached to the asking message, as the event listed it
@@ -140,14 +140,7 @@ export function decodeJob(body: string): Job {
   const kind = (raw as { kind?: unknown } | null)?.kind;
   const schema =
     kind === 'prompts' ? promptsJobSchema : kind === 'feedback' ? feedbackJobSchema : answerJobSchema;
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new BadInputError(issue?.path.join('.') || 'body', issue?.message ?? 'is not a job', {
-      cause: result.error,
-    });
-  }
-  return result.data;
+  return parseInput(schema, raw, 'body');
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { BadInputError } from '../errors';
+import { BadInputError, parseInput } from '../errors';
 import type { AnswerJob, PromptsJob } from '../queue/job';
 
 /**
@@ -112,15 +112,6 @@ const revokedTokens = z.looseObject({
 
 const envelope = z.looseObject({ type: z.string() });
 
-/** `value` read by `schema`; a misfit throws a {@link BadInputError} naming its first field. */
-function parse<T extends z.ZodType>(schema: T, value: unknown, prefix = ''): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = [prefix, ...(issue?.path ?? [])].filter((p) => p !== '').join('.') || 'body';
-  throw new BadInputError(field, issue?.message ?? 'unexpected shape', { cause: result.error });
-}
-
 /**
  * Decides what to do with a Slack Events API body.
  * @param body the parsed JSON body.
@@ -131,14 +122,14 @@ export function classifySlackEvent(
   body: unknown,
   context: { botUserId?: string | undefined; now?: number } = {},
 ): SlackEventDecision {
-  const { type } = parse(envelope, body);
+  const { type } = parseInput(envelope, body, 'body');
   if (type === 'url_verification') {
-    return { kind: 'challenge', challenge: parse(urlVerification, body).challenge };
+    return { kind: 'challenge', challenge: parseInput(urlVerification, body, 'body').challenge };
   }
   // e.g. `app_rate_limited`: nothing to answer, and nothing malformed either.
   if (type !== 'event_callback') return { kind: 'ignore', reason: `envelope type ${type}` };
 
-  const { event, event_id: eventId, team_id: teamId, ...callback } = parse(eventCallback, body);
+  const { event, event_id: eventId, team_id: teamId, ...callback } = parseInput(eventCallback, body, 'body');
   const botUserId = context.botUserId ?? callback.authorizations?.find((a) => a.is_bot && a.user_id)?.user_id;
 
   const ignore = (reason: string): SlackEventDecision => ({ kind: 'ignore', reason, eventId });
@@ -157,7 +148,7 @@ export function classifySlackEvent(
   });
 
   if (event.type === 'app_uninstalled' || event.type === 'tokens_revoked') {
-    const tokens = parse(revokedTokens, event.tokens ?? {}, 'event.tokens');
+    const tokens = parseInput(revokedTokens, event.tokens ?? {}, 'body', 'event.tokens');
     return {
       kind: 'installation',
       change: {
@@ -171,7 +162,7 @@ export function classifySlackEvent(
   }
 
   if (event.type === 'assistant_thread_started') {
-    const thread = parse(assistantThread, event.assistant_thread, 'event.assistant_thread');
+    const thread = parseInput(assistantThread, event.assistant_thread, 'body', 'event.assistant_thread');
     const { channel_id: channel, thread_ts: threadTs, user_id: user } = thread;
     return promptsJob({ channel, threadTs, user });
   }
