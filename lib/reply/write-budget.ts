@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CacheListFetch, CollectionTtl } from '@gomomento/sdk';
 import { SlackCallError } from '../errors';
-import type { MomentoCache } from '../store/momento-cache';
 import { type MethodLimit, MINUTE_MS, SLACK_WRITE_LIMITS, STREAMING_SHARE } from './slack-tiers';
 
 /**
@@ -162,29 +160,6 @@ export function slidingMinuteBudget(log: SharedLog, options: WriteBudgetOptions)
       await log.remove(key, entry).catch(fail);
       // Spread those turned away over one call's share of the minute, so they do not all come back at once.
       return wait + Math.ceil(random() * (minuteMs / limit.perMinute / 4));
-    },
-  };
-}
-
-/**
- * {@link SharedLog} in Momento: a list per key (`listPushBack` with `truncateFrontToSize`, then
- * `listFetch`; `listRemoveValue`), its TTL refreshed on every append
- * (https://docs.momentohq.com/cache/develop/api-reference/list-collections).
- */
-export function momentoSharedLog(cache: MomentoCache): SharedLog {
-  return {
-    async append(key, entry, keep, ttlSeconds) {
-      await cache.run('listPushBack', (name) =>
-        cache.client.listPushBack(name, key, entry, {
-          ttl: CollectionTtl.of(ttlSeconds).withRefreshTtlOnUpdates(),
-          truncateFrontToSize: keep,
-        }),
-      );
-      const res = await cache.run('listFetch', (name) => cache.client.listFetch(name, key));
-      return res instanceof CacheListFetch.Hit ? res.valueListString() : [];
-    },
-    async remove(key, entry) {
-      await cache.run('listRemoveValue', (name) => cache.client.listRemoveValue(name, key, entry));
     },
   };
 }

@@ -1,8 +1,9 @@
 import { SLACK_WRITE_LIMITS } from '../../lib/reply/slack-tiers';
-import { budgetKey, momentoSharedLog } from '../../lib/reply/write-budget';
+import { budgetKey } from '../../lib/reply/write-budget';
 import { feedbackBlock } from '../../lib/slack/feedback-block';
 import { MomentoCache } from '../../lib/store/momento-cache';
 import { createMomentoClient } from '../../lib/store/momento-client';
+import { momentoSharedLog } from '../../lib/store/shared-log';
 import { PLACEHOLDER } from '../../lib/worker/notices';
 import { workerHarness } from '../support/worker-harness';
 

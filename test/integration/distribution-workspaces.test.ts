@@ -1,8 +1,9 @@
 import { loadWorkerConfig } from '../../lib/config';
 import { SLACK_WRITE_LIMITS } from '../../lib/reply/slack-tiers';
-import { budgetKey, momentoSharedLog } from '../../lib/reply/write-budget';
+import { budgetKey } from '../../lib/reply/write-budget';
 import { MomentoCache } from '../../lib/store/momento-cache';
 import { createMomentoClient } from '../../lib/store/momento-client';
+import { momentoSharedLog } from '../../lib/store/shared-log';
 import { momentoThreadHistory } from '../../lib/store/thread-history';
 import { distributionHarness, LOCAL_ENTERPRISE, LOCAL_WORKSPACES } from '../support/distribution-harness';
 

@@ -2,9 +2,10 @@ import type { WorkerConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
 import type { ReplyOpener } from '../../lib/reply/open-reply';
-import { momentoSharedLog, slidingMinuteBudget } from '../../lib/reply/write-budget';
+import { slidingMinuteBudget } from '../../lib/reply/write-budget';
 import { MomentoCache } from '../../lib/store/momento-cache';
 import { createMomentoClient } from '../../lib/store/momento-client';
+import { momentoSharedLog } from '../../lib/store/shared-log';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 
