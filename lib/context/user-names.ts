@@ -1,9 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CacheGet } from '@gomomento/sdk';
 import type { WebClient } from '@slack/web-api';
-import { StoreUnavailableError } from '../errors';
 import { call, slackErrorCode } from '../slack/web-api-call';
-import type { MomentoCache } from '../store/momento-cache';
+import type { KeptUserNames } from '../store/user-names';
 
 /** Finds people's display names. Never throws: an unknown name is `<@U…>`. */
 export interface UserNames {
@@ -21,25 +19,16 @@ const CONCURRENCY = 4;
 
 /**
  * Display names from `users.info` (https://docs.slack.dev/reference/methods/users.info, scope
- * `users:read`): `profile.display_name`, else `real_name`, else `name`. Cached in Momento under
- * `user:<team>:<id>` for `ttlSeconds`, and in this process for the same time, so a busy thread
- * costs a lookup per person per few hours. Momento or Slack failing costs the names, not the answer.
+ * `users:read`): `profile.display_name`, else `real_name`, else `name`. Kept in Momento, and in
+ * this process for as long, so a busy thread costs a lookup per person per few hours. Momento or
+ * Slack failing costs the names, not the answer.
  */
-export function slackUserNames(
-  client: WebClient,
-  cache: MomentoCache,
-  options: { ttlSeconds: number },
-): UserNames {
+export function slackUserNames(client: WebClient, kept: KeptUserNames): UserNames {
   const local = new Map<string, { name: string; until: number }>();
-  const key = (teamId: string, id: string) => `user:${teamId}:${id}`;
+  const key = (teamId: string, id: string) => `${teamId}:${id}`;
 
   const keep = (teamId: string, id: string, name: string) =>
-    local.set(key(teamId, id), { name, until: Date.now() + options.ttlSeconds * 1000 });
-  // Momento failing costs the cached name, not the answer.
-  const unlessUnavailable = (error: unknown) => {
-    if (!(error instanceof StoreUnavailableError)) throw error;
-    return undefined;
-  };
+    local.set(key(teamId, id), { name, until: Date.now() + kept.ttlSeconds * 1000 });
 
   return {
     async names(teamId, ids, deadline, logger) {
@@ -52,12 +41,10 @@ export function slackUserNames(
       }
       const failures = new Map<string, number>();
       const lookUp = async (id: string): Promise<void> => {
-        const hit = await cache
-          .run('get', (name) => cache.client.get(name, key(teamId, id)))
-          .catch(unlessUnavailable);
-        if (hit instanceof CacheGet.Hit) {
-          keep(teamId, id, hit.valueString());
-          result.set(id, hit.valueString());
+        const stored = await kept.get(teamId, id);
+        if (stored !== undefined) {
+          keep(teamId, id, stored);
+          result.set(id, stored);
           return;
         }
         const left = deadline - Date.now();
@@ -68,9 +55,7 @@ export function slackUserNames(
           if (name) {
             result.set(id, name);
             keep(teamId, id, name);
-            await cache
-              .run('set', (c) => cache.client.set(c, key(teamId, id), name, { ttl: options.ttlSeconds }))
-              .catch(unlessUnavailable);
+            await kept.set(teamId, id, name);
           }
         } catch (error) {
           const code = slackErrorCode(error);

@@ -35,6 +35,7 @@ import { createMomentoClient } from '../store/momento-client';
 import { momentoRefusals } from '../store/refusals';
 import { momentoSharedLog } from '../store/shared-log';
 import { momentoThreadHistory } from '../store/thread-history';
+import { KeptUserNames } from '../store/user-names';
 import { mcpToolSource } from '../tools/mcp-tools';
 import { systemResolver } from '../tools/safe-fetch';
 import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices';
@@ -176,7 +177,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       governance,
       context: {
         threads: slackThreadReader(slack),
-        names: slackUserNames(slack, cache, { ttlSeconds: config.momento.userNameTtlSeconds }),
+        names: slackUserNames(slack, new KeptUserNames(cache, config.momento.userNameTtlSeconds)),
         files: slackFileDownloader({ botToken: token, apiUrl: config.slack.apiUrl }),
         countTokens: o200kTokenCounter,
         imageInput: config.openai.imageInput,
