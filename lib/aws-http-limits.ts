@@ -1,6 +1,6 @@
 /**
- * The `requestHandler` options of every AWS SDK client we build (SQS, SSM): how long to wait for
- * a connection, and for a whole request once connected.
+ * The `requestHandler` options of every AWS SDK client we build (SQS, SSM, DynamoDB): how long to
+ * wait for a connection, and for a whole request once connected.
  *
  * `requestTimeout` alone is not enforced: @smithy/node-http-handler (4.x, installed 4.14) only logs
  * a warning when it passes unless `throwOnRequestTimeout` is set, which destroys the request and

@@ -1,11 +1,13 @@
 import * as z from 'zod';
-import type { DistributionConfig, Env, SuggestedPrompt } from './config-types';
 import type { ConfigIssue } from './errors';
 
 /**
  * How one environment variable is read and checked: the building blocks of the schemas in
  * lib/config.ts (which alone reads the environment). An empty value counts as unset.
  */
+
+/** The environment as Node gives it. */
+export type Env = Record<string, string | undefined>;
 
 /** The variable's value, trimmed; undefined when unset or blank. */
 export const trimmed = (env: Env, name: string) => env[name]?.trim() || undefined;
@@ -61,6 +63,13 @@ function jsonArray<S extends z.ZodType>(schema: S, shape: string, label: (n: num
   });
 }
 
+/** One suggested prompt: the button's `title` and the `message` it sends. */
+const suggestedPromptSchema = z.strictObject({
+  title: z.string().trim().min(1, 'needs a title'),
+  message: z.string().trim().min(1, 'needs a message'),
+});
+export type SuggestedPrompt = z.infer<typeof suggestedPromptSchema>;
+
 /**
  * Shown when a user opens the bot's assistant thread or agent conversation; override with
  * `SUGGESTED_PROMPTS`.
@@ -83,12 +92,7 @@ const MAX_SUGGESTED_PROMPTS = 4;
 /** `SUGGESTED_PROMPTS`: a JSON array of `{title, message}`; unset means the defaults. */
 export const suggestedPromptsVariable = jsonArray(
   z
-    .array(
-      z.strictObject({
-        title: z.string().trim().min(1, 'needs a title'),
-        message: z.string().trim().min(1, 'needs a message'),
-      }),
-    )
+    .array(suggestedPromptSchema)
     .min(1, 'must hold at least one prompt')
     .max(MAX_SUGGESTED_PROMPTS, `must hold at most ${MAX_SUGGESTED_PROMPTS} prompts`),
   '{"title", "message"} objects',
@@ -121,38 +125,32 @@ export const agentToolsVariable = (builtIns: readonly string[]) =>
   });
 
 /** One MCP server as `MCP_SERVERS` lists it. */
-export interface McpServerSetting {
+const mcpServerSchema = z.strictObject({
   /** Prefix of its tools' names (`<name>__<tool>`). */
-  name: string;
-  url: string;
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,30}$/, 'name must be 1-30 letters, digits, _ or -'),
+  url: z
+    .string()
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'url must be an http(s) URL'),
   /** Request headers; a value `ssm:<parameter name>` is read from that SecureString. */
-  headers?: Record<string, string>;
+  headers: z.record(z.string(), z.string()).optional(),
   /** Only these of its tools; absent = all. */
-  tools?: string[];
-}
+  tools: z.array(z.string().min(1)).optional(),
+});
+export type McpServerSetting = z.infer<typeof mcpServerSchema>;
 
 /** `MCP_SERVERS`: a JSON array of `{name, url, headers?, tools?}`; unset = no MCP servers. */
 export const mcpServersVariable = jsonArray(
   z
-    .array(
-      z.strictObject({
-        name: z.string().regex(/^[A-Za-z0-9_-]{1,30}$/, 'name must be 1-30 letters, digits, _ or -'),
-        url: z
-          .string()
-          .refine(
-            (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
-            'url must be an http(s) URL',
-          ),
-        headers: z.record(z.string(), z.string()).optional(),
-        tools: z.array(z.string().min(1)).optional(),
-      }),
-    )
+    .array(mcpServerSchema)
     .refine((list) => new Set(list.map((s) => s.name)).size === list.length, 'server names must be unique'),
   '{"name", "url", "headers"?, "tools"?}',
   (n) => `server ${n}: `,
 );
 
-/** `READ_LINK_ALLOW_HOSTS`: comma-separated `host:port`, lowercased; empty = none. */
+/**
+ * `READ_LINK_ALLOW_HOSTS`: comma-separated `host:port`s exempt from read_link's private-address
+ * rule, lowercased; empty = none.
+ */
 export const hostPortList = optionalNonEmpty
   .transform((v) => commaList(v?.toLowerCase()))
   .refine(
@@ -206,15 +204,20 @@ export function distributionIssues(env: Env, role: 'ingress' | 'worker'): Config
   return issues;
 }
 
+/** Distribution mode's settings, as {@link distributionConfig} reads them. */
+export type DistributionConfig = NonNullable<ReturnType<typeof distributionConfig>>;
+
 /** The distribution settings, or undefined in single-workspace mode. Call after the issues are clear. */
-export function distributionConfig(env: Env): DistributionConfig | undefined {
+export function distributionConfig(env: Env) {
   const clientId = trimmed(env, 'SLACK_CLIENT_ID');
   if (!clientId) return undefined;
   return {
     clientId,
     clientSecret: trimmed(env, 'SLACK_CLIENT_SECRET')!,
+    /** Signs install states: the ingress only (empty in the worker). */
     stateSecret: trimmed(env, 'SLACK_STATE_SECRET') ?? '',
     installationsTable: trimmed(env, 'INSTALLATIONS_TABLE')!,
+    /** Tokens are stored AES-256-GCM encrypted with these 32 bytes. */
     tokenEncryptionKey: Buffer.from(trimmed(env, 'TOKEN_ENCRYPTION_KEY')!, 'base64'),
     apiUrl: trimmed(env, 'SLACK_API_URL'),
   };

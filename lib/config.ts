@@ -1,11 +1,12 @@
 import * as z from 'zod';
-import type { Env, IngressConfig, ParametersConfig, WorkerConfig } from './config-types';
 import {
   agentToolsVariable,
   DEFAULT_SUGGESTED_PROMPTS,
+  type DistributionConfig,
   dailyLimit,
   distributionConfig,
   distributionIssues,
+  type Env,
   hostPortList,
   idList,
   mcpServersVariable,
@@ -24,15 +25,9 @@ import {
   MAX_RECEIVES_WITHIN_BUDGET,
   modelCallsPerEvent,
 } from './llm/model-call-budget';
-import { BUILT_IN_TOOLS } from './tools/tool';
+import { BUILT_IN_TOOLS, type BuiltInTool } from './tools/tool';
 
-export type {
-  DistributionConfig,
-  IngressConfig,
-  ParametersConfig,
-  SuggestedPrompt,
-  WorkerConfig,
-} from './config-types';
+export type { DistributionConfig, SuggestedPrompt } from './config-variables';
 
 /**
  * Configuration, validated once at cold start. This is the only module that reads the
@@ -58,6 +53,7 @@ const ingressSchema = z.object({
   // Distribution mode only: oauth.v2.access and the authorize page beside it.
   SLACK_API_URL: slackApiUrl,
   QUEUE_URL: nonEmpty.refine((v) => URL.canParse(v), 'must be the queue URL'),
+  // The bot's own user id, when known ahead of the event's `authorizations`.
   SLACK_BOT_USER_ID: optionalNonEmpty,
 });
 
@@ -84,6 +80,7 @@ const workerSchema = z.object({
   // One budget per workspace and method shared by every worker through Momento, counted against
   // Slack's published tiers (lib/reply/slack-tiers.ts); `off` leaves each reply to pace itself.
   SLACK_WRITE_BUDGET: oneOf('shared', 'off'),
+  // `auto`: native streaming, falling back to edits where Slack refuses it; `native`; `edit`.
   SLACK_STREAMING: oneOf('auto', 'native', 'edit'),
   SUGGESTED_PROMPTS: suggestedPromptsVariable,
   OPENAI_API_KEY: optionalNonEmpty,
@@ -95,9 +92,11 @@ const workerSchema = z.object({
   OPENAI_TIMEOUT_MS: positiveNumber(60_000),
   SYSTEM_PROMPT: optionalNonEmpty,
   HISTORY_TOKEN_BUDGET: positiveNumber(3000),
-  // https://platform.openai.com/docs/guides/images-vision: `off` for models without vision.
+  // `auto` sends attached images to the model, `off` only names them (for models without vision):
+  // https://platform.openai.com/docs/guides/images-vision
   OPENAI_IMAGE_INPUT: oneOf('auto', 'off'),
   MOMENTO_API_KEY: optionalNonEmpty,
+  // The service endpoint for v2 API keys; legacy keys carry their own.
   MOMENTO_ENDPOINT: optionalNonEmpty,
   MOMENTO_LOCAL_ENDPOINT: optionalNonEmpty
     .refine((v) => v === undefined || /^[^:\s]+:\d{1,5}$/.test(v), 'must be host:port')
@@ -108,7 +107,9 @@ const workerSchema = z.object({
     }),
   MOMENTO_CACHE: optionalNonEmpty.transform((v) => v ?? 'slack-bot'),
   MOMENTO_TTL: positiveNumber(24),
+  // For `ChangeMessageVisibility`: the event carries the queue's ARN, not its URL.
   QUEUE_URL: optionalNonEmpty,
+  // The redrive policy's `maxReceiveCount`: on that receive the worker gives up gracefully.
   // Each receive may make up to 4 model requests (lib/llm/model-call-budget.ts): more receives
   // than MAX_RECEIVES_WITHIN_BUDGET would break the per-event cap.
   QUEUE_MAX_RECEIVE_COUNT: positiveNumber(5)
@@ -118,15 +119,18 @@ const workerSchema = z.object({
       `must be at most ${MAX_RECEIVES_WITHIN_BUDGET} (MAX_MODEL_CALLS_PER_EVENT is ` +
         `${MAX_MODEL_CALLS_PER_EVENT})`,
     ),
+  // Channel ids the bot answers in; `dm` allows DMs.
   ALLOWED_CHANNELS: idList,
   ALLOWED_USERS: idList,
   USER_DAILY_TOKEN_LIMIT: dailyLimit,
   TEAM_DAILY_TOKEN_LIMIT: dailyLimit,
+  // SSM parameter holding per-channel settings (YAML or JSON), cached as long as the secrets.
   CHANNEL_SETTINGS_PARAMETER: optionalNonEmpty,
   PARAMETERS_MAX_AGE_SECONDS: positiveNumber(300),
   METRICS_NAMESPACE: optionalNonEmpty.transform((v) => v ?? 'SlackGptBot'),
   // Tools the model may call (lib/tools); the names are fixed.
   AGENT_TOOLS: agentToolsVariable(BUILT_IN_TOOLS),
+  // Model calls that make one answer.
   AGENT_MAX_STEPS: positiveNumber(DEFAULT_AGENT_MAX_STEPS).refine(
     (n) => Number.isInteger(n) && n <= 10,
     'must be a whole number from 1 to 10',
@@ -182,15 +186,21 @@ function parse<T extends z.ZodType>(schema: T, env: Env, extra: ConfigIssue[] = 
   throw new ConfigError(issues);
 }
 
+/** Where the secrets that are not plain variables are read from (see lib/secrets.ts). */
+export type ParametersConfig = ReturnType<typeof loadParametersConfig>;
+
 /**
  * Reads where secrets come from, and snapshots the environment they are merged into.
  * @throws {ConfigError} naming a malformed variable.
  */
-export function loadParametersConfig(env: Env = process.env): ParametersConfig {
+export function loadParametersConfig(env: Env = process.env) {
   const e = parse(parametersSchema, env);
   return {
+    /** Unset: every secret must be a plain variable. */
     path: e.SECRETS_PARAMETER_PATH,
+    /** How long a read parameter is trusted before it is read again (a rotated key is picked up). */
     maxAgeSeconds: e.PARAMETERS_MAX_AGE_SECONDS,
+    /** The environment the secrets are merged into; a plain variable always wins over a parameter. */
     env: { ...env },
   };
 }
@@ -208,6 +218,18 @@ export function loadSecretVariables(
 }
 
 /**
+ * What the ingress function needs. Written out, not inferred from {@link loadIngressConfig}: tests
+ * build it without `distribution`.
+ */
+export interface IngressConfig {
+  slackSigningSecret: string;
+  queueUrl: string;
+  botUserId: string | undefined;
+  /** Distribution mode: install routes, the installation lookup per event, uninstall events. */
+  distribution?: DistributionConfig | undefined;
+}
+
+/**
  * Validates the ingress function's environment.
  * @throws {ConfigError} naming every missing or malformed variable.
  */
@@ -221,11 +243,14 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
   };
 }
 
+/** What the worker function needs. */
+export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
+
 /**
  * Validates the worker function's environment.
  * @throws {ConfigError} naming every missing or malformed variable.
  */
-export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+export function loadWorkerConfig(env: Env = process.env) {
   const e = parse(workerSchema, env, workerAlternatives(env));
   return {
     slack: {
@@ -272,10 +297,11 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       maxAgeSeconds: e.PARAMETERS_MAX_AGE_SECONDS,
     },
     metrics: { namespace: e.METRICS_NAMESPACE },
+    /** Distribution mode: each job's token comes from its workspace's installation. */
     distribution: distributionConfig(env),
     tools: {
       off: e.AGENT_TOOLS.off,
-      enabled: e.AGENT_TOOLS.enabled as WorkerConfig['tools']['enabled'],
+      enabled: e.AGENT_TOOLS.enabled as BuiltInTool[],
       maxSteps: e.AGENT_MAX_STEPS,
       mcpServers: e.AGENT_TOOLS.off ? [] : (e.MCP_SERVERS ?? []),
       readLinkAllowHosts: e.READ_LINK_ALLOW_HOSTS,

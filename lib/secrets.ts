@@ -3,8 +3,7 @@ import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import { awsHttpLimits } from './aws-http-limits';
 import type { ParametersConfig } from './config';
-import type { Env } from './config-types';
-import { trimmed } from './config-variables';
+import { type Env, trimmed } from './config-variables';
 import { ParameterReadError } from './errors';
 
 /**

@@ -4,32 +4,27 @@ import * as z from 'zod';
 import { BadInputError, parseInput } from '../errors';
 import type { Logger } from '../logger';
 
+const settingsSchema = z
+  .object({
+    systemPrompt: z.string().trim().min(1, 'must not be empty').optional(),
+    model: z.string().trim().min(1, 'must not be empty').optional(),
+    temperature: z.number().min(0, 'must be from 0 to 2').max(2, 'must be from 0 to 2').optional(),
+    /**
+     * Narrows the tools in this channel: built-in tool names, MCP server names (all their tools) or
+     * `<server>__<tool>`; `[]` = no tools here. Unset: every tool the deployment enables.
+     */
+    tools: z.array(z.string().trim().min(1, 'must not be empty')).optional(),
+  })
+  .strict();
+
 /** What an admin may set per channel; anything unset keeps the deployment's default. */
-export interface ChannelSettings {
-  systemPrompt?: string;
-  model?: string;
-  temperature?: number;
-  /**
-   * Narrows the tools in this channel: built-in tool names, MCP server names (all their tools) or
-   * `<server>__<tool>`; `[]` = no tools here. Unset: every tool the deployment enables.
-   */
-  tools?: string[];
-}
+export type ChannelSettings = z.infer<typeof settingsSchema>;
 
 /** Per-channel settings, read where an admin can change them without a deploy. */
 export interface ChannelSettingsSource {
   /** The channel's settings, or `undefined` for the defaults. Never throws. */
   forChannel(channel: string): Promise<ChannelSettings | undefined>;
 }
-
-const settingsSchema = z
-  .object({
-    systemPrompt: z.string().trim().min(1, 'must not be empty').optional(),
-    model: z.string().trim().min(1, 'must not be empty').optional(),
-    temperature: z.number().min(0, 'must be from 0 to 2').max(2, 'must be from 0 to 2').optional(),
-    tools: z.array(z.string().trim().min(1, 'must not be empty')).optional(),
-  })
-  .strict();
 
 const documentSchema = z
   .object({
@@ -58,7 +53,7 @@ export function parseChannelSettings(text: string): Record<string, ChannelSettin
       cause,
     });
   }
-  return parseInput(documentSchema, document, 'document').channels as Record<string, ChannelSettings>;
+  return parseInput(documentSchema, document, 'document').channels;
 }
 
 /**

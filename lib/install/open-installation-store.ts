@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsHttpLimits } from '../aws-http-limits';
 import type { DistributionConfig } from '../config';
 import { aesGcmTokenCipher } from './token-cipher';
 
@@ -13,8 +14,6 @@ import { aesGcmTokenCipher } from './token-cipher';
  * The client takes the AWS SDK's own settings (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`
  * for a local DynamoDB: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
  * The ingress answers Slack within 3 s, so a read is given up after 1 s and tried once more.
- * `throwOnRequestTimeout`: without it @smithy/node-http-handler only logs a warning when
- * `requestTimeout` passes and keeps waiting (its NodeHttpHandlerOptions says so).
  */
 export function openInstallationStore(
   config: Pick<DistributionConfig, 'installationsTable' | 'tokenEncryptionKey'>,
@@ -28,7 +27,7 @@ export function openInstallationStore(
     client ??
     new Client({
       maxAttempts: 2,
-      requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
+      requestHandler: awsHttpLimits({ connectionTimeoutMs: 500, requestTimeoutMs: 1_000 }),
     });
   return {
     store: dynamoDbInstallations(
