@@ -4,9 +4,10 @@ import { feedbackBlock } from '../slack/feedback-block';
 import { neutraliseMentions } from '../slack/mentions';
 import { splitMessage } from '../slack/message-split';
 import { toMrkdwn } from '../slack/mrkdwn';
-import { MIN_CALL_MS, withinTime } from '../slack/web-api-call';
+import { MIN_CALL_MS } from '../slack/web-api-call';
 import type { AnswerReply, ReplyAdapterOptions, StepUpdate } from './answer-reply';
 import { MAX_BUDGET_WAIT_MS, writeToSlack } from './budgeted-write';
+import { findOwnMessages } from './own-messages';
 import { PacedWriter } from './paced-writer';
 import { stepLine } from './step-render';
 import { BudgetWaitError } from './write-budget';
@@ -279,11 +280,8 @@ export class EditReply implements AnswerReply {
   }
 
   async #find(i: number): Promise<string | undefined> {
-    const { slack, channel, threadTs, askedTs, eventId } = this.#o;
-    const found = await withinTime('conversations.replies', this.#o.timeLeftMs(), () =>
-      slack.findReplies(channel, threadTs, askedTs),
-    );
-    const ts = found.find((m) => m.tag?.eventId === eventId && m.tag.chunk === i)?.ts;
+    const found = await findOwnMessages(this.#o);
+    const ts = found.find((m) => m.tag?.chunk === i)?.ts;
     if (ts) this.#o.logger.info('found a lost post in the thread; reusing it', { chunk: i });
     return ts;
   }

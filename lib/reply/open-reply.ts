@@ -1,9 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { withinTime } from '../slack/web-api-call';
 import type { RememberedRefusals } from '../store/refusals';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
 import { EditReply } from './edit-reply';
-import { mergeFound } from './own-messages';
+import { findOwnMessages, mergeFound } from './own-messages';
 import type { SlackWrites } from './slack-reply-api';
 import { StreamReply, type StreamReplyOptions } from './stream-reply';
 import { replyBudget, type WriteBudget } from './write-budget';
@@ -105,10 +104,7 @@ export function replyOpener(options: {
 
       let earlier = resume.previous;
       if (resume.lookInThread) {
-        const found = await withinTime('conversations.replies', context.timeLeftMs(), () =>
-          slack.findReplies(channel, threadTs, askedTs, botUserId),
-        );
-        const merged = mergeFound(eventId, earlier, found, resume.ownSince);
+        const merged = mergeFound(eventId, earlier, await findOwnMessages(common), resume.ownSince);
         if (merged.messageTs.length > (earlier?.messageTs.length ?? 0)) {
           logger.info('found messages of an earlier attempt in the thread; resuming them', {
             recorded: earlier?.messageTs.length ?? 0,

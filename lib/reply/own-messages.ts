@@ -1,5 +1,6 @@
 import { tsMillis } from '../slack/slack-ts';
-import type { ReplyRecord } from './answer-reply';
+import { withinTime } from '../slack/web-api-call';
+import type { ReplyAdapterOptions, ReplyRecord } from './answer-reply';
 import type { FoundReply } from './slack-reply-api';
 
 /**
@@ -17,6 +18,23 @@ import type { FoundReply } from './slack-reply-api';
 export function isOwnMessage(message: FoundReply, eventId: string, ownSince: number | undefined): boolean {
   if (message.tag) return message.tag.eventId === eventId;
   return ownSince !== undefined && tsMillis(message.ts) >= ownSince;
+}
+
+/**
+ * This event's own messages in the thread after the question ({@link isOwnMessage}), oldest first,
+ * searched within the time left. Untagged ones only with `botUserId` (see `SlackWrites.findReplies`).
+ * @throws {SlackCallError} when the thread could not be searched.
+ */
+export async function findOwnMessages(
+  o: Pick<
+    ReplyAdapterOptions,
+    'slack' | 'channel' | 'threadTs' | 'askedTs' | 'eventId' | 'ownSince' | 'botUserId' | 'timeLeftMs'
+  >,
+): Promise<FoundReply[]> {
+  const found = await withinTime('conversations.replies', o.timeLeftMs(), () =>
+    o.slack.findReplies(o.channel, o.threadTs, o.askedTs, o.botUserId),
+  );
+  return found.filter((m) => isOwnMessage(m, o.eventId, o.ownSince));
 }
 
 /**

@@ -1,9 +1,8 @@
 import { SlackCallError } from '../errors';
 import { feedbackBlock } from '../slack/feedback-block';
-import { withinTime } from '../slack/web-api-call';
 import type { ReplyAdapterOptions, StepUpdate } from './answer-reply';
 import { writeToSlack } from './budgeted-write';
-import { isOwnMessage } from './own-messages';
+import { findOwnMessages } from './own-messages';
 import type { StreamContent } from './slack-reply-api';
 import { ENDED, STOPPED_BY_USER } from './stream-limits';
 import { fitInMessage } from './stream-split';
@@ -190,12 +189,9 @@ export class StreamMessages {
    * @throws {SlackCallError} when the thread could not be searched: whether a stream exists is unknown.
    */
   async adoptLostStart(content?: StreamContent): Promise<boolean> {
-    const { slack, channel, threadTs, askedTs, botUserId, eventId, ownSince } = this.#o;
-    const found = await withinTime('conversations.replies', this.#o.timeLeftMs(), () =>
-      slack.findReplies(channel, threadTs, askedTs, botUserId),
-    );
+    const found = await findOwnMessages(this.#o);
     const known = new Set(this.ts);
-    const orphans = found.filter((m) => !m.tag && !known.has(m.ts) && isOwnMessage(m, eventId, ownSince));
+    const orphans = found.filter((m) => !m.tag && !known.has(m.ts));
     if (orphans.length === 0) return false;
     for (const m of orphans)
       this.#msgs.push({ ts: m.ts, text: content?.markdown ?? '', exact: false, open: true });
