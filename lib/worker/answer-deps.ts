@@ -6,7 +6,7 @@ import type { ReplyOpener } from '../reply/open-reply';
 import type { AssistantThreads } from '../slack/assistant-threads';
 import type { EventClaims } from '../store/event-claims';
 import type { ThreadHistory } from '../store/thread-history';
-import type { ToolPorts } from '../tools/answer-with-tools';
+import type { ToolPorts } from '../tools/tools-for-answer';
 
 /** The ports and settings `answerMention` works with. */
 export interface AnswerDeps {

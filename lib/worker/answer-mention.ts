@@ -9,7 +9,8 @@ import { retryDelaySeconds } from '../queue/retry-delay';
 import { setThreadTitle } from '../slack/assistant-threads';
 import type { ClaimState } from '../store/event-claims';
 import type { ThreadKey } from '../store/thread-history';
-import { answerWithTools, withTrace } from '../tools/answer-with-tools';
+import { runAgent } from '../tools/agent-loop';
+import { toolsForAnswer } from '../tools/tools-for-answer';
 import type { AnswerDeps, AnswerOutcome } from './answer-deps';
 import { type AnswerSession, answerFailed } from './answer-failed';
 import { ClaimRecorder } from './claim-recorder';
@@ -217,14 +218,21 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
       : undefined;
 
   // 4. Stream the model into the reply, running the tools it calls.
-  const streamed = await answerWithTools(
-    { job, messages, reply, overrides: admission.channel, withoutImages: context.withoutImages },
+  const streamed = await runAgent(
+    {
+      messages,
+      reply,
+      overrides: admission.channel,
+      tools: await toolsForAnswer(job, messages, admission.channel, deps.tools, logger),
+      withoutImages: context.withoutImages,
+    },
     {
       llm: deps.llm,
-      tools: deps.tools,
+      toolPorts: deps.tools,
       logger,
       attempts: settings.llmAttempts ?? 2,
       backoffMs: settings.llmBackoffMs ?? 1_000,
+      retryingNotice: RETRYING_NOTICE,
       reserveMs: reserve,
       remainingMs: delivery.remainingMs,
       sleep,
@@ -286,6 +294,12 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
     path: reply.path,
   });
   return 'answered';
+}
+
+/** The remembered answer: a line naming the lookups made for it, then the answer (not their results). */
+function withTrace(markdown: string, trace: readonly string[]): string {
+  if (trace.length === 0) return markdown;
+  return `(Looked up for this answer: ${trace.join('; ')})\n\n${markdown}`;
 }
 
 /** Momento is a nicety: when it fails, log a warning and go on without it. */

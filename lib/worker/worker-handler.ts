@@ -12,7 +12,7 @@ import { decodeJob } from '../queue/job';
 import { failedRecordDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import type { FeedbackVotes } from '../store/feedback-votes';
-import type { ToolPorts } from '../tools/answer-with-tools';
+import type { ToolPorts } from '../tools/tools-for-answer';
 import type { AnswerDeps } from './answer-deps';
 import { answerMention } from './answer-mention';
 import { countVote } from './count-vote';
