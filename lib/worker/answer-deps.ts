@@ -32,8 +32,7 @@ export interface AnswerDeps {
     systemPrompt: string;
     historyTokenBudget: number;
     botUserId?: string | undefined;
-    /** Tries of the model within one invocation (the SDK's own retry comes on top). */
-    llmAttempts?: number;
+    /** Wait before a second try of the model; absent: `MODEL_CALL_BUDGET.backoffMs` (tests wait less). */
     llmBackoffMs?: number;
   };
   delivery: {

@@ -2,6 +2,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { gatherContext } from '../context/gather-context';
 import { RetryLaterError, SlackCallError, StoreUnavailableError } from '../errors';
+import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import type { ChatAnswer } from '../llm/openai-chat';
 import { stripBotMention, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
@@ -230,8 +231,8 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
       llm: deps.llm,
       toolPorts: deps.tools,
       logger,
-      attempts: settings.llmAttempts ?? 2,
-      backoffMs: settings.llmBackoffMs ?? 1_000,
+      attempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
+      backoffMs: settings.llmBackoffMs ?? MODEL_CALL_BUDGET.backoffMs,
       retryingNotice: RETRYING_NOTICE,
       reserveMs: reserve,
       remainingMs: delivery.remainingMs,

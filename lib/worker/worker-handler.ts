@@ -6,7 +6,6 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError } from '../errors';
-import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { inWorkspace, recordAnswered, recordFailure, recordRetry } from '../metrics';
 import { decodeJob } from '../queue/job';
 import { failedRecordDelaySeconds } from '../queue/retry-delay';
@@ -63,8 +62,6 @@ export function createWorkerHandler(deps: WorkerDeps) {
   const settings = {
     systemPrompt: config.openai.systemPrompt,
     historyTokenBudget: config.openai.historyTokenBudget,
-    // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
-    llmAttempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
     ...deps.settings,
   };
   return middy<SQSEvent, SQSBatchResponse>()
