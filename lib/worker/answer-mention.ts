@@ -9,7 +9,6 @@ import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import { setThreadTitle } from '../slack/assistant-threads';
 import type { ClaimState } from '../store/event-claims';
-import type { ThreadKey } from '../store/thread-history';
 import { runAgent } from '../tools/agent-loop';
 import { toolsForAnswer } from '../tools/tools-for-answer';
 import type { AnswerDeps, AnswerOutcome } from './answer-deps';
@@ -62,7 +61,6 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
 async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession): Promise<AnswerOutcome> {
   const { logger, settings, delivery } = deps;
   const sleep = deps.sleep ?? ((ms: number) => sleepFor(ms));
-  const thread: ThreadKey = { teamId: job.teamId, channel: job.channel, threadTs: job.threadTs };
   const lastReceive = delivery.receiveCount >= delivery.maxReceiveCount;
   const reserve = reserveMs(delivery.remainingMs());
   const botUserId = settings.botUserId ?? job.botUserId;
@@ -102,17 +100,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
 
   // 2. Open the reply: a status or placeholder, or what an earlier attempt posted.
   const reply = await deps.replies.open(
-    {
-      eventId: job.eventId,
-      teamId: job.teamId,
-      channel: job.channel,
-      threadTs: job.threadTs,
-      askedTs: job.ts,
-      user: job.user,
-      userTeamId: job.userTeamId,
-      isDm: job.isDm,
-      botUserId,
-    },
+    { ...job, botUserId },
     {
       previous: previous?.messageTs.length
         ? {
@@ -163,7 +151,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
         logger,
         'save history',
         () =>
-          deps.history.append(thread, [
+          deps.history.append(job, [
             ...asked,
             {
               role: 'assistant',
@@ -191,7 +179,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   }
 
   // 3. Gather the context.
-  const history = await bestEffort(logger, 'load history', () => deps.history.load(thread), [] as Turn[]);
+  const history = await bestEffort(logger, 'load history', () => deps.history.load(job), [] as Turn[]);
   const context = await gatherContext(
     {
       job,

@@ -70,7 +70,7 @@ async function answer(replies: ReplyOpener, channel: string, teamId: string): Pr
     teamId,
     channel,
     threadTs: ts,
-    askedTs: ts,
+    ts,
     user: 'U0ASKER',
     isDm: false,
     botUserId: stack.slack.botUserId,
