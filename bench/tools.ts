@@ -107,9 +107,12 @@ export async function measureTools(runs = 15) {
     reserveMs: 1_000,
     remainingMs: () => 60_000,
     sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-    countTokens: async () => (t: string) => Buffer.byteLength(t),
-    resultTokens: 1_500,
-    model: 'gpt-4o-mini',
+    retryingNotice: 'trying again',
+    toolPorts: {
+      countTokens: async () => (t: string) => Buffer.byteLength(t),
+      resultTokens: 1_500,
+      model: 'gpt-4o-mini',
+    },
   };
   const messages = (q: string) => [
     { role: 'system' as const, content: 'bench' },

@@ -22,12 +22,14 @@ export const MAX_MODEL_CALLS_PER_EVENT = 50;
 /** Model calls that make one answer by default (`AGENT_MAX_STEPS`). */
 export const DEFAULT_AGENT_MAX_STEPS = 4;
 
-/** The per-layer factors the worker is built with (lib/worker/worker-deps.ts, worker-handler.ts). */
+/** The per-layer factors the worker is built with (lib/worker/worker-deps.ts, answer-mention.ts). */
 export const MODEL_CALL_BUDGET = {
   /** OpenAI client `maxRetries`: retries of one request, on top of the first try. */
   sdkMaxRetries: 1,
   /** Tries of a failed model call within one invocation, counted over the whole loop. */
   attemptsPerInvocation: 2,
+  /** Wait before the second try; doubled before each next one. */
+  backoffMs: 1_000,
 } as const;
 
 /** Requests one event may cost with `maxReceiveCount` receives and `maxSteps` rounds. */

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { AnswerJob } from '../queue/job';
 import type { RememberedRefusals } from '../store/refusals';
 import type { AnswerReply, ReplyRecord } from './answer-reply';
 import { EditReply } from './edit-reply';
@@ -10,20 +11,11 @@ import { replyBudget, type WriteBudget } from './write-budget';
 /** How answers are shown: `SLACK_STREAMING`. */
 export type StreamingMode = 'auto' | 'native' | 'edit';
 
-/** The conversation a reply goes to. */
-export interface ReplyTarget {
-  eventId: string;
-  teamId: string;
-  channel: string;
-  threadTs: string;
-  /** The asking message's `ts`. */
-  askedTs: string;
-  user: string;
-  /** The asking user's team (differs from `teamId` in shared channels). */
-  userTeamId?: string | undefined;
-  isDm: boolean;
-  botUserId?: string | undefined;
-}
+/** The conversation a reply goes to: the job's (`ts` is the asking message's). */
+export type ReplyTarget = Pick<
+  AnswerJob,
+  'eventId' | 'teamId' | 'channel' | 'threadTs' | 'ts' | 'user' | 'userTeamId' | 'isDm' | 'botUserId'
+>;
 
 /** What the use case says about earlier attempts at the same event. */
 export interface ReplyResume {
@@ -81,7 +73,7 @@ export function replyOpener(options: {
   return {
     async open(target, resume, context) {
       const { logger } = context;
-      const { channel, threadTs, eventId, askedTs, botUserId } = target;
+      const { channel, threadTs, eventId, ts: askedTs, botUserId } = target;
       const common = {
         ...context,
         slack,

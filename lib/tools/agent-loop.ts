@@ -1,16 +1,21 @@
 import { LlmError, ToolsRefusedError } from '../errors';
 import { DEFAULT_AGENT_MAX_STEPS } from '../llm/model-call-budget';
 import type { ChatAnswer, ChatModel, ChatOverrides, ToolOffer } from '../llm/openai-chat';
-import type { ChatMessage, TokenCounter, ToolCall } from '../llm/prompt';
+import type { ChatMessage, ToolCall } from '../llm/prompt';
+import { type ModelCallDeps, type StreamOutcome, streamModel } from '../llm/stream-model';
 import type { AnswerReply } from '../reply/answer-reply';
-import type { RememberedRefusals } from '../store/refusals';
-import { type ModelCallDeps, type StreamOutcome, streamModel } from '../worker/stream-model';
 import { runToolCalls } from './run-tool-calls';
 import type { Tool } from './tool';
+import type { ToolPorts } from './tools-for-answer';
 import { TOOLS_SYSTEM_NOTE } from './untrusted';
 
 /** How the loop ended: as {@link StreamOutcome}, with the one-line traces of the tools it used. */
 export type AgentOutcome = StreamOutcome & { trace: string[] };
+
+/** What the loop uses of the tools' ports. */
+type LoopPorts = Pick<ToolPorts, 'countTokens' | 'resultTokens' | 'model' | 'availability'> & {
+  settings?: Pick<ToolPorts['settings'], 'maxSteps'>;
+};
 
 /**
  * Tool calls of one answer, over all its rounds: Slack's thinking steps read best in a handful;
@@ -44,19 +49,25 @@ export async function runAgent(
     withoutImages?: ChatMessage[] | undefined;
   },
   deps: ModelCallDeps & {
-    countTokens: () => Promise<TokenCounter>;
-    /** Largest tool result the model gets, in tokens (a share of the prompt budget). */
-    resultTokens: number;
-    /** The model the calls go to (for remembering a refusal of `tools`). */
-    model: string;
-    /** Models whose API refused `tools` (lib/store/refusals.ts). */
-    availability?: RememberedRefusals | undefined;
-    /** `AGENT_MAX_STEPS`: model calls that make one answer; the last one is asked for text only. */
-    maxSteps?: number | undefined;
+    /**
+     * What `tools` were built from (lib/tools/tools-for-answer.ts); `settings.maxSteps` is
+     * `AGENT_MAX_STEPS`, model calls that make one answer (the last one asked for text only).
+     */
+    toolPorts?: LoopPorts | undefined;
   },
 ): Promise<AgentOutcome> {
-  const { logger, maxSteps = DEFAULT_AGENT_MAX_STEPS } = deps;
+  const { logger } = deps;
   const { reply } = input;
+  // Without ports there are no tools: no result is ever counted.
+  const {
+    countTokens = () => Promise.resolve((text: string) => Buffer.byteLength(text)),
+    resultTokens = 1_000,
+    availability,
+    settings,
+  } = deps.toolPorts ?? {};
+  const maxSteps = settings?.maxSteps ?? DEFAULT_AGENT_MAX_STEPS;
+  // The model the calls go to (for remembering a refusal of `tools`).
+  const model = input.overrides?.model ?? deps.toolPorts?.model ?? '';
   let tools = [...input.tools];
   const opening = (base: ChatMessage[]) => (tools.length > 0 ? withToolsNote(base) : [...base]);
   const messages = opening(input.messages);
@@ -109,8 +120,8 @@ export async function runAgent(
     if ('failure' in streamed) {
       const error = streamed.failure;
       if (error instanceof ToolsRefusedError && toolRounds === 0) {
-        logger.warn('the model API refused tools; answering without them', { model: deps.model });
-        await deps.availability?.markOff(deps.model).catch(() => undefined);
+        logger.warn('the model API refused tools; answering without them', { model });
+        await availability?.markOff(model).catch(() => undefined);
         tools = [];
         messages.splice(0, messages.length, ...((imagesDropped && input.withoutImages) || input.messages));
         if (modelCalls - succeeded < deps.attempts) continue;
@@ -133,8 +144,8 @@ export async function runAgent(
       reply,
       logger,
       deadline: Date.now() + Math.max(0, timeForTools),
-      countTokens: deps.countTokens,
-      resultTokens: deps.resultTokens,
+      countTokens,
+      resultTokens,
     });
     trace.push(...results.flatMap((r) => (r.trace ? [r.trace] : [])));
     messages.push(...results.map((r) => r.message));

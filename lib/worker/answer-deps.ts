@@ -6,7 +6,7 @@ import type { ReplyOpener } from '../reply/open-reply';
 import type { AssistantThreads } from '../slack/assistant-threads';
 import type { EventClaims } from '../store/event-claims';
 import type { ThreadHistory } from '../store/thread-history';
-import type { ToolPorts } from '../tools/answer-with-tools';
+import type { ToolPorts } from '../tools/tools-for-answer';
 
 /** The ports and settings `answerMention` works with. */
 export interface AnswerDeps {
@@ -32,8 +32,7 @@ export interface AnswerDeps {
     systemPrompt: string;
     historyTokenBudget: number;
     botUserId?: string | undefined;
-    /** Tries of the model within one invocation (the SDK's own retry comes on top). */
-    llmAttempts?: number;
+    /** Wait before a second try of the model; absent: `MODEL_CALL_BUDGET.backoffMs` (tests wait less). */
     llmBackoffMs?: number;
   };
   delivery: {

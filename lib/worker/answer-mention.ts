@@ -2,14 +2,15 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { gatherContext } from '../context/gather-context';
 import { RetryLaterError, SlackCallError, StoreUnavailableError } from '../errors';
+import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import type { ChatAnswer } from '../llm/openai-chat';
 import { stripBotMention, type Turn } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
 import { retryDelaySeconds } from '../queue/retry-delay';
 import { setThreadTitle } from '../slack/assistant-threads';
 import type { ClaimState } from '../store/event-claims';
-import type { ThreadKey } from '../store/thread-history';
-import { answerWithTools, withTrace } from '../tools/answer-with-tools';
+import { runAgent } from '../tools/agent-loop';
+import { toolsForAnswer } from '../tools/tools-for-answer';
 import type { AnswerDeps, AnswerOutcome } from './answer-deps';
 import { type AnswerSession, answerFailed } from './answer-failed';
 import { ClaimRecorder } from './claim-recorder';
@@ -60,7 +61,6 @@ export async function answerMention(job: AnswerJob, deps: AnswerDeps): Promise<A
 async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession): Promise<AnswerOutcome> {
   const { logger, settings, delivery } = deps;
   const sleep = deps.sleep ?? ((ms: number) => sleepFor(ms));
-  const thread: ThreadKey = { teamId: job.teamId, channel: job.channel, threadTs: job.threadTs };
   const lastReceive = delivery.receiveCount >= delivery.maxReceiveCount;
   const reserve = reserveMs(delivery.remainingMs());
   const botUserId = settings.botUserId ?? job.botUserId;
@@ -100,17 +100,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
 
   // 2. Open the reply: a status or placeholder, or what an earlier attempt posted.
   const reply = await deps.replies.open(
-    {
-      eventId: job.eventId,
-      teamId: job.teamId,
-      channel: job.channel,
-      threadTs: job.threadTs,
-      askedTs: job.ts,
-      user: job.user,
-      userTeamId: job.userTeamId,
-      isDm: job.isDm,
-      botUserId,
-    },
+    { ...job, botUserId },
     {
       previous: previous?.messageTs.length
         ? {
@@ -161,7 +151,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
         logger,
         'save history',
         () =>
-          deps.history.append(thread, [
+          deps.history.append(job, [
             ...asked,
             {
               role: 'assistant',
@@ -189,7 +179,7 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
   }
 
   // 3. Gather the context.
-  const history = await bestEffort(logger, 'load history', () => deps.history.load(thread), [] as Turn[]);
+  const history = await bestEffort(logger, 'load history', () => deps.history.load(job), [] as Turn[]);
   const context = await gatherContext(
     {
       job,
@@ -217,14 +207,21 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
       : undefined;
 
   // 4. Stream the model into the reply, running the tools it calls.
-  const streamed = await answerWithTools(
-    { job, messages, reply, overrides: admission.channel, withoutImages: context.withoutImages },
+  const streamed = await runAgent(
+    {
+      messages,
+      reply,
+      overrides: admission.channel,
+      tools: await toolsForAnswer(job, messages, admission.channel, deps.tools, logger),
+      withoutImages: context.withoutImages,
+    },
     {
       llm: deps.llm,
-      tools: deps.tools,
+      toolPorts: deps.tools,
       logger,
-      attempts: settings.llmAttempts ?? 2,
-      backoffMs: settings.llmBackoffMs ?? 1_000,
+      attempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
+      backoffMs: settings.llmBackoffMs ?? MODEL_CALL_BUDGET.backoffMs,
+      retryingNotice: RETRYING_NOTICE,
       reserveMs: reserve,
       remainingMs: delivery.remainingMs,
       sleep,
@@ -286,6 +283,12 @@ async function answer(job: AnswerJob, deps: AnswerDeps, session: AnswerSession):
     path: reply.path,
   });
   return 'answered';
+}
+
+/** The remembered answer: a line naming the lookups made for it, then the answer (not their results). */
+function withTrace(markdown: string, trace: readonly string[]): string {
+  if (trace.length === 0) return markdown;
+  return `(Looked up for this answer: ${trace.join('; ')})\n\n${markdown}`;
 }
 
 /** Momento is a nicety: when it fails, log a warning and go on without it. */

@@ -6,13 +6,12 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError } from '../errors';
-import { MODEL_CALL_BUDGET } from '../llm/model-call-budget';
 import { inWorkspace, recordAnswered, recordFailure, recordRetry } from '../metrics';
 import { decodeJob } from '../queue/job';
 import { failedRecordDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import type { FeedbackVotes } from '../store/feedback-votes';
-import type { ToolPorts } from '../tools/answer-with-tools';
+import type { ToolPorts } from '../tools/tools-for-answer';
 import type { AnswerDeps } from './answer-deps';
 import { answerMention } from './answer-mention';
 import { countVote } from './count-vote';
@@ -63,8 +62,6 @@ export function createWorkerHandler(deps: WorkerDeps) {
   const settings = {
     systemPrompt: config.openai.systemPrompt,
     historyTokenBudget: config.openai.historyTokenBudget,
-    // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
-    llmAttempts: MODEL_CALL_BUDGET.attemptsPerInvocation,
     ...deps.settings,
   };
   return middy<SQSEvent, SQSBatchResponse>()

@@ -76,9 +76,12 @@ function run(question: string, reply: AnswerReply) {
       reserveMs: 1_000,
       remainingMs: () => 60_000,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      countTokens: async () => (text: string) => Buffer.byteLength(text),
-      resultTokens: 2_000,
-      model: 'gpt-4o-mini',
+      retryingNotice: 'trying again',
+      toolPorts: {
+        countTokens: async () => (text: string) => Buffer.byteLength(text),
+        resultTokens: 2_000,
+        model: 'gpt-4o-mini',
+      },
     },
   );
 }

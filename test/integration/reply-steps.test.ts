@@ -16,7 +16,7 @@ async function openReply() {
       teamId: j.teamId,
       channel: j.channel,
       threadTs: j.threadTs,
-      askedTs: j.ts,
+      ts: j.ts,
       user: j.user,
       isDm: false,
       botUserId: h.stack.slack.botUserId,

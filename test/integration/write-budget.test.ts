@@ -71,7 +71,7 @@ async function answer(replies: ReplyOpener, channel: string, teamId: string): Pr
     teamId,
     channel,
     threadTs: ts,
-    askedTs: ts,
+    ts,
     user: 'U0ASKER',
     isDm: false,
     botUserId: stack.slack.botUserId,

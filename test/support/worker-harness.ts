@@ -8,7 +8,7 @@ import { sqsJobQueue } from '../../lib/queue/sqs-job-queue';
 import { type EventClaims, momentoEventClaims } from '../../lib/store/event-claims';
 import { MomentoCache } from '../../lib/store/momento-cache';
 import { createMomentoClient } from '../../lib/store/momento-client';
-import type { ToolPorts } from '../../lib/tools/answer-with-tools';
+import type { ToolPorts } from '../../lib/tools/tools-for-answer';
 import { buildWorkerDeps } from '../../lib/worker/worker-deps';
 import { createWorkerHandler } from '../../lib/worker/worker-handler';
 import { lambdaContext } from '../../sandbox/lambda-context';

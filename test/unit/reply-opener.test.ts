@@ -23,7 +23,7 @@ const target: ReplyTarget = {
   teamId: 'T0LOCAL',
   channel: 'C0GENERAL',
   threadTs: '1700000000.000100',
-  askedTs: '1700000000.000100',
+  ts: '1700000000.000100',
   user: 'U0ASKER',
   isDm: false,
   botUserId: 'UBOT',

@@ -1,7 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import { createLogger } from '../../lib/logger';
-import { type ToolPorts, toolsForAnswer } from '../../lib/tools/answer-with-tools';
 import type { Tool } from '../../lib/tools/tool';
+import { type ToolPorts, toolsForAnswer } from '../../lib/tools/tools-for-answer';
 import { answerJob } from '../support/fakes';
 
 // Which tools one answer is offered: the deployment's choice (AGENT_TOOLS, MCP_SERVERS) narrowed by

@@ -5,10 +5,7 @@ import type { UserNames } from '../context/user-names';
 import type { ChannelSettings } from '../governance/channel-settings';
 import type { ChatMessage, TokenCounter } from '../llm/prompt';
 import type { AnswerJob } from '../queue/job';
-import type { AnswerReply } from '../reply/answer-reply';
 import type { RememberedRefusals } from '../store/refusals';
-import type { ModelCallDeps } from '../worker/stream-model';
-import { type AgentOutcome, runAgent } from './agent-loop';
 import type { McpToolSource } from './mcp-tools';
 import { linksNamedByPeople, readLinkTool } from './read-link';
 import type { Resolver } from './safe-fetch';
@@ -39,14 +36,16 @@ export interface ToolPorts {
  * narrowed by the channel's settings (`tools`), none with `AGENT_TOOLS=off` or when the model's API
  * refused tools lately. `search_slack` only when the event carried the asker's `action_token`.
  * Built per answer from the job's own Slack client: cheap (no I/O but the cached MCP lists).
+ * Without ports (a worker built without tools), none.
  */
 export async function toolsForAnswer(
   job: AnswerJob,
   messages: readonly ChatMessage[],
   channel: ChannelSettings | undefined,
-  ports: ToolPorts,
+  ports: ToolPorts | undefined,
   logger: Logger,
 ): Promise<Tool[]> {
+  if (!ports) return [];
   const { settings } = ports;
   if (settings.off || channel?.tools?.length === 0) return [];
   const model = channel?.model ?? ports.model;
@@ -83,45 +82,4 @@ export async function toolsForAnswer(
   if (ports.mcp) tools.push(...(await ports.mcp.tools(logger)));
   const only = channel?.tools;
   return only ? tools.filter((t) => only.includes(t.name) || only.includes(t.name.split('__')[0]!)) : tools;
-}
-
-/**
- * Step 4 of the answer: the model streamed into the reply, with the tools it may call
- * ({@link runAgent}); without tools, exactly one streamed call.
- */
-export async function answerWithTools(
-  input: {
-    job: AnswerJob;
-    messages: ChatMessage[];
-    reply: AnswerReply;
-    overrides?: ChannelSettings | undefined;
-    /** The same messages with the images named instead of sent, should the model refuse one. */
-    withoutImages?: ChatMessage[] | undefined;
-  },
-  deps: ModelCallDeps & {
-    tools?: ToolPorts | undefined;
-  },
-): Promise<AgentOutcome> {
-  const ports = deps.tools;
-  const tools = ports
-    ? await toolsForAnswer(input.job, input.messages, input.overrides, ports, deps.logger)
-    : [];
-  return runAgent(
-    { ...input, tools },
-    {
-      ...deps,
-      // Without ports there are no tools: no result is ever counted.
-      countTokens: ports?.countTokens ?? (() => Promise.resolve((text: string) => Buffer.byteLength(text))),
-      resultTokens: ports?.resultTokens ?? 1_000,
-      model: input.overrides?.model ?? ports?.model ?? '',
-      availability: ports?.availability,
-      maxSteps: ports?.settings.maxSteps,
-    },
-  );
-}
-
-/** The remembered answer: a line naming the lookups made for it, then the answer (not their results). */
-export function withTrace(markdown: string, trace: readonly string[]): string {
-  if (trace.length === 0) return markdown;
-  return `(Looked up for this answer: ${trace.join('; ')})\n\n${markdown}`;
 }

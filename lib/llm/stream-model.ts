@@ -1,10 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { LlmError } from '../errors';
-import type { ChatAnswer, ChatModel, ChatOverrides, ToolOffer } from '../llm/openai-chat';
-import { isImageRefusal } from '../llm/openai-chat';
-import type { ChatMessage } from '../llm/prompt';
 import type { AnswerReply } from '../reply/answer-reply';
-import { RETRYING_NOTICE } from './notices';
+import type { ChatAnswer, ChatModel, ChatOverrides, ToolOffer } from './openai-chat';
+import { isImageRefusal } from './openai-chat';
+import type { ChatMessage } from './prompt';
 
 /**
  * How streaming the model ended: an answer (possibly stopped by the user; `imagesDropped` when it
@@ -19,6 +18,8 @@ export interface ModelCallDeps {
   /** Tries within this invocation (part of the per-event cap, lib/llm/model-call-budget.ts). */
   attempts: number;
   backoffMs: number;
+  /** Shown after the partial text while another try is on its way (lib/worker/notices.ts). */
+  retryingNotice: string;
   /** Time kept for the final writes. */
   reserveMs: number;
   remainingMs: () => number;
@@ -79,7 +80,7 @@ export async function streamModel(
       const backoffMs = deps.backoffMs * 2 ** (attempt - 1);
       if (!error.retryable || attempt === deps.attempts || deps.remainingMs() < deps.reserveMs + backoffMs)
         break;
-      if (error.partialText) reply.show(`${error.partialText}\n\n${RETRYING_NOTICE}`);
+      if (error.partialText) reply.show(`${error.partialText}\n\n${deps.retryingNotice}`);
       await deps.sleep(backoffMs);
     }
   }
