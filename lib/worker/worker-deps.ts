@@ -2,7 +2,6 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { LogLevel, WebClient } from '@slack/web-api';
 import OpenAI from 'openai';
 import type { WorkerConfig } from '../config';
 import { slackFileDownloader } from '../context/file-downloader';
@@ -28,6 +27,7 @@ import { slackWrites } from '../reply/slack-reply-api';
 import { momentoSharedLog, slidingMinuteBudget, type WriteBudgetOptions } from '../reply/write-budget';
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
+import { slackWebClient } from '../slack/web-api-call';
 import { momentoEventClaims } from '../store/event-claims';
 import { FeedbackVotes } from '../store/feedback-votes';
 import { MomentoCache } from '../store/momento-cache';
@@ -72,7 +72,7 @@ export function workerDepsFor(config: WorkerConfig, logger: Logger, overrides: W
   const installations = openInstallationStore(distribution, overrides.dynamodb);
   const tokens = installationTokens({
     store: installations.store,
-    refresher: slackTokenRefresher(slackClient(config, undefined), distribution),
+    refresher: slackTokenRefresher(slackWebClient(undefined, config.slack), distribution),
   });
   return {
     ...shared.deps,
@@ -94,21 +94,6 @@ export interface WorkerOverrides {
   dynamodb?: DynamoDBClient;
   /** The shared write budget's limits and minute (a benchmark compresses Slack's minute). */
   writeBudget?: Pick<WriteBudgetOptions, 'limits' | 'minuteMs'>;
-}
-
-/** A Web API client with the worker's limits; `token` undefined for oauth.v2.access. */
-function slackClient(config: WorkerConfig, token: string | undefined): WebClient {
-  return new WebClient(token, {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    timeout: config.slack.timeoutMs,
-    // The default is ten retries over ~30 minutes; a worker invocation has two minutes. No client
-    // retries at all: a post retried after a timeout may appear twice. The reply adapters retry what
-    // is safe to retry (edits, and posts after a 429 or after finding them absent from the thread).
-    retryConfig: { retries: 0 },
-    // 429s come back to us with Retry-After, so streaming edits are skipped, not queued up.
-    rejectRateLimitedCalls: true,
-    logLevel: LogLevel.ERROR,
-  });
 }
 
 /** Everything but the Slack ports, and how to build those ports on one token. */
@@ -142,7 +127,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
 
   /** The Slack-facing ports of one token: every Slack call of a job goes through this one client. */
   const portsFor = (token: string): Omit<WorkspaceSlack, 'botUserId'> => {
-    const slack = slackClient(config, token);
+    const slack = slackWebClient(token, config.slack);
     // Every Slack write of the replies, counted when Slack answers 429 (a metric per method).
     const writes = observeRateLimits(slackWrites(slack), metrics);
     const governance = createGovernance({
