@@ -42,7 +42,7 @@ export function mcpToolSource(
     for (const [key, value] of Object.entries(server.headers ?? {}))
       headers[key] = await options.resolveHeader(value);
     // Loaded on first use: most deployments configure no MCP server, and the SDK (with its JSON
-    // schema validator) costs every cold start otherwise. `require`, as in lib/worker/worker-deps.ts.
+    // schema validator) costs every cold start otherwise. `require`, as in lib/queue/sqs-retry-scheduler.ts.
     const { Client: McpClient } =
       require('@modelcontextprotocol/sdk/client/index.js') as typeof import('@modelcontextprotocol/sdk/client/index.js');
     const { StreamableHTTPClientTransport } =

@@ -21,7 +21,7 @@ import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
 import { createMetrics } from '../metrics';
-import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
+import { sqsRetryScheduler } from '../queue/sqs-retry-scheduler';
 import { replyOpener } from '../reply/open-reply';
 import { slackWrites } from '../reply/slack-reply-api';
 import { momentoSharedLog, slidingMinuteBudget, type WriteBudgetOptions } from '../reply/write-budget';
@@ -169,15 +169,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
     };
   };
 
-  let sqs = overrides.sqs;
-  const retries = lazyRetryScheduler(async () => {
-    // Only a failed record needs SQS (the event source mapping receives and deletes): loading
-    // `@aws-sdk/client-sqs` and building its client cost ~60 ms, so not at every cold start. Our
-    // module is bundled (esbuild turns this import into a require of it); it requires the SDK.
-    const { retrySqsClient, sqsRetryScheduler } = await import('../queue/sqs-retry-scheduler');
-    sqs ??= retrySqsClient();
-    return sqsRetryScheduler(sqs, config.queue.url, logger);
-  }, logger);
+  const retries = sqsRetryScheduler(config.queue.url, logger, overrides.sqs);
   const deps: SharedWorkerDeps & { close(): void } = {
     config,
     logger,
@@ -217,28 +209,8 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its
       // closing 2× the client timeout later (120 s for the control client), holding the process
       // open. Idle gRPC channels hold nothing open, so leaving them is the clean exit.
-      if (!overrides.sqs) sqs?.destroy();
+      retries.close();
     },
   };
   return { deps, portsFor };
-}
-
-/**
- * A {@link RetryScheduler} built on first use. Best effort like the one it wraps: if building it
- * fails, the records still come back after the queue's visibility timeout.
- */
-function lazyRetryScheduler(build: () => Promise<RetryScheduler>, logger: Logger): RetryScheduler {
-  let scheduler: Promise<RetryScheduler> | undefined;
-  return {
-    async retryLater(items) {
-      if (items.length === 0) return;
-      scheduler ??= build();
-      try {
-        await (await scheduler).retryLater(items);
-      } catch (error) {
-        scheduler = undefined;
-        logger.warn('could not shorten visibility of failed records', { error: error as Error });
-      }
-    },
-  };
 }
