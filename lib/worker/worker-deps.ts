@@ -185,16 +185,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       resolve: systemResolver,
       mcp:
         config.tools.mcpServers.length > 0
-          ? mcpToolSource(config.tools.mcpServers, {
-              // `ssm:<name>`: a SecureString read like the secrets, cached for the same age.
-              resolveHeader: async (value) =>
-                value.startsWith('ssm:')
-                  ? ((await parameters().get(value.slice(4), {
-                      decrypt: true,
-                      maxAge: config.governance.maxAgeSeconds,
-                    })) ?? '')
-                  : value,
-            })
+          ? mcpToolSource(config.tools.mcpServers, { parameters, maxAgeSeconds: g.maxAgeSeconds })
           : undefined,
       availability: momentoRefusals(cache, 'tools-off'),
       countTokens: o200kTokenCounter,
