@@ -41,9 +41,6 @@ import { observeRateLimits, observeReplyPaths } from './observers';
 import type { SharedWorkerDeps } from './worker-handler';
 import { installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
 
-/** The thread, names and files of one answer must be read within this (bounded by time left too). */
-const CONTEXT_TIMEOUT_MS = 10_000;
-
 /**
  * Builds the worker's clients and adapters from configuration, with explicit limits: the queue
  * does the long-term retrying, so each client retries briefly and times out well inside the
@@ -164,7 +161,6 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
         files: slackFileDownloader({ botToken: token, apiUrl: config.slack.apiUrl }),
         countTokens: o200kTokenCounter,
         imageInput: config.openai.imageInput,
-        timeoutMs: CONTEXT_TIMEOUT_MS,
       },
     };
   };
