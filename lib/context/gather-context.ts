@@ -7,6 +7,9 @@ import { readAttachments } from './files';
 import type { ThreadMessage, ThreadReader } from './thread-reader';
 import { mentionedUsers, readableMentions, type UserNames } from './user-names';
 
+/** The thread, names and files of one answer must be read within this (bounded by time left too). */
+const CONTEXT_TIMEOUT_MS = 10_000;
+
 /** The ports and settings {@link gatherContext} works with; built once in worker-deps. */
 export interface ContextPorts {
   threads: ThreadReader;
@@ -15,8 +18,8 @@ export interface ContextPorts {
   countTokens: () => Promise<TokenCounter>;
   /** `OPENAI_IMAGE_INPUT`: `off` names images instead of sending them (models without vision). */
   imageInput: 'auto' | 'off';
-  /** Longest the thread, names and files may take together, within the invocation's time left. */
-  timeoutMs: number;
+  /** Longest the thread, names and files may take together (default {@link CONTEXT_TIMEOUT_MS}). */
+  timeoutMs?: number;
 }
 
 /** What one answer's context is gathered from. */
@@ -70,7 +73,7 @@ export async function gatherContext(
   logger: Logger,
 ): Promise<GatheredContext> {
   const { job, memory, botUserId } = request;
-  const deadline = Date.now() + Math.max(0, Math.min(request.timeMs, ports.timeoutMs));
+  const deadline = Date.now() + Math.max(0, Math.min(request.timeMs, ports.timeoutMs ?? CONTEXT_TIMEOUT_MS));
   const { messages: read, partial } = await readThread(request, ports.threads, deadline, logger);
   const marked = read.some((m) => !isBot(m, botUserId)) || memory.some((t) => t.thread);
 

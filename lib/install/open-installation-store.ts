@@ -9,7 +9,7 @@ import { aesGcmTokenCipher } from './token-cipher';
  * by the Lambda runtime, not bundled) are `require`d on the call: a single-workspace deployment
  * never calls this, so neither Lambda's cold start loads the DynamoDB SDK (15 packages, ~40 ms).
  * `require`, not `import()`: esbuild keeps an external `import()` as is, which would load the SDK's
- * ES module build (lib/worker/worker-deps.ts makes the same choice for SQS).
+ * ES module build (lib/queue/sqs-retry-scheduler.ts makes the same choice for SQS).
  *
  * The client takes the AWS SDK's own settings (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`
  * for a local DynamoDB: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).

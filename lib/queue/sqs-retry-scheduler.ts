@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { awsHttpLimits } from '../aws-http-limits';
 import type { Logger } from '../logger';
 
@@ -25,29 +25,24 @@ const MAX_VISIBILITY_SECONDS = 43_200;
 const BATCH = 10;
 
 /**
- * The worker's SQS client, which only shortens the visibility of failed records at the end of an
- * invocation: best effort (without it they come back after the queue's visibility timeout), so it
- * may cost seconds, never the invocation: 2 tries of at most 1.5 s once connected. It takes the
- * standard AWS SDK settings; `useQueueUrlAsEndpoint: false` honours `AWS_ENDPOINT_URL_SQS` over the
- * host inside the queue URL.
- */
-export function retrySqsClient(): SQSClient {
-  return new SQSClient({
-    maxAttempts: 2,
-    useQueueUrlAsEndpoint: false,
-    requestHandler: awsHttpLimits({ connectionTimeoutMs: 500, requestTimeoutMs: 1_500 }),
-  });
-}
-
-/**
  * Retries through SQS: sets the visibility timeout of each received record to its delay.
+ *
+ * Only a failed record needs SQS (the event source mapping receives and deletes), so
+ * `@aws-sdk/client-sqs` (given by the Lambda runtime, not bundled) is `require`d and its client built
+ * on the first one: ~60 ms not spent at every cold start. `require`, not `import()`, as in
+ * lib/install/open-installation-store.ts. Best effort (without it the records come back after the
+ * queue's visibility timeout), so it may cost seconds, never the invocation: 2 tries of at most
+ * 1.5 s once connected. The client takes the standard AWS SDK settings; `useQueueUrlAsEndpoint:
+ * false` honours `AWS_ENDPOINT_URL_SQS` over the host inside the queue URL.
  * @param queueUrl the queue's URL when known (QUEUE_URL); otherwise derived from the record's ARN.
+ * @param client used instead of building one (and left open by `close`).
  */
 export function sqsRetryScheduler(
-  client: SQSClient,
   queueUrl: string | undefined,
   logger: Logger,
-): RetryScheduler {
+  client?: SQSClient,
+): RetryScheduler & { close(): void } {
+  let sqs = client;
   return {
     async retryLater(items) {
       if (items.length === 0) return;
@@ -58,8 +53,15 @@ export function sqsRetryScheduler(
         VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.round(item.delaySeconds))),
       }));
       try {
+        const { ChangeMessageVisibilityBatchCommand, SQSClient: Client } =
+          require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
+        sqs ??= new Client({
+          maxAttempts: 2,
+          useQueueUrlAsEndpoint: false,
+          requestHandler: awsHttpLimits({ connectionTimeoutMs: 500, requestTimeoutMs: 1_500 }),
+        });
         for (let i = 0; i < entries.length; i += BATCH) {
-          const out = await client.send(
+          const out = await sqs.send(
             new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: entries.slice(i, i + BATCH) }),
           );
           if (out.Failed?.length)
@@ -68,6 +70,9 @@ export function sqsRetryScheduler(
       } catch (error) {
         logger.warn('could not shorten visibility of failed records', { error: error as Error });
       }
+    },
+    close() {
+      if (!client) sqs?.destroy();
     },
   };
 }

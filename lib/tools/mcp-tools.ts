@@ -1,3 +1,4 @@
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { McpServerSetting } from '../config-variables';
 import type { Logger } from '../logger';
@@ -27,11 +28,12 @@ export interface McpToolSource {
  * `<server>__<tool>` (only those in the server's `tools` when given); `tools/call` bounded by the
  * call's signal (Stop, timeout) on a connection of its own; the text content is the result (the
  * loop cuts it to size). A server that cannot be listed leaves its tools out and WARNs once per
- * instance. Header values `ssm:<name>` are read with `resolveHeader` (cached like the secrets).
+ * instance. A header value `ssm:<name>` is that SecureString, read from `parameters` and cached
+ * for `maxAgeSeconds` like the secrets.
  */
 export function mcpToolSource(
   servers: readonly McpServerSetting[],
-  options: { resolveHeader: (value: string) => Promise<string> },
+  options: { parameters: () => SSMProvider; maxAgeSeconds: number },
 ): McpToolSource {
   const lists = new Map<string, Listed>();
   const down = new Map<string, number>();
@@ -40,9 +42,14 @@ export function mcpToolSource(
   const connect = async (server: McpServerSetting, signal: AbortSignal) => {
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(server.headers ?? {}))
-      headers[key] = await options.resolveHeader(value);
+      headers[key] = value.startsWith('ssm:')
+        ? ((await options.parameters().get(value.slice(4), {
+            decrypt: true,
+            maxAge: options.maxAgeSeconds,
+          })) ?? '')
+        : value;
     // Loaded on first use: most deployments configure no MCP server, and the SDK (with its JSON
-    // schema validator) costs every cold start otherwise. `require`, as in lib/worker/worker-deps.ts.
+    // schema validator) costs every cold start otherwise. `require`, as in lib/queue/sqs-retry-scheduler.ts.
     const { Client: McpClient } =
       require('@modelcontextprotocol/sdk/client/index.js') as typeof import('@modelcontextprotocol/sdk/client/index.js');
     const { StreamableHTTPClientTransport } =

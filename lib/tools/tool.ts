@@ -1,5 +1,6 @@
-import { LogLevel, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger';
+import { slackWebClient } from '../slack/web-api-call';
 
 /** The built-in tools; their names are fixed (admins and prompts refer to them). */
 export const BUILT_IN_TOOLS = ['search_slack', 'read_link'] as const;
@@ -58,18 +59,8 @@ export function stringArg(args: Record<string, unknown>, key: string): string | 
 
 /**
  * A WebClient for one tool call: the same token and API URL as `client` (the job's own), whose
- * HTTP requests end when `signal` aborts (Stop, or the call's time). `@slack/web-api` 8 takes no
- * per-call signal, only a `fetch` of our own (https://docs.slack.dev/tools/node-slack-sdk/web-api,
- * "Custom fetch"), so the call's client wraps the global fetch. Like the worker's client: no client
- * retries, 429s come back at once.
+ * HTTP requests end when `signal` aborts (Stop, or the call's time).
  */
 export function abortableClient(client: WebClient, signal: AbortSignal): WebClient {
-  return new WebClient(client.token, {
-    slackApiUrl: client.slackApiUrl,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    logLevel: LogLevel.ERROR,
-    fetch: (url, init) =>
-      fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
-  });
+  return slackWebClient(client.token, { apiUrl: client.slackApiUrl, signal });
 }

@@ -2,7 +2,6 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { LogLevel, WebClient } from '@slack/web-api';
 import OpenAI from 'openai';
 import type { WorkerConfig } from '../config';
 import { slackFileDownloader } from '../context/file-downloader';
@@ -21,12 +20,13 @@ import { openAiChat } from '../llm/openai-chat';
 import { o200kTokenCounter } from '../llm/prompt';
 import type { Logger } from '../logger';
 import { createMetrics } from '../metrics';
-import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
+import { sqsRetryScheduler } from '../queue/sqs-retry-scheduler';
 import { replyOpener } from '../reply/open-reply';
 import { slackWrites } from '../reply/slack-reply-api';
 import { slidingMinuteBudget, type WriteBudgetOptions } from '../reply/write-budget';
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
+import { slackWebClient } from '../slack/web-api-call';
 import { momentoEventClaims } from '../store/event-claims';
 import { FeedbackVotes } from '../store/feedback-votes';
 import { momentoGovernanceStore } from '../store/governance-store';
@@ -42,9 +42,6 @@ import { PLACEHOLDER, STREAMING_REFUSED_NOTE, THINKING_STATUS } from './notices'
 import { observeRateLimits, observeReplyPaths } from './observers';
 import type { SharedWorkerDeps } from './worker-handler';
 import { installedWorkspaces, type WorkspaceSlack } from './workspace-slack';
-
-/** The thread, names and files of one answer must be read within this (bounded by time left too). */
-const CONTEXT_TIMEOUT_MS = 10_000;
 
 /**
  * Builds the worker's clients and adapters from configuration, with explicit limits: the queue
@@ -74,7 +71,7 @@ export function workerDepsFor(config: WorkerConfig, logger: Logger, overrides: W
   const installations = openInstallationStore(distribution, overrides.dynamodb);
   const tokens = installationTokens({
     store: installations.store,
-    refresher: slackTokenRefresher(slackClient(config, undefined), distribution),
+    refresher: slackTokenRefresher(slackWebClient(undefined, config.slack), distribution),
   });
   return {
     ...shared.deps,
@@ -96,21 +93,6 @@ export interface WorkerOverrides {
   dynamodb?: DynamoDBClient;
   /** The shared write budget's limits and minute (a benchmark compresses Slack's minute). */
   writeBudget?: Pick<WriteBudgetOptions, 'limits' | 'minuteMs'>;
-}
-
-/** A Web API client with the worker's limits; `token` undefined for oauth.v2.access. */
-function slackClient(config: WorkerConfig, token: string | undefined): WebClient {
-  return new WebClient(token, {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    timeout: config.slack.timeoutMs,
-    // The default is ten retries over ~30 minutes; a worker invocation has two minutes. No client
-    // retries at all: a post retried after a timeout may appear twice. The reply adapters retry what
-    // is safe to retry (edits, and posts after a 429 or after finding them absent from the thread).
-    retryConfig: { retries: 0 },
-    // 429s come back to us with Retry-After, so streaming edits are skipped, not queued up.
-    rejectRateLimitedCalls: true,
-    logLevel: LogLevel.ERROR,
-  });
 }
 
 /** Everything but the Slack ports, and how to build those ports on one token. */
@@ -144,7 +126,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
 
   /** The Slack-facing ports of one token: every Slack call of a job goes through this one client. */
   const portsFor = (token: string): Omit<WorkspaceSlack, 'botUserId'> => {
-    const slack = slackClient(config, token);
+    const slack = slackWebClient(token, config.slack);
     // Every Slack write of the replies, counted when Slack answers 429 (a metric per method).
     const writes = observeRateLimits(slackWrites(slack), metrics);
     const governance = createGovernance({
@@ -181,20 +163,11 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
         files: slackFileDownloader({ botToken: token, apiUrl: config.slack.apiUrl }),
         countTokens: o200kTokenCounter,
         imageInput: config.openai.imageInput,
-        timeoutMs: CONTEXT_TIMEOUT_MS,
       },
     };
   };
 
-  let sqs = overrides.sqs;
-  const retries = lazyRetryScheduler(async () => {
-    // Only a failed record needs SQS (the event source mapping receives and deletes): loading
-    // `@aws-sdk/client-sqs` and building its client cost ~60 ms, so not at every cold start. Our
-    // module is bundled (esbuild turns this import into a require of it); it requires the SDK.
-    const { retrySqsClient, sqsRetryScheduler } = await import('../queue/sqs-retry-scheduler');
-    sqs ??= retrySqsClient();
-    return sqsRetryScheduler(sqs, config.queue.url, logger);
-  }, logger);
+  const retries = sqsRetryScheduler(config.queue.url, logger, overrides.sqs);
   const deps: SharedWorkerDeps & { close(): void } = {
     config,
     logger,
@@ -210,16 +183,7 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       resolve: systemResolver,
       mcp:
         config.tools.mcpServers.length > 0
-          ? mcpToolSource(config.tools.mcpServers, {
-              // `ssm:<name>`: a SecureString read like the secrets, cached for the same age.
-              resolveHeader: async (value) =>
-                value.startsWith('ssm:')
-                  ? ((await parameters().get(value.slice(4), {
-                      decrypt: true,
-                      maxAge: config.governance.maxAgeSeconds,
-                    })) ?? '')
-                  : value,
-            })
+          ? mcpToolSource(config.tools.mcpServers, { parameters, maxAgeSeconds: g.maxAgeSeconds })
           : undefined,
       availability: momentoRefusals(cache, 'tools-off'),
       countTokens: o200kTokenCounter,
@@ -234,28 +198,8 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
       // Not `momento.close()`: the SDK then re-creates a channel in a bad state and schedules its
       // closing 2× the client timeout later (120 s for the control client), holding the process
       // open. Idle gRPC channels hold nothing open, so leaving them is the clean exit.
-      if (!overrides.sqs) sqs?.destroy();
+      retries.close();
     },
   };
   return { deps, portsFor };
-}
-
-/**
- * A {@link RetryScheduler} built on first use. Best effort like the one it wraps: if building it
- * fails, the records still come back after the queue's visibility timeout.
- */
-function lazyRetryScheduler(build: () => Promise<RetryScheduler>, logger: Logger): RetryScheduler {
-  let scheduler: Promise<RetryScheduler> | undefined;
-  return {
-    async retryLater(items) {
-      if (items.length === 0) return;
-      scheduler ??= build();
-      try {
-        await (await scheduler).retryLater(items);
-      } catch (error) {
-        scheduler = undefined;
-        logger.warn('could not shorten visibility of failed records', { error: error as Error });
-      }
-    },
-  };
 }
