@@ -1,35 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { ErrorCode, LogLevel, type WebAPICallError, WebClient } from '@slack/web-api';
+import { ErrorCode, type WebAPICallError } from '@slack/web-api';
 import { SlackCallError, type SlackErrorCategory } from '../errors';
-
-/**
- * A Web API client with the bot's limits; `token` undefined for oauth.v2.access. The default is ten
- * retries over ~30 minutes; a worker invocation has two minutes. No client retries at all: a post
- * retried after a timeout may appear twice. The reply adapters retry what is safe to retry (edits,
- * and posts after a 429 or after finding them absent from the thread). 429s come back to us with
- * Retry-After, so streaming edits are skipped, not queued up.
- *
- * With `signal`, its HTTP requests end when it aborts: `@slack/web-api` 8 takes no per-call signal,
- * only a `fetch` of our own (https://docs.slack.dev/tools/node-slack-sdk/web-api, "Custom fetch"),
- * so this one wraps the global fetch.
- */
-export function slackWebClient(
-  token: string | undefined,
-  options: { apiUrl: string | undefined; timeoutMs?: number; signal?: AbortSignal },
-): WebClient {
-  const { signal } = options;
-  return new WebClient(token, {
-    slackApiUrl: options.apiUrl,
-    timeout: options.timeoutMs,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    logLevel: LogLevel.ERROR,
-    fetch:
-      signal &&
-      ((url, init) =>
-        fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal })),
-  });
-}
 
 /** Errors Slack answers that another try can fix. */
 const RETRYABLE_SLACK_ERRORS = new Set([

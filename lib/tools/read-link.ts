@@ -2,8 +2,9 @@ import type { WebClient } from '@slack/web-api';
 import type { UserNames } from '../context/user-names';
 import type { ChatMessage } from '../llm/prompt';
 import { contentText } from '../llm/prompt';
+import { abortableClient } from '../slack/web-client';
 import { FetchRefusedError, type Resolver, safeFetch } from './safe-fetch';
-import { abortableClient, failed, stringArg, type Tool, type ToolOutcome } from './tool';
+import { failed, stringArg, type Tool, type ToolOutcome } from './tool';
 
 /** read_link's limits: text-like pages of at most 2 MB, read within 10 s, at most 3 redirects. */
 export const READ_LINK_LIMITS = { maxBytes: 2 * 1024 * 1024, timeoutMs: 10_000, maxRedirects: 3 } as const;

@@ -2,7 +2,8 @@ import type { WebClient } from '@slack/web-api';
 import type { UserNames } from '../context/user-names';
 import type { Logger } from '../logger';
 import { call, slackErrorCode } from '../slack/web-api-call';
-import { abortableClient, failed, stringArg, type Tool, type ToolOutcome } from './tool';
+import { abortableClient } from '../slack/web-client';
+import { failed, stringArg, type Tool, type ToolOutcome } from './tool';
 
 /** The model gets at most this many messages (the method returns up to 20 a page). */
 const SEARCH_RESULTS = 10;

@@ -1,6 +1,4 @@
-import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger';
-import { slackWebClient } from '../slack/web-api-call';
 
 /** The built-in tools; their names are fixed (admins and prompts refer to them). */
 export const BUILT_IN_TOOLS = ['search_slack', 'read_link'] as const;
@@ -55,12 +53,4 @@ export function failed(content: string, output: string): ToolOutcome {
 export function stringArg(args: Record<string, unknown>, key: string): string | undefined {
   const value = args[key];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
-/**
- * A WebClient for one tool call: the same token and API URL as `client` (the job's own), whose
- * HTTP requests end when `signal` aborts (Stop, or the call's time).
- */
-export function abortableClient(client: WebClient, signal: AbortSignal): WebClient {
-  return slackWebClient(client.token, { apiUrl: client.slackApiUrl, signal });
 }

@@ -26,7 +26,7 @@ import { slackWrites } from '../reply/slack-reply-api';
 import { slidingMinuteBudget, type WriteBudgetOptions } from '../reply/write-budget';
 import { lazyParameterProvider } from '../secrets';
 import { slackAssistantThreads } from '../slack/assistant-threads';
-import { slackWebClient } from '../slack/web-api-call';
+import { slackWebClient } from '../slack/web-client';
 import { momentoEventClaims } from '../store/event-claims';
 import { FeedbackVotes } from '../store/feedback-votes';
 import { momentoGovernanceStore } from '../store/governance-store';
