@@ -39,7 +39,7 @@ export interface SharedWorkerDeps extends Pick<AnswerDeps, 'llm' | 'history' | '
  * installation's token).
  */
 export type WorkerDeps = SharedWorkerDeps &
-  ({ workspaces: WorkspaceResolver } | Omit<WorkspaceSlack, 'botUserId'>);
+  ({ workspaces: WorkspaceResolver } | (Omit<WorkspaceSlack, 'botUserId'> & { workspaces?: undefined }));
 
 /**
  * Builds the worker Lambda handler: an SQS FIFO batch → one `answerMention` per record (or
@@ -57,8 +57,7 @@ export type WorkerDeps = SharedWorkerDeps &
  */
 export function createWorkerHandler(deps: WorkerDeps) {
   const { config, logger } = deps;
-  const workspaces =
-    'workspaces' in deps ? deps.workspaces : singleWorkspace(deps, config.slack.botUserId, logger);
+  const workspaces = deps.workspaces ?? singleWorkspace(deps, config.slack.botUserId, logger);
   const settings = {
     systemPrompt: config.openai.systemPrompt,
     historyTokenBudget: config.openai.historyTokenBudget,
