@@ -15,6 +15,7 @@ export const BENCH_DIR = path.join(PROJECT_ROOT, '.bench');
 export const SERVERLESS_ESBUILD_OPTIONS: BuildOptions = {
   bundle: true,
   minify: true,
+  keepNames: true,
   treeShaking: true,
   sourcemap: 'linked',
   sourcesContent: false,

@@ -478,10 +478,12 @@ describe('the packaged bundles', () => {
         : [`handlers/${name}.js`, `handlers/${name}.js.map`],
     );
     expect(code).toMatch(new RegExp(`//# sourceMappingURL=${name}\\.js\\.map\\s*$`));
-    // Minified: our own function names live only in the source map.
+    // Minified: our own functions are declared under short names; the source map has the real ones
+    // (keepNames keeps each as a string for `.name` only).
     const ownName = name === 'ingress' ? 'createIngressHandler' : 'createWorkerHandler';
     expect(map.names).toContain(ownName);
-    expect(code).not.toContain(ownName);
+    expect(code).not.toContain(`function ${ownName}(`);
+    expect(code).toContain(`"${ownName}")`);
   });
 
   it.each([
@@ -550,6 +552,28 @@ describe('the packaged bundles', () => {
       eventId: body.event_id,
       text: `<@${BOT_USER}> 日本語で 🚀 please`,
     });
+  });
+
+  it('ingress: its logs name an error by its class, as the code does (the bundle keeps names)', async () => {
+    // Prepare: SQS unreachable, so the signed mention cannot be queued and its error is logged.
+    ssm.put(`${PARAMETER_PATH}SLACK_SIGNING_SECRET`, SECRET);
+    const env = {
+      ...packagedEnvironment('Ingress'),
+      QUEUE_URL: 'http://127.0.0.1:9/000000000000/closed.fifo',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    };
+    // Act
+    const { results, logs } = await ingress.invoke(env, [functionUrlEvent(mention({ text: 'hi' }))]);
+    // Assess: Slack is asked to retry, and the log says which error, by the name the code gives it
+    // (minified without keepNames it would be a letter, and so would every metric's `reason`).
+    expect(results).toMatchObject([{ statusCode: 503 }]);
+    const logged = logs.map((l) => JSON.parse(l) as { message?: string; error?: { name?: string } });
+    const notQueued = logged.find((l) => l.message === 'event not queued; Slack will retry');
+    expect(notQueued?.error?.name).toBe('QueueSendError');
   });
 
   it('worker: loads its packaged configuration, with its keys from Parameter Store, and exports a handler', async () => {

@@ -51,8 +51,9 @@ export class PackagedFunction {
     const eventsFile = path.join(this.root, `events-${process.pid}-${Date.now()}.json`);
     const resultFile = `${eventsFile}.result`;
     writeFileSync(eventsFile, JSON.stringify(events));
+    let output: { stdout: string; stderr: string };
     try {
-      await run(process.execPath, ['-e', RUNTIME, this.handler, eventsFile, resultFile], {
+      output = await run(process.execPath, ['-e', RUNTIME, this.handler, eventsFile, resultFile], {
         cwd: this.taskRoot,
         env: { PATH: process.env.PATH ?? '', LAMBDA_TASK_ROOT: this.taskRoot, ...env },
         timeout: 20_000,
@@ -65,9 +66,10 @@ export class PackagedFunction {
     } finally {
       rmSync(eventsFile, { force: true });
     }
-    const result = JSON.parse(readFileSync(resultFile, 'utf8')) as Invocation;
+    const result = JSON.parse(readFileSync(resultFile, 'utf8')) as Omit<Invocation, 'logs'>;
     rmSync(resultFile, { force: true });
-    return result;
+    const lines = `${output.stdout}\n${output.stderr}`.split('\n');
+    return { ...result, logs: lines.filter((line) => line.startsWith('{')) };
   }
 }
 
@@ -79,6 +81,8 @@ export interface Invocation {
   initMs: number;
   /** One return value per event. */
   results: unknown[];
+  /** The function's JSON log lines, from stdout and stderr (Lambda ships both; errors go to stderr). */
+  logs: string[];
 }
 
 /**
