@@ -9,7 +9,7 @@ import type { ClaimState, EventClaims } from '../store/event-claims';
  * posted after the final answer was saved never erases it, and saves run one after another in the
  * order they were asked for, so the last one always holds the latest messages.
  * Momento is best effort here: a failed save is logged, and the reply's messages carry tags a
- * redelivery finds them by (lib/reply/slack-writes.ts).
+ * redelivery finds them by (lib/reply/slack-reply-api.ts).
  */
 export class ClaimRecorder {
   readonly #claims: EventClaims;
