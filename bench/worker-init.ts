@@ -42,7 +42,9 @@ export function directDependencies(metafile: Metafile): Array<{ name: string; sp
     if (file.includes('node_modules/')) continue;
     for (const imported of input.imports) {
       const specifier = imported.original ?? (imported.external ? imported.path : undefined);
+      // `<runtime>`: esbuild's own helpers (keepNames' `__name`), not a package.
       if (!specifier || specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+      if (specifier === '<runtime>') continue;
       const name = packageOf(specifier) + (imported.kind === 'dynamic-import' ? ' (lazy)' : '');
       if (!found.has(name)) found.set(name, new Set());
       found.get(name)!.add(specifier);
