@@ -37,7 +37,7 @@ export interface LocalBot {
 /**
  * Starts the local peers, the real ingress handler behind a local Function URL and the real
  * worker handler (the same `lib/` code the bundles hold), with the deployed defaults
- * (`SLACK_UPDATE_INTERVAL_MS` 1000, `SLACK_APPEND_INTERVAL_MS` 600). Answers are shown on the edit
+ * (an edit a second, an append every 600 ms: `EDIT_INTERVAL_MS`, `APPEND_INTERVAL_MS` in lib/config.ts). Answers are shown on the edit
  * path unless `streaming: 'native'`, so figures stay comparable across runs of this bench.
  * Logs are silenced: the figures here are not about logging.
  */

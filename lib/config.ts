@@ -110,8 +110,8 @@ const workerSchema = z.object({
   // For `ChangeMessageVisibility`: the event carries the queue's ARN, not its URL.
   QUEUE_URL: optionalNonEmpty,
   // The redrive policy's `maxReceiveCount`: on that receive the worker gives up gracefully.
-  // Each receive may make up to 4 model requests (lib/llm/model-call-budget.ts): more receives
-  // than MAX_RECEIVES_WITHIN_BUDGET would break the per-event cap.
+  // Each receive may make up to 10 model requests by default (lib/llm/model-call-budget.ts): more
+  // receives than MAX_RECEIVES_WITHIN_BUDGET would break the per-event cap.
   QUEUE_MAX_RECEIVE_COUNT: positiveNumber(5)
     .refine(Number.isInteger, 'must be a whole number')
     .refine(

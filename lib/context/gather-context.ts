@@ -10,7 +10,7 @@ import { mentionedUsers, readableMentions, type UserNames } from './user-names';
 /** The thread, names and files of one answer must be read within this (bounded by time left too). */
 const CONTEXT_TIMEOUT_MS = 10_000;
 
-/** The ports and settings {@link gatherContext} works with; built once in worker-deps. */
+/** The ports and settings {@link gatherContext} works with; built once per bot token (worker-deps.ts). */
 export interface ContextPorts {
   threads: ThreadReader;
   names: UserNames;

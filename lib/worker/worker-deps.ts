@@ -101,7 +101,8 @@ function sharedWorkerDeps(config: WorkerConfig, logger: Logger, overrides: Worke
     apiKey: config.openai.apiKey,
     ...(config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : {}),
     timeout: config.openai.timeoutMs,
-    // One quick retry before the stream starts; answerMention retries further within its deadline.
+    // One quick retry before the stream starts; streamModel (lib/llm/stream-model.ts) retries further
+    // within the invocation's deadline.
     // Part of the per-event cap on model requests (lib/llm/model-call-budget.ts).
     maxRetries: MODEL_CALL_BUDGET.sdkMaxRetries,
   });
