@@ -517,15 +517,7 @@ describe('the packaged bundles', () => {
     // Prepare: the packaged environment, with the stack's queue, SSM and AWS replaced by local peers.
     const queue = peer.createFifoQueue('packaged-ingress');
     ssm.put(`${PARAMETER_PATH}SLACK_SIGNING_SECRET`, SECRET);
-    const env = {
-      ...packagedEnvironment('Ingress'),
-      QUEUE_URL: queue.queueUrl,
-      AWS_REGION: 'eu-west-1',
-      AWS_ENDPOINT_URL_SQS: peer.endpoint,
-      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
-    };
+    const env = ingressEnvironment(queue.queueUrl, peer.endpoint, ssm.endpoint);
     const body = mention({ text: `<@${BOT_USER}> 日本語で 🚀 please` });
     // Act
     const { handlerType, results } = await ingress.invoke(env, [
@@ -557,15 +549,11 @@ describe('the packaged bundles', () => {
   it('ingress: its logs name an error by its class, as the code does (the bundle keeps names)', async () => {
     // Prepare: SQS unreachable, so the signed mention cannot be queued and its error is logged.
     ssm.put(`${PARAMETER_PATH}SLACK_SIGNING_SECRET`, SECRET);
-    const env = {
-      ...packagedEnvironment('Ingress'),
-      QUEUE_URL: 'http://127.0.0.1:9/000000000000/closed.fifo',
-      AWS_REGION: 'eu-west-1',
-      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9',
-      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
-    };
+    const env = ingressEnvironment(
+      'http://127.0.0.1:9/000000000000/closed.fifo',
+      'http://127.0.0.1:9',
+      ssm.endpoint,
+    );
     // Act
     const { results, logs } = await ingress.invoke(env, [functionUrlEvent(mention({ text: 'hi' }))]);
     // Assess: Slack is asked to retry, and the log says which error, by the name the code gives it
@@ -651,6 +639,23 @@ describe('the packaged bundles', () => {
     }
   });
 });
+
+/** The packaged ingress's environment, its queue, SSM and AWS pointed at local endpoints. */
+function ingressEnvironment(
+  queueUrl: string,
+  sqsEndpoint: string,
+  ssmEndpoint: string,
+): Record<string, string> {
+  return {
+    ...packagedEnvironment('Ingress'),
+    QUEUE_URL: queueUrl,
+    AWS_REGION: 'eu-west-1',
+    AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+    AWS_ENDPOINT_URL_SSM: ssmEndpoint,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+  };
+}
 
 /** A function's environment from the template, with the values `serverless package` could resolve. */
 function packagedEnvironment(name: 'Ingress' | 'Worker'): Record<string, string> {
