@@ -69,7 +69,9 @@ describe('EditReply', () => {
     await tick();
     reply.show('a b');
     reply.show('a b c');
-    await new Promise((r) => setTimeout(r, 80));
+    // Well past the 50 ms interval, so a busy machine still runs the coalesced write first; nothing
+    // else is pending, so a longer wait changes nothing else.
+    await new Promise((r) => setTimeout(r, 250));
     await reply.finish('a b c d');
     // Assess
     expect(t.log).toEqual([
