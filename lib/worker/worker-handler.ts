@@ -3,11 +3,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../config';
 import { BadInputError } from '../errors';
 import { inWorkspace, recordAnswered, recordFailure, recordRetry } from '../metrics';
-import { decodeJob } from '../queue/job';
+import { decodeJob, type Job } from '../queue/job';
 import { failedRecordDelaySeconds } from '../queue/retry-delay';
 import type { RetryScheduler } from '../queue/sqs-retry-scheduler';
 import type { FeedbackVotes } from '../store/feedback-votes';
@@ -63,13 +63,66 @@ export function createWorkerHandler(deps: WorkerDeps) {
     historyTokenBudget: config.openai.historyTokenBudget,
     ...deps.settings,
   };
+  /** One decoded job: a vote is counted; prompts and answers go through its workspace's ports. */
+  const runJob = async (
+    job: Job,
+    record: SQSRecord,
+    receiveCount: number,
+    context: Context,
+    logger: Logger,
+  ): Promise<void> => {
+    if (job.kind === 'feedback') {
+      await countVote(job, { votes: deps.votes, metrics: deps.metrics, logger });
+      return;
+    }
+    // Every Slack call of this job goes through its workspace's ports (one token).
+    const slack = await workspaces.forJob(job, logger);
+    if (!slack) {
+      logger.info('the workspace has no installation; the job completes quietly', {
+        enterprise: job.enterpriseId,
+      });
+      return;
+    }
+    if (job.kind === 'prompts') {
+      await suggestPrompts(job, {
+        assistant: slack.assistant,
+        prompts: config.slack.suggestedPrompts,
+        logger,
+      });
+      return;
+    }
+    const outcome = await answerMention(job, {
+      llm: deps.llm,
+      history: deps.history,
+      claims: deps.claims,
+      replies: slack.replies,
+      context: slack.context,
+      assistant: slack.assistant,
+      governance: slack.governance,
+      stillInstalled: () => workspaces.stillInstalled(job, logger),
+      // The tools call Slack as the job's workspace: its own client and names.
+      tools: { ...deps.tools, slack: () => slack.client, names: slack.context.names },
+      logger,
+      settings: { ...settings, botUserId: slack.botUserId },
+      delivery: {
+        receiveCount,
+        maxReceiveCount: config.queue.maxReceiveCount,
+        retryDelaySeconds: config.queue.retryDelaySeconds,
+        remainingMs: () => context.getRemainingTimeInMillis(),
+        firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || undefined,
+      },
+    });
+    if (outcome === 'answered') recordAnswered(deps.metrics, Date.now() - job.receivedAt);
+    if (outcome === 'failed') recordFailure(deps.metrics, 'gave_up');
+  };
+
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
       const delays = new Map<string, number>();
       const recordHandler = async (record: SQSRecord): Promise<void> => {
         const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-        let job: ReturnType<typeof decodeJob>;
+        let job: Job;
         try {
           job = decodeJob(record.body);
         } catch (error) {
@@ -91,53 +144,9 @@ export function createWorkerHandler(deps: WorkerDeps) {
             thread: job.threadTs,
           },
         });
-        // Metrics written for this job name its workspace (lib/metrics.ts).
-        await inWorkspace(job.teamId, async () => {
-          try {
-            if (job.kind === 'feedback') {
-              await countVote(job, { votes: deps.votes, metrics: deps.metrics, logger: recordLogger });
-              return;
-            }
-            // Every Slack call of this job goes through its workspace's ports (one token).
-            const slack = await workspaces.forJob(job, recordLogger);
-            if (!slack) {
-              recordLogger.info('the workspace has no installation; the job completes quietly', {
-                enterprise: job.enterpriseId,
-              });
-              return;
-            }
-            if (job.kind === 'prompts') {
-              await suggestPrompts(job, {
-                assistant: slack.assistant,
-                prompts: config.slack.suggestedPrompts,
-                logger: recordLogger,
-              });
-              return;
-            }
-            const outcome = await answerMention(job, {
-              llm: deps.llm,
-              history: deps.history,
-              claims: deps.claims,
-              replies: slack.replies,
-              context: slack.context,
-              assistant: slack.assistant,
-              governance: slack.governance,
-              stillInstalled: () => workspaces.stillInstalled(job, recordLogger),
-              // The tools call Slack as the job's workspace: its own client and names.
-              tools: { ...deps.tools, slack: () => slack.client, names: slack.context.names },
-              logger: recordLogger,
-              settings: { ...settings, botUserId: slack.botUserId },
-              delivery: {
-                receiveCount,
-                maxReceiveCount: config.queue.maxReceiveCount,
-                retryDelaySeconds: config.queue.retryDelaySeconds,
-                remainingMs: () => context.getRemainingTimeInMillis(),
-                firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || undefined,
-              },
-            });
-            if (outcome === 'answered') recordAnswered(deps.metrics, Date.now() - job.receivedAt);
-            if (outcome === 'failed') recordFailure(deps.metrics, 'gave_up');
-          } catch (error) {
+        // Metrics written for this job, its failure's included, name its workspace (lib/metrics.ts).
+        await inWorkspace(job.teamId, () =>
+          runJob(job, record, receiveCount, context, recordLogger).catch((error: unknown) => {
             const reason = (error as Error)?.name ?? 'Error';
             if (receiveCount >= config.queue.maxReceiveCount) recordFailure(deps.metrics, reason);
             else recordRetry(deps.metrics, reason);
@@ -151,8 +160,8 @@ export function createWorkerHandler(deps: WorkerDeps) {
             );
             recordLogger.error('record failed; it will be retried', { receiveCount, error: error as Error });
             throw error;
-          }
-        });
+          }),
+        );
       };
 
       const response = await processPartialResponse(
