@@ -213,8 +213,12 @@ export function loadSecretVariables(
   names: readonly string[],
   env: Env = process.env,
 ): Record<string, string> {
-  const set = names.filter((name) => trimmed(env, name));
-  return Object.fromEntries(set.map((name) => [name, trimmed(env, name)!]));
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const value = trimmed(env, name);
+      return value ? [[name, value]] : [];
+    }),
+  );
 }
 
 /**
