@@ -140,14 +140,18 @@ export class StreamReply implements AnswerReply {
   #watchForStop(): void {
     if (this.#stopCheck) return;
     this.#stopCheck = setInterval(() => {
-      const running = [...this.#steps.values()].some((s) => s.status === 'in_progress');
       // Never outlives the invocation: a warm instance must not write to an old answer's stream.
-      if (!running || this.#state.kind !== 'streaming' || this.#o.timeLeftMs() <= 0)
+      if (!this.#running() || this.#state.kind !== 'streaming' || this.#o.timeLeftMs() <= 0)
         return this.#endStopCheck();
       this.#checkStop = true;
       this.#writer.request();
     }, STOP_CHECK_MS);
     this.#stopCheck.unref();
+  }
+
+  /** A step still running, if any. */
+  #running(): StepUpdate | undefined {
+    return [...this.#steps.values()].find((s) => s.status === 'in_progress');
   }
 
   #endStopCheck(): void {
@@ -238,7 +242,7 @@ export class StreamReply implements AnswerReply {
       // Stop. One, not all: a message holding too many task chunks has been reported to overflow
       // (about 45-50), and this adds at most four per round of tools.
       if (!recheck || this.#msgs.ts.length === 0) return;
-      const running = [...this.#steps.values()].find((s) => s.status === 'in_progress');
+      const running = this.#running();
       if (!running) return;
       cards = [taskCard(running)];
     }
